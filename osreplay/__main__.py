@@ -1,0 +1,6 @@
+"""``python -m osreplay``."""
+
+from osreplay.cli import main
+
+if __name__ == "__main__":
+    main()

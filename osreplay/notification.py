@@ -1,0 +1,200 @@
+"""The record model: one notification, to and from one NDJSON line.
+
+Every command shares this model. A record is a JSON object with the keys below; other
+top-level keys are kept as they are so that a file round-trips unchanged.
+
+=================  ========  =====================================================
+key                required  meaning
+=================  ========  =====================================================
+``event_type``     yes       ``identity.authenticate``, ``instance.create.end``
+``publisher_id``   yes       ``identity.host1``, ``nova-compute:compute-1``
+``priority``       yes       AUDIT DEBUG INFO WARN ERROR CRITICAL SAMPLE (any case in)
+``payload``        yes       any JSON value
+``message_id``     no        as sent by oslo.messaging
+``timestamp``      no        ``2023-07-07 15:52:00.496156`` or ISO 8601
+``ctxt``           no        the request context (already redacted when recorded)
+``exchange``       no        where it was heard (``nova``)
+``topic``          no        where it was heard (``notifications``)
+``recorded_at``    no        when osreplay received it, ISO 8601 UTC
+=================  ========  =====================================================
+
+:func:`normalise` also accepts the two shapes found on disk: an oslo v1 wire body (the
+keys flat plus ``_unique_id`` and ``_context_<key>``) and an oslo v2 wire body
+(``{"oslo.version": "2.0", "oslo.message": "<JSON string>"}``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+PRIORITIES = ("AUDIT", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SAMPLE")
+REQUIRED = ("event_type", "publisher_id", "priority", "payload")
+OPTIONAL = ("message_id", "timestamp", "ctxt", "exchange", "topic", "recorded_at")
+CADF_EVENT_TYPEURI = "http://schemas.dmtf.org/cloud/audit/1.0/event"
+
+_KNOWN = frozenset(REQUIRED + OPTIONAL)
+_CONTEXT_PREFIX = "_context_"
+# oslo's Notifier.warning() sends WARN; people write WARNING by hand.
+_PRIORITY_ALIASES = {"WARNING": "WARN"}
+
+
+class RecordError(ValueError):
+    """A JSON object that cannot be read as a notification."""
+
+
+def normalise(obj: dict[str, Any]) -> dict[str, Any]:
+    """Return ``obj`` in the recording format, unwrapping oslo wire bodies.
+
+    The common case (already a record) costs one scan of the keys and returns a dict with
+    the same content; a string priority is uppercased.
+    """
+    if "oslo.message" in obj and "oslo.version" in obj:
+        inner = obj["oslo.message"]
+        if not isinstance(inner, str):
+            raise RecordError("oslo.message is not a string holding a JSON object")
+        try:
+            obj = json.loads(inner, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            raise RecordError(f"oslo.message is not valid JSON: {exc}") from None
+        if not isinstance(obj, dict):
+            raise RecordError("oslo.message does not hold a JSON object")
+    if any(key[:1] == "_" for key in obj):
+        obj = _unflatten_v1(obj)
+    priority = obj.get("priority")
+    if isinstance(priority, str) and priority not in PRIORITIES:
+        upper = priority.upper()
+        obj = {**obj, "priority": _PRIORITY_ALIASES.get(upper, upper)}
+    return obj
+
+
+def _unflatten_v1(obj: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    ctxt: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key.startswith(_CONTEXT_PREFIX):
+            ctxt[key[len(_CONTEXT_PREFIX) :]] = value
+        elif key != "_unique_id":
+            out[key] = value
+    if ctxt:
+        existing = out.get("ctxt")
+        out["ctxt"] = {**ctxt, **existing} if isinstance(existing, dict) else ctxt
+    return out
+
+
+def is_bare_cadf(obj: dict[str, Any]) -> bool:
+    """True when ``obj`` is a CADF event itself, with no notification around it."""
+    return obj.get("typeURI") == CADF_EVENT_TYPEURI and "event_type" not in obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def dumps_line(obj: dict[str, Any]) -> str:
+    """One NDJSON line for a record dict: UTF-8 text, no NaN, newline included."""
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse one JSON document strictly: NaN and Infinity are refused."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+@dataclass(slots=True)
+class Notification:
+    """One notification, normalised. ``extra`` keeps unknown top-level keys."""
+
+    event_type: str
+    publisher_id: str
+    priority: str
+    payload: Any
+    message_id: str | None = None
+    timestamp: str | None = None
+    ctxt: dict[str, Any] | None = None
+    exchange: str | None = None
+    topic: str | None = None
+    recorded_at: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> Notification:
+        """Build from a record or an oslo wire body; raise RecordError when it is not one."""
+        obj = normalise(obj)
+        missing = [key for key in REQUIRED if key not in obj]
+        if missing:
+            raise RecordError(f"missing required key(s): {', '.join(missing)}")
+        for key in ("event_type", "publisher_id"):
+            if not isinstance(obj[key], str) or not obj[key]:
+                raise RecordError(f"{key} must be a non-empty string, not {obj[key]!r}")
+        if obj["priority"] not in PRIORITIES:
+            raise RecordError(
+                f"priority {obj['priority']!r} is not one of {', '.join(PRIORITIES)}"
+            )
+        ctxt = obj.get("ctxt")
+        if ctxt is not None and not isinstance(ctxt, dict):
+            raise RecordError("ctxt must be a JSON object")
+        return cls(
+            event_type=obj["event_type"],
+            publisher_id=obj["publisher_id"],
+            priority=obj["priority"],
+            payload=obj["payload"],
+            message_id=obj.get("message_id"),
+            timestamp=obj.get("timestamp"),
+            ctxt=ctxt,
+            exchange=obj.get("exchange"),
+            topic=obj.get("topic"),
+            recorded_at=obj.get("recorded_at"),
+            extra={key: value for key, value in obj.items() if key not in _KNOWN},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "event_type": self.event_type,
+            "publisher_id": self.publisher_id,
+            "priority": self.priority,
+            "payload": self.payload,
+        }
+        for key in OPTIONAL:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        out.update(self.extra)
+        return out
+
+    def to_line(self) -> str:
+        """One NDJSON line, newline included (UTF-8 text, no NaN)."""
+        return dumps_line(self.to_dict())
+
+    @property
+    def sent_at(self) -> datetime | None:
+        """When it was sent (``timestamp``, else ``recorded_at``), as aware UTC."""
+        return parse_timestamp(self.timestamp) or parse_timestamp(self.recorded_at)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Read oslo's ``2023-07-07 15:52:00.496156`` or ISO 8601; naive means UTC.
+
+    Returns None for a missing or unreadable value.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]  # +0000 -> +00:00 for Python 3.10
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def utcnow_iso() -> str:
+    """Now, as ISO 8601 UTC with microseconds (the ``recorded_at`` format)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")

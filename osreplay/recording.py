@@ -1,0 +1,206 @@
+"""Reading and writing NDJSON recordings.
+
+A recording is one JSON object per line, UTF-8, ``\\n`` line ends. ``-`` is standard
+input or output; a path ending in ``.gz`` is read and written gzip-compressed (appending
+to a ``.gz`` file adds a gzip member, which every gzip reader handles).
+
+Reading streams: each non-blank line becomes a :class:`Line` with its 1-based number and
+either the parsed object or the reason it is unreadable. Nothing here raises for bad
+content; only a file that cannot be opened or read raises :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from osreplay.errors import InputError
+from osreplay.notification import loads
+
+STDIN_NAME = "<stdin>"
+_PREVIEW = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One non-blank line of a recording: the parsed object, or why it is unreadable."""
+
+    path: str
+    lineno: int
+    obj: dict[str, Any] | None
+    error: str | None = None
+
+
+def display_name(path: str) -> str:
+    return STDIN_NAME if path == "-" else path
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror.lower() if exc.strerror else str(exc)
+
+
+def open_binary(path: str) -> IO[bytes]:
+    """Open a recording for reading; raise InputError naming the file and the reason."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        if path.endswith(".gz"):
+            handle: IO[bytes] = gzip.open(path, "rb")  # type: ignore[assignment]
+            handle.peek(1)  # type: ignore[attr-defined]  # fail now on a non-gzip file
+            return handle
+        return open(path, "rb")
+    except IsADirectoryError:
+        raise InputError(f"cannot read {path}: it is a directory") from None
+    except FileNotFoundError:
+        raise InputError(f"cannot open {path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"cannot open {path}: permission denied") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read {path}: not a gzip file ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"cannot open {path}: {_os_reason(exc)}") from None
+
+
+def parse_line(raw: bytes, *, last: bool = False) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse one line's bytes; return ``(obj, None)`` or ``(None, reason)``."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"invalid UTF-8 at byte {exc.start + 1}"
+    try:
+        obj = loads(text)
+    except RecursionError:
+        return None, "nesting too deep to read"
+    except ValueError as exc:
+        if "is not JSON" in str(exc):  # NaN, Infinity, -Infinity
+            return None, f"not valid JSON: {exc}"
+        if last:
+            return None, "truncated last line (no newline at end of file, not valid JSON)"
+        return None, f"not valid JSON: {_short(str(exc))} ({_preview(text)})"
+    if not isinstance(obj, dict):
+        return None, f"not a JSON object (a JSON {_json_kind(obj)})"
+    return obj, None
+
+
+def read_lines(path: str) -> Iterator[Line]:
+    """Yield each non-blank line of ``path`` (``-`` for stdin), streaming."""
+    name = display_name(path)
+    handle = open_binary(path)
+    try:
+        lineno = 0
+        try:
+            for raw in handle:
+                lineno += 1
+                last = not raw.endswith(b"\n")
+                if not raw.strip():
+                    continue
+                obj, error = parse_line(raw, last=last)
+                yield Line(name, lineno, obj, error)
+        except (OSError, EOFError, zlib.error) as exc:
+            reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            raise InputError(f"cannot read {name} after line {lineno}: {reason}") from None
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+
+
+def _short(message: str) -> str:
+    return message.split(":", 1)[0] if len(message) > 80 else message
+
+
+def _preview(text: str) -> str:
+    text = text.strip()
+    return repr(text if len(text) <= _PREVIEW else text[:_PREVIEW] + "…")
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+class RecordingWriter:
+    """Write records to a recording: whole lines only, flushed on demand.
+
+    One writer per file. ``write`` takes complete lines (str ending in ``\\n``) so a line
+    is never split between two writes; ``flush`` pushes them to the OS (and with
+    ``fsync=True`` to the disk) before the caller acknowledges anything.
+    """
+
+    def __init__(self, path: str, *, append: bool = False, fsync: bool = False) -> None:
+        self.path = path
+        self.name = "<stdout>" if path == "-" else path
+        self._fsync = fsync and path != "-"
+        mode = "ab" if append else "wb"
+        self._raw: IO[bytes] | None = None
+        try:
+            if path == "-":
+                self._out: IO[bytes] = sys.stdout.buffer
+            elif path.endswith(".gz"):
+                self._raw = open(path, mode)
+                self._out = gzip.GzipFile(fileobj=self._raw, mode=mode)  # type: ignore[assignment]
+            else:
+                self._out = open(path, mode)
+        except IsADirectoryError:
+            raise InputError(f"cannot write {path}: it is a directory") from None
+        except PermissionError:
+            raise InputError(f"cannot write {path}: permission denied") from None
+        except FileNotFoundError:
+            raise InputError(f"cannot write {path}: its directory does not exist") from None
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {_os_reason(exc)}") from None
+
+    def write(self, lines: Iterable[str]) -> None:
+        """Write whole lines; raise InputError if the file refuses them."""
+        try:
+            self._out.write("".join(lines).encode("utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot write {self.name}: {_os_reason(exc)}") from None
+
+    def flush(self) -> None:
+        """Make what was written reach the OS (and the disk with fsync)."""
+        try:
+            if isinstance(self._out, gzip.GzipFile):
+                self._out.flush(zlib.Z_SYNC_FLUSH)
+            else:
+                self._out.flush()
+            if self._raw is not None:
+                self._raw.flush()
+            if self._fsync:
+                os.fsync((self._raw or self._out).fileno())
+        except OSError as exc:
+            raise InputError(f"cannot write {self.name}: {_os_reason(exc)}") from None
+
+    def close(self) -> None:
+        if self.path == "-":
+            try:
+                self._out.flush()
+            except (OSError, ValueError):
+                pass
+            return
+        try:
+            self._out.close()
+        finally:
+            if self._raw is not None:
+                self._raw.close()
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+__all__ = ["Line", "RecordingWriter", "display_name", "open_binary", "parse_line", "read_lines"]
+

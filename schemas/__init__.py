@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with osreplay (installed as the package ``osreplay.schemas``)."""
