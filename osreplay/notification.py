@@ -130,9 +130,7 @@ class Notification:
             if not isinstance(obj[key], str) or not obj[key]:
                 raise RecordError(f"{key} must be a non-empty string, not {obj[key]!r}")
         if obj["priority"] not in PRIORITIES:
-            raise RecordError(
-                f"priority {obj['priority']!r} is not one of {', '.join(PRIORITIES)}"
-            )
+            raise RecordError(f"priority {obj['priority']!r} is not one of {', '.join(PRIORITIES)}")
         ctxt = obj.get("ctxt")
         if ctxt is not None and not isinstance(ctxt, dict):
             raise RecordError("ctxt must be a JSON object")

@@ -203,4 +203,3 @@ class RecordingWriter:
 
 
 __all__ = ["Line", "RecordingWriter", "display_name", "open_binary", "parse_line", "read_lines"]
-

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -164,7 +163,10 @@ def check_connection(settings: BusSettings, *, timeout: float = 15.0) -> None:
     """
     if settings.is_memory:
         return
-    import kombu  # only needed when there is a real broker to reach
+    # Only needed when there is a real broker to reach.
+    import amqp.exceptions
+    import kombu
+    import kombu.exceptions
 
     reason = "no broker host in the URL"
     for amqp_url in amqp_urls(settings):
@@ -172,9 +174,7 @@ def check_connection(settings: BusSettings, *, timeout: float = 15.0) -> None:
         try:
             connection.ensure_connection(max_retries=1, timeout=timeout)
             return
-        except (OSError, socket.timeout) as exc:
-            reason = _reason(exc)
-        except Exception as exc:  # kombu/amqp raise their own types (access refused …)
+        except (OSError, kombu.exceptions.KombuError, amqp.exceptions.AMQPError) as exc:
             reason = _reason(exc)
         finally:
             connection.release()
