@@ -1,0 +1,431 @@
+"""Schema selection and validation results. Never prints; the CLI and report.py do that.
+
+Public API (what ``osreplay validate`` wires together)::
+
+    validator = Validator(extra_schemas=[("identity.*", "my.json")], strict=False)
+    summary = Summary()
+    for verdict in validator.validate_file(path):      # streams, one per non-blank line
+        summary.add(verdict)
+        reporter.verdict(verdict)                        # see osreplay.report
+    reporter.finish(summary)
+    exit_code = 0 if summary.ok(strict=strict) else 1
+
+- ``Validator(*, extra_schemas=(), strict=False)``: built once; loads the shipped schemas
+  from the package ``osreplay.schemas``. ``extra_schemas`` are ``(EVENT_TYPE_GLOB, PATH)``
+  pairs (see :func:`parse_schema_option` for ``GLOB=PATH`` text); a user schema that
+  matches a record's ``event_type`` (fnmatch) is applied to its payload in addition to the
+  built-in one. ``strict=True`` adds a problem line to records without a payload schema.
+  Raises ``InputError`` (file unreadable) or ``UsageError`` (not a JSON Schema).
+- ``Validator.validate_file(path) -> Iterator[Verdict]`` (``-`` is stdin, ``.gz`` read
+  transparently); raises ``InputError`` when the file cannot be opened or read.
+- ``Validator.validate_object(obj, *, path="-", lineno=0) -> Verdict`` for one record.
+- ``Verdict(path, lineno, event_type, status, schemas, problems)``; ``status`` is one of
+  ``VALID``, ``INVALID``, ``NO_SCHEMA``, ``UNREADABLE``.
+- ``Problem(path, lineno, event_type, json_path, message)``; ``json_path`` is like
+  ``$.payload.reason.reasonCode``, or None for an unreadable line.
+- ``Summary`` counts records, valid, invalid, no_schema, unreadable; ``ok(strict=False)``.
+
+How a record is checked: a bare CADF event (``typeURI`` is the CADF event URI and there is
+no ``event_type``) against ``cadf-event``. Anything else is normalised (oslo v1/v2 wire
+bodies unwrapped, priority uppercased) and checked against ``envelope``; its payload
+against ``cadf-event`` (``typeURI`` is the CADF event URI), ``nova-versioned``
+(``nova_object.name``), ``ironic-versioned`` (``ironic_object.name``) or
+``keystone-basic`` (``resource_info`` in an ``identity.*`` event), plus matching user
+schemas. A payload none of them covers is ``NO_SCHEMA``.
+
+Speed: each schema is compiled once with fastjsonschema and lines are parsed with orjson
+(when installed). Only when that fast path rejects something does jsonschema, the
+reference, run to produce the messages; if jsonschema accepts it after all, it is valid.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import fastjsonschema
+import jsonschema
+from jsonschema.exceptions import SchemaError
+
+from osreplay.errors import InputError, UsageError
+from osreplay.notification import CADF_EVENT_TYPEURI, RecordError, normalise
+from osreplay.recording import display_name, open_binary, parse_line
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    orjson = None  # type: ignore[assignment]
+
+VALID = "valid"
+INVALID = "invalid"
+NO_SCHEMA = "no_schema"
+UNREADABLE = "unreadable"
+
+BUILTIN_SCHEMAS = ("envelope", "cadf-event", "nova-versioned", "ironic-versioned", "keystone-basic")
+
+# Enough to fix a record; a record with more is broken in a way a list will not explain.
+MAX_PROBLEMS_PER_RECORD = 20
+_MAX_VALUE_REPR = 60
+_MAX_MESSAGE = 240
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one line; ``json_path`` is None when the line is unreadable."""
+
+    path: str
+    lineno: int
+    event_type: str | None
+    json_path: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome for one non-blank line: its status, the schemas used, the problems."""
+
+    path: str
+    lineno: int
+    event_type: str | None
+    status: str
+    schemas: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(slots=True)
+class Summary:
+    """Counts over every verdict added; ``records`` is the number of non-blank lines."""
+
+    records: int = 0
+    valid: int = 0
+    invalid: int = 0
+    no_schema: int = 0
+    unreadable: int = 0
+
+    def add(self, verdict: Verdict) -> None:
+        self.records += 1
+        status = verdict.status
+        if status == VALID:
+            self.valid += 1
+        elif status == INVALID:
+            self.invalid += 1
+        elif status == NO_SCHEMA:
+            self.no_schema += 1
+        else:
+            self.unreadable += 1
+
+    def ok(self, strict: bool = False) -> bool:
+        """No invalid or unreadable line (and, when strict, none without a payload schema)."""
+        return not (self.invalid or self.unreadable or (strict and self.no_schema))
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "records": self.records,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "no_schema": self.no_schema,
+            "unreadable": self.unreadable,
+        }
+
+
+@dataclass(slots=True)
+class _Schema:
+    """One schema compiled twice: fastjsonschema for speed, jsonschema for the messages."""
+
+    name: str
+    schema: dict[str, Any]
+    reference: jsonschema.protocols.Validator
+    fast: Callable[[Any], Any] | None = field(default=None)
+
+    def problems(self, instance: Any, prefix: str) -> list[tuple[str, str]] | None:
+        """None when valid, else ``[(json_path, message), ...]``."""
+        if self.fast is not None:
+            try:
+                self.fast(instance)
+                return None
+            except fastjsonschema.JsonSchemaException:
+                pass
+            except RecursionError:
+                return [(prefix, "nesting too deep to validate")]
+        try:
+            errors = list(self.reference.iter_errors(instance))
+        except RecursionError:
+            return [(prefix, "nesting too deep to validate")]
+        if not errors:
+            return None
+        return [(json_path(error.absolute_path, prefix), error_message(error)) for error in errors]
+
+
+def load_builtin_schema(name: str) -> dict[str, Any]:
+    """The shipped schema ``name`` (one of BUILTIN_SCHEMAS) as a dict."""
+    text = resources.files("osreplay.schemas").joinpath(f"{name}.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _compile(name: str, schema: dict[str, Any]) -> _Schema:
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        raise UsageError(f"{name} is not a valid JSON Schema: {exc.message}") from None
+    try:
+        fast = fastjsonschema.compile(schema, use_default=False, use_formats=False)
+    except Exception:  # noqa: BLE001 - any dialect fastjsonschema cannot compile
+        # Draft 2019-09/2020-12 and unsupported keywords: jsonschema alone is correct.
+        fast = None
+    return _Schema(name, schema, cls(schema), fast)
+
+
+def parse_schema_option(text: str) -> tuple[str, str]:
+    """``EVENT_TYPE_GLOB=PATH`` -> ``(glob, path)``; raise UsageError when malformed."""
+    glob, sep, path = text.partition("=")
+    if not sep or not glob or not path:
+        raise UsageError(
+            f"--schema {text!r}: expected EVENT_TYPE_GLOB=PATH, e.g. 'identity.*=schema.json'"
+        )
+    return glob, path
+
+
+def load_user_schema(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            schema = json.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"cannot open schema {path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"cannot read schema {path}: it is a directory") from None
+    except OSError as exc:
+        raise InputError(f"cannot open schema {path}: {exc.strerror or exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"schema {path} is not valid JSON: {exc}") from None
+    if not isinstance(schema, (dict, bool)):
+        raise UsageError(f"schema {path} is not a JSON Schema (not an object)")
+    return schema
+
+
+class Validator:
+    """Validates recordings line by line; build once, then call validate_file per file."""
+
+    def __init__(
+        self,
+        *,
+        extra_schemas: Iterable[tuple[str, str]] | Mapping[str, str] = (),
+        strict: bool = False,
+    ) -> None:
+        self.strict = strict
+        self._builtin = {
+            name: _compile(name, load_builtin_schema(name)) for name in BUILTIN_SCHEMAS
+        }
+        pairs: Sequence[tuple[str, str]] = (
+            list(extra_schemas.items())
+            if isinstance(extra_schemas, Mapping)
+            else list(extra_schemas)
+        )
+        self._user = [(glob, _compile(path, load_user_schema(path))) for glob, path in pairs]
+        self._envelope = self._builtin["envelope"]
+        self._cadf = self._builtin["cadf-event"]
+        self._nova = self._builtin["nova-versioned"]
+        self._ironic = self._builtin["ironic-versioned"]
+        self._keystone = self._builtin["keystone-basic"]
+
+    # -- files ---------------------------------------------------------------------------
+
+    def validate_file(self, path: str) -> Iterator[Verdict]:
+        """One Verdict per non-blank line of ``path``, streaming (memory stays flat)."""
+        name = display_name(path)
+        handle = open_binary(path)
+        fast_loads = orjson.loads if orjson is not None else None
+        try:
+            lineno = 0
+            try:
+                for raw in handle:
+                    lineno += 1
+                    obj = None
+                    if fast_loads is not None:
+                        try:
+                            obj = fast_loads(raw)
+                        except orjson.JSONDecodeError:
+                            obj = None
+                    if obj.__class__ is not dict:
+                        # Blank lines, and the slow path that words the reason for a bad line.
+                        if not raw.strip():
+                            continue
+                        obj, error = parse_line(raw, last=not raw.endswith(b"\n"))
+                        if obj is None:
+                            problem = Problem(name, lineno, None, None, error or "unreadable")
+                            yield Verdict(name, lineno, None, UNREADABLE, (), (problem,))
+                            continue
+                    yield self.validate_object(obj, path=name, lineno=lineno)
+            except (OSError, EOFError, zlib.error) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                raise InputError(f"cannot read {name} after line {lineno}: {reason}") from None
+        finally:
+            if handle is not sys.stdin.buffer:
+                handle.close()
+
+    # -- one record ----------------------------------------------------------------------
+
+    def validate_object(self, obj: dict[str, Any], *, path: str = "-", lineno: int = 0) -> Verdict:
+        """Check one parsed JSON object (a record, a wire body or a bare CADF event)."""
+        if "event_type" not in obj and obj.get("typeURI") == CADF_EVENT_TYPEURI:
+            found = self._cadf.problems(obj, "$")
+            return self._verdict(path, lineno, None, ("cadf-event",), found, payload_schema=True)
+
+        try:
+            record = normalise(obj)
+        except RecordError as exc:
+            event_type = obj.get("event_type")
+            return self._verdict(
+                path,
+                lineno,
+                event_type if isinstance(event_type, str) else None,
+                (),
+                [("$['oslo.message']", str(exc))],
+                payload_schema=True,
+            )
+
+        event_type = record.get("event_type")
+        if not isinstance(event_type, str):
+            event_type = None
+        found = self._envelope.problems(record, "$") or []
+        used = ["envelope"]
+        payload_schema = False
+        if "payload" in record:
+            payload = record["payload"]
+            for schema in self._payload_schemas(event_type, payload):
+                payload_schema = True
+                used.append(schema.name)
+                more = schema.problems(payload, "$.payload")
+                if more:
+                    found.extend(more)
+        return self._verdict(path, lineno, event_type, tuple(used), found, payload_schema)
+
+    def _payload_schemas(self, event_type: str | None, payload: Any) -> list[_Schema]:
+        chosen: list[_Schema] = []
+        if payload.__class__ is dict:
+            if payload.get("typeURI") == CADF_EVENT_TYPEURI:
+                chosen.append(self._cadf)
+            elif "nova_object.name" in payload:
+                chosen.append(self._nova)
+            elif "ironic_object.name" in payload:
+                chosen.append(self._ironic)
+            elif (
+                "resource_info" in payload
+                and event_type is not None
+                and event_type.startswith("identity.")
+            ):
+                chosen.append(self._keystone)
+        if self._user and event_type is not None:
+            chosen.extend(
+                schema for glob, schema in self._user if fnmatch.fnmatchcase(event_type, glob)
+            )
+        return chosen
+
+    def _verdict(
+        self,
+        path: str,
+        lineno: int,
+        event_type: str | None,
+        schemas: tuple[str, ...],
+        found: list[tuple[str, str]] | None,
+        payload_schema: bool,
+    ) -> Verdict:
+        if found:
+            if len(found) > MAX_PROBLEMS_PER_RECORD:
+                extra = len(found) - MAX_PROBLEMS_PER_RECORD + 1
+                found = found[: MAX_PROBLEMS_PER_RECORD - 1] + [("$", f"and {extra} more problems")]
+            problems = tuple(Problem(path, lineno, event_type, jp, msg) for jp, msg in found)
+            return Verdict(path, lineno, event_type, INVALID, schemas, problems)
+        if not payload_schema:
+            if not self.strict:
+                return Verdict(path, lineno, event_type, NO_SCHEMA, schemas)
+            missing = Problem(
+                path, lineno, event_type, "$.payload", "no payload schema for this event type"
+            )
+            return Verdict(path, lineno, event_type, NO_SCHEMA, schemas, (missing,))
+        return Verdict(path, lineno, event_type, VALID, schemas)
+
+
+# -- messages -------------------------------------------------------------------------------
+
+
+def json_path(parts: Iterable[str | int], prefix: str = "$") -> str:
+    """``["reason", "reasonCode"]`` -> ``$.reason.reasonCode``; odd keys as ``['a.b']``."""
+    out = [prefix]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif part.isidentifier():
+            out.append(f".{part}")
+        else:
+            out.append("['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']")
+    return "".join(out)
+
+
+def short_repr(value: Any) -> str:
+    text = repr(value)
+    if len(text) <= _MAX_VALUE_REPR:
+        return text
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return text[: _MAX_VALUE_REPR - 1] + "…"
+
+
+def short_json(value: Any) -> str:
+    """``value`` as JSON text, or a word for it when that would be long."""
+    if isinstance(value, dict):
+        return "an object" if value else "{}"
+    if isinstance(value, list):
+        return "an array" if value else "[]"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= _MAX_VALUE_REPR else text[: _MAX_VALUE_REPR - 2] + '…"'
+
+
+def error_message(error: jsonschema.ValidationError) -> str:
+    """A short message: the schema's own ``errorMessage`` if any, else jsonschema's, shortened."""
+    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if isinstance(custom, str):
+        return custom
+    # jsonschema words these with Python reprs (None, True); users read JSON (null, true).
+    if error.validator == "type":
+        expected = error.validator_value
+        types = expected if isinstance(expected, list) else [expected]
+        wanted = " or ".join(f"'{name}'" for name in types)
+        return f"{short_json(error.instance)} is not of type {wanted}"
+    if error.validator == "enum":
+        choices = ", ".join(json.dumps(choice) for choice in error.validator_value)
+        return f"{short_json(error.instance)} is not one of {choices}"
+    if error.validator == "const":
+        return f"{short_json(error.instance)} should be {json.dumps(error.validator_value)}"
+    message = error.message
+    instance_repr = repr(error.instance)
+    if len(instance_repr) > _MAX_VALUE_REPR and instance_repr in message:
+        message = message.replace(instance_repr, short_repr(error.instance), 1)
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 1] + "…"
+    return message
+
+
+__all__ = [
+    "BUILTIN_SCHEMAS",
+    "INVALID",
+    "NO_SCHEMA",
+    "Problem",
+    "Summary",
+    "UNREADABLE",
+    "VALID",
+    "Validator",
+    "Verdict",
+    "error_message",
+    "json_path",
+    "load_builtin_schema",
+    "parse_schema_option",
+]
