@@ -47,6 +47,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import fastjsonschema
@@ -164,8 +165,20 @@ class _Schema:
 
 def load_builtin_schema(name: str) -> dict[str, Any]:
     """The shipped schema ``name`` (one of BUILTIN_SCHEMAS) as a dict."""
-    text = resources.files("osreplay.schemas").joinpath(f"{name}.json").read_text("utf-8")
-    return json.loads(text)
+    return json.loads(_schema_files().joinpath(f"{name}.json").read_text("utf-8"))
+
+
+def _schema_files() -> Any:
+    """The schemas folder: package data when installed, ``schemas/`` in a source tree.
+
+    ``python -m osreplay`` (or ``python -m pytest``) run from a checkout imports the
+    ``osreplay`` folder of the checkout, where ``osreplay.schemas`` does not exist: the
+    wheel maps the top-level ``schemas/`` folder to that package.
+    """
+    try:
+        return resources.files("osreplay.schemas")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "schemas"
 
 
 def _compile(name: str, schema: dict[str, Any]) -> _Schema:
