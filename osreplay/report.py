@@ -14,7 +14,7 @@ in order, then the :class:`~osreplay.validate.Summary`::
     fixtures/invalid.ndjson:9: identity.authenticate: $.payload.outcome: "lost" is not one of …
     12 records: 4 valid, 6 invalid, 0 without payload schema, 2 unreadable
 
-``quiet`` drops the summary line: only problems are printed, so a clean run is silent.
+``quiet`` prints only the summary line (the exit code still tells valid from invalid).
 
 ``json`` writes one JSON document, problems streamed as they come (memory stays flat)::
 
@@ -54,19 +54,20 @@ def format_summary(summary: Summary) -> str:
 
 
 class TextReporter:
-    """One line per problem, then the summary line (left out when quiet)."""
+    """One line per problem (left out when quiet), then the summary line."""
 
     def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
         self.stream = stream
         self.quiet = quiet
 
     def verdict(self, verdict: Verdict) -> None:
+        if self.quiet:
+            return
         for problem in verdict.problems:
             self.stream.write(format_problem(problem) + "\n")
 
     def finish(self, summary: Summary) -> None:
-        if not self.quiet:
-            self.stream.write(format_summary(summary) + "\n")
+        self.stream.write(format_summary(summary) + "\n")
         self.stream.flush()
 
 

@@ -16,12 +16,13 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-import oslo_messaging
-import oslo_messaging.opts
-from oslo_config import cfg
+from typing import TYPE_CHECKING
 
 from osreplay.errors import ConfigError, ConnectError, UsageError
+
+if TYPE_CHECKING:  # oslo is imported when a bus is needed, so `validate` starts fast
+    import oslo_messaging
+    from oslo_config import cfg
 
 LOG = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class BusSettings:
 
 def build_conf(config_files: Sequence[str] = ()) -> cfg.ConfigOpts:
     """A fresh ConfigOpts with oslo.messaging's options, loaded from ``config_files``."""
+    import oslo_messaging.opts
+    from oslo_config import cfg
+
     conf = cfg.ConfigOpts()
     for group, opts in oslo_messaging.opts.list_opts():
         conf.register_opts(opts, group=group)
@@ -128,6 +132,8 @@ def get_transport(
 
     The Notifier cannot pick an exchange per message: one transport per exchange.
     """
+    import oslo_messaging
+
     conf = settings.conf
     if exchange:
         conf.set_override("control_exchange", exchange)
@@ -144,6 +150,8 @@ def get_transport(
 
 def amqp_urls(settings: BusSettings) -> list[str]:
     """The broker hosts of a rabbit transport URL as kombu ``amqp://`` URLs."""
+    import oslo_messaging
+
     parsed = oslo_messaging.TransportURL.parse(settings.conf, settings.url)
     vhost = parsed.virtual_host or ""
     urls = []
