@@ -87,8 +87,33 @@ def parse_line(raw: bytes, *, last: bool = False) -> tuple[dict[str, Any] | None
     return obj, None
 
 
+def is_document(path: str) -> bool:
+    """A ``.json`` file holds one JSON document (a pretty-printed sample), not NDJSON."""
+    return path.endswith((".json", ".json.gz"))
+
+
+def read_document(path: str) -> Line:
+    """Read a whole ``.json`` file as one record, reported at line 1."""
+    handle = open_binary(path)
+    try:
+        data = handle.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise InputError(f"cannot read {path}: {reason}") from None
+    finally:
+        handle.close()
+    obj, error = parse_line(data)
+    return Line(path, 1, obj, error)
+
+
 def read_lines(path: str) -> Iterator[Line]:
-    """Yield each non-blank line of ``path`` (``-`` for stdin), streaming."""
+    """Yield each non-blank line of ``path`` (``-`` for stdin), streaming.
+
+    A ``.json`` file is read whole as one record (see :func:`is_document`).
+    """
+    if is_document(path):
+        yield read_document(path)
+        return
     name = display_name(path)
     handle = open_binary(path)
     try:
@@ -202,4 +227,13 @@ class RecordingWriter:
         self.close()
 
 
-__all__ = ["Line", "RecordingWriter", "display_name", "open_binary", "parse_line", "read_lines"]
+__all__ = [
+    "Line",
+    "RecordingWriter",
+    "display_name",
+    "is_document",
+    "open_binary",
+    "parse_line",
+    "read_document",
+    "read_lines",
+]

@@ -105,3 +105,10 @@ def test_flushed_gz_lines_are_readable_before_close(tmp_path):
 def test_the_writer_refuses_a_missing_directory(tmp_path):
     with pytest.raises(InputError, match="its directory does not exist"):
         RecordingWriter(str(tmp_path / "no" / "such.ndjson"))
+
+
+def test_a_json_file_is_one_pretty_printed_record(tmp_path):
+    path = tmp_path / "sample.json"
+    path.write_text(json.dumps(json.loads(GOOD), indent=4))
+    [line] = list(read_lines(str(path)))
+    assert line.lineno == 1 and line.obj["event_type"] == "a"
