@@ -42,10 +42,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -137,30 +138,227 @@ class Summary:
 
 @dataclass(slots=True)
 class _Schema:
-    """One schema compiled twice: fastjsonschema for speed, jsonschema for the messages."""
+    """One schema compiled twice: a fast yes/no check, and jsonschema for the messages."""
 
     name: str
-    schema: dict[str, Any]
-    reference: jsonschema.protocols.Validator
-    fast: Callable[[Any], Any] | None = field(default=None)
+    schema: dict[str, Any] | bool
+    reference: Any  # a jsonschema validator instance
+    check: Callable[[Any], bool] | None = None  # compile_check(); None if unsupported
+    fast: Callable[[Any], Any] | None = None  # fastjsonschema, when check is None
 
     def problems(self, instance: Any, prefix: str) -> list[tuple[str, str]] | None:
         """None when valid, else ``[(json_path, message), ...]``."""
-        if self.fast is not None:
-            try:
-                self.fast(instance)
-                return None
-            except fastjsonschema.JsonSchemaException:
-                pass
-            except RecursionError:
-                return [(prefix, "nesting too deep to validate")]
         try:
+            if self.check is not None:
+                if self.check(instance):
+                    return None
+            elif self.fast is not None:
+                try:
+                    self.fast(instance)
+                    return None
+                except fastjsonschema.JsonSchemaException:
+                    pass
             errors = list(self.reference.iter_errors(instance))
         except RecursionError:
             return [(prefix, "nesting too deep to validate")]
         if not errors:
             return None
-        return [(json_path(error.absolute_path, prefix), error_message(error)) for error in errors]
+        found: list[tuple[str, str]] = []
+        for error in errors:
+            item = (json_path(error.absolute_path, prefix), error_message(error))
+            if item not in found:
+                found.append(item)
+        return found
+
+
+# -- the fast check ----------------------------------------------------------------------
+#
+# fastjsonschema builds error paths and raises exceptions inside anyOf/if even for valid
+# data; for the common "valid" answer a plain yes/no function is several times faster.
+# compile_check() turns the draft-07 subset osreplay's schemas use into Python source;
+# any other keyword raises _Unsupported and the caller falls back to fastjsonschema.
+
+_ANNOTATIONS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$comment",
+        "title",
+        "description",
+        "definitions",
+        "errorMessage",
+        "default",
+        "examples",
+        "readOnly",
+        "writeOnly",
+    }
+)
+_TYPE_TESTS = {
+    "string": "type({v}) is str",
+    "object": "type({v}) is dict",
+    "array": "type({v}) is list",
+    "boolean": "type({v}) is bool",
+    "null": "{v} is None",
+    "number": "type({v}) in (int, float)",
+    "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()))",
+}
+
+
+class _Unsupported(Exception):
+    """A schema keyword or value the fast check does not implement."""
+
+
+class _CheckCompiler:
+    def __init__(self, root: dict[str, Any] | bool) -> None:
+        self.root = root
+        self.names: dict[int, str] = {}
+        self.sources: list[str] = []
+        self.consts: dict[str, Any] = {}
+
+    def const(self, value: Any) -> str:
+        name = f"_c{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def resolve(self, ref: str) -> Any:
+        if not ref.startswith("#"):
+            raise _Unsupported(f"$ref {ref}")
+        node: Any = self.root
+        for part in [p for p in ref[1:].split("/") if p]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(node, dict) or part not in node:
+                raise _Unsupported(f"$ref {ref}")
+            node = node[part]
+        return node
+
+    def function(self, schema: Any) -> str:
+        """The name of a generated function ``f(x) -> bool`` for ``schema``."""
+        key = id(schema)
+        if key in self.names:
+            return self.names[key]
+        name = self.names[key] = f"_f{len(self.names)}"
+        body = self.body(schema)
+        self.sources.append(f"def {name}(x):\n" + "".join(f"    {line}\n" for line in body))
+        return name
+
+    def body(self, schema: Any) -> list[str]:
+        if schema is True:
+            return ["return True"]
+        if schema is False:
+            return ["return False"]
+        if not isinstance(schema, dict):
+            raise _Unsupported(repr(schema))
+        if "$ref" in schema:  # draft-07: siblings of $ref are ignored
+            return [f"return {self.function(self.resolve(schema['$ref']))}(x)"]
+        lines: list[str] = []
+        on_dict: list[str] = []
+        for keyword, value in schema.items():
+            if keyword in _ANNOTATIONS:
+                continue
+            if keyword == "type":
+                types = value if isinstance(value, list) else [value]
+                if any(t not in _TYPE_TESTS for t in types):
+                    raise _Unsupported(f"type {value}")
+                test = " or ".join(_TYPE_TESTS[t].format(v="x") for t in types)
+                lines.append(f"if not ({test}): return False")
+            elif keyword in ("enum", "const"):
+                values = value if keyword == "enum" else [value]
+                if not all(isinstance(v, str) for v in values):
+                    raise _Unsupported(keyword)  # 1 == 1.0 == True: leave to fastjsonschema
+                lines.append(
+                    f"if type(x) is not str or x not in {self.const(frozenset(values))}: "
+                    "return False"
+                )
+            elif keyword == "pattern":
+                regex = self.const(re.compile(value))
+                lines.append(f"if type(x) is str and not {regex}.search(x): return False")
+            elif keyword in ("minLength", "maxLength"):
+                op = "<" if keyword == "minLength" else ">"
+                lines.append(f"if type(x) is str and len(x) {op} {int(value)}: return False")
+            elif keyword in ("minItems", "maxItems"):
+                op = "<" if keyword == "minItems" else ">"
+                lines.append(f"if type(x) is list and len(x) {op} {int(value)}: return False")
+            elif keyword == "items":
+                if isinstance(value, list):
+                    raise _Unsupported("items array")
+                lines.append(
+                    f"if type(x) is list and not all(map({self.function(value)}, x)): return False"
+                )
+            elif keyword == "required":
+                for key in value:
+                    on_dict.append(f"if {key!r} not in x: return False")
+            elif keyword == "properties":
+                for key, sub in value.items():
+                    if sub is True:
+                        continue
+                    on_dict.append(f"v = x.get({key!r}, _MISSING)")
+                    on_dict.append(
+                        f"if v is not _MISSING and not {self.function(sub)}(v): return False"
+                    )
+            elif keyword in ("additionalProperties", "patternProperties"):
+                continue  # below, together
+            elif keyword == "dependencies":
+                for key, dep in value.items():
+                    if isinstance(dep, list):
+                        test = " and ".join(f"{d!r} in x" for d in dep) or "True"
+                    else:
+                        test = f"{self.function(dep)}(x)"
+                    on_dict.append(f"if {key!r} in x and not ({test}): return False")
+            elif keyword == "allOf":
+                for sub in value:
+                    lines.append(f"if not {self.function(sub)}(x): return False")
+            elif keyword == "anyOf":
+                test = " or ".join(f"{self.function(sub)}(x)" for sub in value)
+                lines.append(f"if not ({test}): return False")
+            elif keyword == "oneOf":
+                test = " + ".join(f"bool({self.function(sub)}(x))" for sub in value)
+                lines.append(f"if ({test}) != 1: return False")
+            elif keyword == "not":
+                lines.append(f"if {self.function(value)}(x): return False")
+            elif keyword == "if":
+                then = self.function(schema.get("then", True))
+                else_ = self.function(schema.get("else", True))
+                lines.append(
+                    f"if not ({then} if {self.function(value)}(x) else {else_})(x): return False"
+                )
+            elif keyword in ("then", "else"):
+                continue
+            else:
+                raise _Unsupported(keyword)
+        extra = schema.get("additionalProperties", True)
+        patterns = schema.get("patternProperties", {})
+        if extra is not True or patterns:
+            known = self.const(frozenset(schema.get("properties", {})))
+            tests = [(self.const(re.compile(p)), self.function(s)) for p, s in patterns.items()]
+            extra_fn = self.function(extra)
+            on_dict.append("for k, v in x.items():")
+            if tests:
+                on_dict.append("    matched = False")
+                for regex, fn in tests:
+                    on_dict.append(f"    if {regex}.search(k):")
+                    on_dict.append("        matched = True")
+                    on_dict.append(f"        if not {fn}(v): return False")
+                on_dict.append(f"    if not matched and k not in {known} and not {extra_fn}(v):")
+            else:
+                on_dict.append(f"    if k not in {known} and not {extra_fn}(v):")
+            on_dict.append("        return False")
+        if on_dict:
+            lines.append("if type(x) is dict:")
+            lines.extend(f"    {line}" for line in on_dict)
+        lines.append("return True")
+        return lines
+
+
+def compile_check(schema: dict[str, Any] | bool) -> Callable[[Any], bool]:
+    """A function telling whether an instance is valid against a draft-07 ``schema``.
+
+    Raises _Unsupported for keywords outside the subset osreplay's schemas use.
+    """
+    compiler = _CheckCompiler(schema)
+    entry = compiler.function(schema)
+    namespace: dict[str, Any] = {"_MISSING": object(), **compiler.consts}
+    exec("\n".join(compiler.sources), namespace)  # noqa: S102 - source generated above
+    return namespace[entry]
 
 
 def load_builtin_schema(name: str) -> dict[str, Any]:
@@ -187,12 +385,19 @@ def _compile(name: str, schema: dict[str, Any]) -> _Schema:
         cls.check_schema(schema)
     except SchemaError as exc:
         raise UsageError(f"{name} is not a valid JSON Schema: {exc.message}") from None
+    reference = cls(schema)
+    if cls is not jsonschema.Draft7Validator:
+        # Other dialects: jsonschema alone knows their rules.
+        return _Schema(name, schema, reference)
+    try:
+        return _Schema(name, schema, reference, check=compile_check(schema))
+    except _Unsupported:
+        pass
     try:
         fast = fastjsonschema.compile(schema, use_default=False, use_formats=False)
-    except Exception:  # noqa: BLE001 - any dialect fastjsonschema cannot compile
-        # Draft 2019-09/2020-12 and unsupported keywords: jsonschema alone is correct.
+    except Exception:  # noqa: BLE001 - anything fastjsonschema cannot compile
         fast = None
-    return _Schema(name, schema, cls(schema), fast)
+    return _Schema(name, schema, reference, fast=fast)
 
 
 def parse_schema_option(text: str) -> tuple[str, str]:

@@ -1,0 +1,226 @@
+"""How fast is ``osreplay validate`` against the obvious jsonschema loop?
+
+    python benchmarks/validate.py [--records 100000] [--runs 3]
+
+Writes a mixed recording (keystone CADF audit events and nova versioned payloads, with
+about one record in a hundred made invalid) to a temporary folder, then times, best of
+``--runs``:
+
+- ``osreplay validate -q FILE`` as a subprocess (``python -m osreplay``: startup included);
+- a plain loop that parses each line with ``json`` and checks it with ``jsonschema``
+  validators created once, for the envelope and for minimal CADF and versioned-payload
+  schemas (required keys and enums only), i.e. far less than osreplay checks.
+
+It prints both times, records/s, the ratio and the peak RSS of the osreplay process, checks
+both found the same invalid lines, and exits 1 when osreplay is not at least 5x faster or
+uses 150 MB or more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jsonschema
+
+TARGET_RATIO = 5.0
+TARGET_RSS_MB = 150
+CADF = "http://schemas.dmtf.org/cloud/audit/1.0/event"
+PRIORITIES = ["AUDIT", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SAMPLE"]
+
+MIN_ENVELOPE = {
+    "type": "object",
+    "required": ["event_type", "publisher_id", "priority", "payload"],
+    "properties": {"priority": {"enum": PRIORITIES}},
+}
+MIN_CADF = {
+    "type": "object",
+    "required": ["typeURI", "id", "eventType", "eventTime", "action", "outcome"],
+    "properties": {
+        "eventType": {"enum": ["activity", "monitor", "control"]},
+        "outcome": {"enum": ["success", "failure", "pending", "unknown"]},
+    },
+}
+MIN_VERSIONED = {
+    "type": "object",
+    "required": [
+        "nova_object.name",
+        "nova_object.namespace",
+        "nova_object.version",
+        "nova_object.data",
+    ],
+}
+
+
+def cadf_record(rng: random.Random, n: int) -> dict:
+    return {
+        "event_type": "identity.authenticate",
+        "publisher_id": "identity.keystone-1",
+        "priority": "INFO",
+        "message_id": f"00000000-0000-4000-8000-{n:012d}",
+        "timestamp": "2024-03-05 09:14:07.121004",
+        "recorded_at": "2024-03-05T09:14:07.130012+00:00",
+        "ctxt": {"request_id": f"req-{n:08d}", "user_id": "3f1e6a0c9b5d4e7f8a2b1c0d9e8f7a6b"},
+        "payload": {
+            "typeURI": CADF,
+            "id": f"5c1f0e2d-7a3b-5c4d-8e9f-{n:012d}",
+            "eventType": "activity",
+            "eventTime": "2024-03-05T09:14:07.120331+0000",
+            "action": "authenticate",
+            "outcome": rng.choice(["success", "failure"]),
+            "initiator": {
+                "typeURI": "service/security/account/user",
+                "id": "3f1e6a0c9b5d4e7f8a2b1c0d9e8f7a6b",
+                "host": {"address": "192.0.2.44", "agent": "python-openstackclient"},
+            },
+            "target": {"typeURI": "service/security/account/user", "id": "b7c2d1e0"},
+            "observer": {"typeURI": "service/security", "id": "d41d8cd98f00b204e9800998ecf8427e"},
+            "reason": {"reasonType": "HTTP", "reasonCode": "401"},
+        },
+    }
+
+
+def nova_object(name: str, data: dict, version: str = "1.0") -> dict:
+    return {
+        "nova_object.name": name,
+        "nova_object.namespace": "nova",
+        "nova_object.version": version,
+        "nova_object.data": data,
+    }
+
+
+def nova_record(rng: random.Random, n: int) -> dict:
+    flavor = nova_object(
+        "FlavorPayload",
+        {"flavorid": "c1", "name": "m1.small", "memory_mb": 2048, "vcpus": 1, "root_gb": 20},
+        "1.4",
+    )
+    ip = nova_object("IpPayload", {"address": "198.51.100.17", "version": 4, "mac": "fa:16:3e"})
+    return {
+        "event_type": rng.choice(["instance.create.end", "instance.update"]),
+        "publisher_id": "nova-compute:compute-2",
+        "priority": "INFO",
+        "recorded_at": "2024-03-05T10:02:11.000000+00:00",
+        "payload": nova_object(
+            "InstanceCreatePayload",
+            {
+                "uuid": f"9a8b7c6d-5e4f-4a3b-8c2d-{n:012d}",
+                "display_name": f"web-{n}",
+                "state": "active",
+                "flavor": flavor,
+                "ip_addresses": [ip],
+                "metadata": {},
+                "tags": ["web"],
+            },
+            "1.12",
+        ),
+    }
+
+
+def spoil(record: dict, rng: random.Random) -> dict:
+    """A defect both osreplay and the minimal schemas catch."""
+    payload = record["payload"]
+    choice = rng.randrange(3)
+    if choice == 0:
+        record["priority"] = "NOTICE"
+    elif "typeURI" in payload:
+        payload["outcome" if choice == 1 else "eventType"] = "bogus"
+    else:
+        del payload["nova_object.version"]
+    return record
+
+
+def generate(path: Path, records: int) -> set[int]:
+    rng = random.Random(42)
+    invalid: set[int] = set()
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(1, records + 1):
+            record = cadf_record(rng, n) if n % 2 else nova_record(rng, n)
+            if rng.random() < 0.01:
+                record = spoil(record, rng)
+                invalid.add(n)
+            out.write(json.dumps(record) + "\n")
+    return invalid
+
+
+def baseline(path: Path) -> set[int]:
+    envelope = jsonschema.Draft7Validator(MIN_ENVELOPE)
+    cadf = jsonschema.Draft7Validator(MIN_CADF)
+    versioned = jsonschema.Draft7Validator(MIN_VERSIONED)
+    invalid: set[int] = set()
+    with path.open("rb") as handle:
+        for lineno, raw in enumerate(handle, 1):
+            obj = json.loads(raw)
+            ok = envelope.is_valid(obj)
+            payload = obj.get("payload")
+            if isinstance(payload, dict):
+                if payload.get("typeURI") == CADF:
+                    ok = cadf.is_valid(payload) and ok
+                elif "nova_object.name" in payload:
+                    ok = versioned.is_valid(payload) and ok
+            if not ok:
+                invalid.add(lineno)
+    return invalid
+
+
+def run_osreplay(path: Path) -> tuple[int, set[int]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "osreplay", "validate", "-q", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode not in (0, 1):
+        sys.exit(f"osreplay validate failed ({proc.returncode}): {proc.stderr.strip()}")
+    pattern = re.compile(re.escape(str(path)) + r":(\d+): ")
+    return proc.returncode, {int(m.group(1)) for m in pattern.finditer(proc.stdout)}
+
+
+def best_of(runs: int, func, *args):
+    best, result = float("inf"), None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = func(*args)
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mixed.ndjson"
+        expected = generate(path, args.records)
+        size_mb = path.stat().st_size / 1e6
+        print(f"{args.records} records ({size_mb:.1f} MB), {len(expected)} invalid, best of {args.runs}")
+
+        ours, (_, ours_invalid) = best_of(args.runs, run_osreplay, path)
+        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        theirs, theirs_invalid = best_of(args.runs, baseline, path)
+
+    ratio = theirs / ours
+    print(f"osreplay validate -q: {ours:7.2f} s  {args.records / ours:9,.0f} records/s")
+    print(f"json + jsonschema:    {theirs:7.2f} s  {args.records / theirs:9,.0f} records/s")
+    print(f"ratio: {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x)")
+    print(f"peak RSS of osreplay: {rss_mb:.0f} MB (target < {TARGET_RSS_MB} MB)")
+    same = ours_invalid == theirs_invalid == expected
+    print(f"same verdicts: {'yes' if same else 'NO'} ({len(ours_invalid)} invalid lines found)")
+    if not same:
+        print(f"  only osreplay: {sorted(ours_invalid - theirs_invalid)[:10]}")
+        print(f"  only baseline: {sorted(theirs_invalid - ours_invalid)[:10]}")
+    return 0 if same and ratio >= TARGET_RATIO and rss_mb < TARGET_RSS_MB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
