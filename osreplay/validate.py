@@ -16,8 +16,9 @@ Public API (what ``osreplay validate`` wires together)::
   matches a record's ``event_type`` (fnmatch) is applied to its payload in addition to the
   built-in one. ``strict=True`` adds a problem line to records without a payload schema.
   Raises ``InputError`` (file unreadable) or ``UsageError`` (not a JSON Schema).
-- ``Validator.validate_file(path) -> Iterator[Verdict]`` (``-`` is stdin, ``.gz`` read
-  transparently); raises ``InputError`` when the file cannot be opened or read.
+- ``Validator.validate_file(path) -> Iterator[Verdict]``: ``-`` is stdin, ``.gz`` is read
+  transparently, a ``.json`` file is one pretty-printed record; raises ``InputError``
+  when the file cannot be opened or read.
 - ``Validator.validate_object(obj, *, path="-", lineno=0) -> Verdict`` for one record.
 - ``Verdict(path, lineno, event_type, status, schemas, problems)``; ``status`` is one of
   ``VALID``, ``INVALID``, ``NO_SCHEMA``, ``UNREADABLE``.
@@ -57,7 +58,7 @@ from jsonschema.exceptions import SchemaError
 
 from osreplay.errors import InputError, UsageError
 from osreplay.notification import CADF_EVENT_TYPEURI, RecordError, normalise
-from osreplay.recording import display_name, open_binary, parse_line
+from osreplay.recording import display_name, is_document, open_binary, parse_line, read_document
 
 try:
     import orjson
@@ -456,6 +457,14 @@ class Validator:
 
     def validate_file(self, path: str) -> Iterator[Verdict]:
         """One Verdict per non-blank line of ``path``, streaming (memory stays flat)."""
+        if is_document(path):  # a pretty-printed .json sample: one record at line 1
+            line = read_document(path)
+            if line.obj is None:
+                problem = Problem(line.path, 1, None, None, line.error or "unreadable")
+                yield Verdict(line.path, 1, None, UNREADABLE, (), (problem,))
+            else:
+                yield self.validate_object(line.obj, path=line.path, lineno=1)
+            return
         name = display_name(path)
         handle = open_binary(path)
         fast_loads = orjson.loads if orjson is not None else None
