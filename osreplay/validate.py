@@ -19,7 +19,8 @@ Public API (what ``osreplay validate`` wires together)::
 - ``Validator.validate_file(path) -> Iterator[Verdict]``: ``-`` is stdin, ``.gz`` is read
   transparently, a ``.json`` file is one pretty-printed record; raises ``InputError``
   when the file cannot be opened or read.
-- ``Validator.validate_object(obj, *, path="-", lineno=0) -> Verdict`` for one record.
+- ``Validator.validate_object(obj, *, path="-", lineno=0) -> Verdict`` for one record;
+  ``Validator.validate_against(schema_name, instance) -> [(json_path, message)]``.
 - ``Verdict(path, lineno, event_type, status, schemas, problems)``; ``status`` is one of
   ``VALID``, ``INVALID``, ``NO_SCHEMA``, ``UNREADABLE``.
 - ``Problem(path, lineno, event_type, json_path, message)``; ``json_path`` is like
@@ -497,6 +498,12 @@ class Validator:
                 handle.close()
 
     # -- one record ----------------------------------------------------------------------
+
+    def validate_against(
+        self, schema: str, instance: Any, *, prefix: str = "$"
+    ) -> list[tuple[str, str]]:
+        """``[(json_path, message), ...]`` for ``instance`` against the shipped ``schema``."""
+        return self._builtin[schema].problems(instance, prefix) or []
 
     def validate_object(self, obj: dict[str, Any], *, path: str = "-", lineno: int = 0) -> Verdict:
         """Check one parsed JSON object (a record, a wire body or a bare CADF event)."""
