@@ -210,7 +210,24 @@ class _Unsupported(Exception):
     """A schema keyword or value the fast check does not implement."""
 
 
+_LEAF_KEYWORDS = frozenset({"type", "enum", "const", "pattern", "minLength", "maxLength"})
+_CONTAINER_KEYWORDS = frozenset(
+    {
+        "properties",
+        "required",
+        "additionalProperties",
+        "patternProperties",
+        "dependencies",
+        "items",
+        "minItems",
+        "maxItems",
+    }
+)
+
+
 class _CheckCompiler:
+    """Writes one Python function per non-trivial subschema; leaf checks are inlined."""
+
     def __init__(self, root: dict[str, Any] | bool) -> None:
         self.root = root
         self.names: dict[int, str] = {}
@@ -233,6 +250,45 @@ class _CheckCompiler:
             node = node[part]
         return node
 
+    def test(self, schema: Any, var: str) -> str:
+        """A Python expression, true when ``var`` is valid against ``schema``."""
+        if schema is True:
+            return "True"
+        if schema is False:
+            return "False"
+        if not isinstance(schema, dict):
+            raise _Unsupported(repr(schema))
+        keywords = schema.keys() - _ANNOTATIONS
+        if keywords == {"$ref"}:
+            target = self.resolve(schema["$ref"])
+            if isinstance(target, dict) and "$ref" not in target:
+                schema, keywords = target, target.keys() - _ANNOTATIONS
+        if keywords <= _LEAF_KEYWORDS:
+            tests = [self.leaf(schema, keyword, var) for keyword in sorted(keywords)]
+            return "(" + " and ".join(tests) + ")" if tests else "True"
+        name = self.function(schema)
+        if keywords <= _CONTAINER_KEYWORDS:  # cannot fail on a scalar: skip the call
+            return f"(type({var}) not in _CONTAINERS or {name}({var}))"
+        return f"{name}({var})"
+
+    def leaf(self, schema: dict[str, Any], keyword: str, var: str) -> str:
+        value = schema[keyword]
+        if keyword == "type":
+            types = value if isinstance(value, list) else [value]
+            if any(t not in _TYPE_TESTS for t in types):
+                raise _Unsupported(f"type {value}")
+            return "(" + " or ".join(_TYPE_TESTS[t].format(v=var) for t in types) + ")"
+        if keyword in ("enum", "const"):
+            values = value if keyword == "enum" else [value]
+            if not all(isinstance(v, str) for v in values):
+                raise _Unsupported(keyword)  # 1 == 1.0 == True: leave to fastjsonschema
+            return f"(type({var}) is str and {var} in {self.const(frozenset(values))})"
+        if keyword == "pattern":
+            regex = self.const(re.compile(value))
+            return f"(type({var}) is not str or {regex}.search({var}) is not None)"
+        op = ">=" if keyword == "minLength" else "<="
+        return f"(type({var}) is not str or len({var}) {op} {int(value)})"
+
     def function(self, schema: Any) -> str:
         """The name of a generated function ``f(x) -> bool`` for ``schema``."""
         key = id(schema)
@@ -244,59 +300,38 @@ class _CheckCompiler:
         return name
 
     def body(self, schema: Any) -> list[str]:
-        if schema is True:
-            return ["return True"]
-        if schema is False:
-            return ["return False"]
+        if schema is True or schema is False:
+            return [f"return {schema}"]
         if not isinstance(schema, dict):
             raise _Unsupported(repr(schema))
         if "$ref" in schema:  # draft-07: siblings of $ref are ignored
-            return [f"return {self.function(self.resolve(schema['$ref']))}(x)"]
+            target = self.resolve(schema["$ref"])
+            return [f"return {self.function(target)}(x)"]
         lines: list[str] = []
         on_dict: list[str] = []
         for keyword, value in schema.items():
-            if keyword in _ANNOTATIONS:
+            if keyword in _ANNOTATIONS or keyword in ("then", "else"):
                 continue
-            if keyword == "type":
-                types = value if isinstance(value, list) else [value]
-                if any(t not in _TYPE_TESTS for t in types):
-                    raise _Unsupported(f"type {value}")
-                test = " or ".join(_TYPE_TESTS[t].format(v="x") for t in types)
-                lines.append(f"if not ({test}): return False")
-            elif keyword in ("enum", "const"):
-                values = value if keyword == "enum" else [value]
-                if not all(isinstance(v, str) for v in values):
-                    raise _Unsupported(keyword)  # 1 == 1.0 == True: leave to fastjsonschema
-                lines.append(
-                    f"if type(x) is not str or x not in {self.const(frozenset(values))}: "
-                    "return False"
-                )
-            elif keyword == "pattern":
-                regex = self.const(re.compile(value))
-                lines.append(f"if type(x) is str and not {regex}.search(x): return False")
-            elif keyword in ("minLength", "maxLength"):
-                op = "<" if keyword == "minLength" else ">"
-                lines.append(f"if type(x) is str and len(x) {op} {int(value)}: return False")
+            if keyword in _LEAF_KEYWORDS:
+                lines.append(f"if not {self.leaf(schema, keyword, 'x')}: return False")
             elif keyword in ("minItems", "maxItems"):
                 op = "<" if keyword == "minItems" else ">"
                 lines.append(f"if type(x) is list and len(x) {op} {int(value)}: return False")
             elif keyword == "items":
                 if isinstance(value, list):
                     raise _Unsupported("items array")
-                lines.append(
-                    f"if type(x) is list and not all(map({self.function(value)}, x)): return False"
-                )
+                lines.append("if type(x) is list:")
+                lines.append("    for v in x:")
+                lines.append(f"        if not {self.test(value, 'v')}: return False")
             elif keyword == "required":
-                for key in value:
-                    on_dict.append(f"if {key!r} not in x: return False")
+                on_dict.extend(f"if {key!r} not in x: return False" for key in value)
             elif keyword == "properties":
                 for key, sub in value.items():
-                    if sub is True:
-                        continue
-                    on_dict.append(f"v = x.get({key!r}, _MISSING)")
-                    on_dict.append(
-                        f"if v is not _MISSING and not {self.function(sub)}(v): return False"
-                    )
+                    test = self.test(sub, "v")
+                    if test != "True":  # `in` then [] beats .get(): most keys are absent
+                        on_dict.append(f"if {key!r} in x:")
+                        on_dict.append(f"    v = x[{key!r}]")
+                        on_dict.append(f"    if not {test}: return False")
             elif keyword in ("additionalProperties", "patternProperties"):
                 continue  # below, together
             elif keyword == "dependencies":
@@ -304,45 +339,41 @@ class _CheckCompiler:
                     if isinstance(dep, list):
                         test = " and ".join(f"{d!r} in x" for d in dep) or "True"
                     else:
-                        test = f"{self.function(dep)}(x)"
+                        test = self.test(dep, "x")
                     on_dict.append(f"if {key!r} in x and not ({test}): return False")
             elif keyword == "allOf":
-                for sub in value:
-                    lines.append(f"if not {self.function(sub)}(x): return False")
+                lines.extend(f"if not {self.test(sub, 'x')}: return False" for sub in value)
             elif keyword == "anyOf":
-                test = " or ".join(f"{self.function(sub)}(x)" for sub in value)
+                test = " or ".join(self.test(sub, "x") for sub in value)
                 lines.append(f"if not ({test}): return False")
             elif keyword == "oneOf":
-                test = " + ".join(f"bool({self.function(sub)}(x))" for sub in value)
+                test = " + ".join(f"bool({self.test(sub, 'x')})" for sub in value)
                 lines.append(f"if ({test}) != 1: return False")
             elif keyword == "not":
-                lines.append(f"if {self.function(value)}(x): return False")
+                lines.append(f"if {self.test(value, 'x')}: return False")
             elif keyword == "if":
-                then = self.function(schema.get("then", True))
-                else_ = self.function(schema.get("else", True))
+                then = self.test(schema.get("then", True), "x")
+                else_ = self.test(schema.get("else", True), "x")
                 lines.append(
-                    f"if not ({then} if {self.function(value)}(x) else {else_})(x): return False"
+                    f"if not (({then}) if {self.test(value, 'x')} else ({else_})): return False"
                 )
-            elif keyword in ("then", "else"):
-                continue
             else:
                 raise _Unsupported(keyword)
         extra = schema.get("additionalProperties", True)
         patterns = schema.get("patternProperties", {})
         if extra is not True or patterns:
             known = self.const(frozenset(schema.get("properties", {})))
-            tests = [(self.const(re.compile(p)), self.function(s)) for p, s in patterns.items()]
-            extra_fn = self.function(extra)
+            extra_test = self.test(extra, "v")
             on_dict.append("for k, v in x.items():")
-            if tests:
+            if patterns:
                 on_dict.append("    matched = False")
-                for regex, fn in tests:
-                    on_dict.append(f"    if {regex}.search(k):")
+                for pattern, sub in patterns.items():
+                    on_dict.append(f"    if {self.const(re.compile(pattern))}.search(k):")
                     on_dict.append("        matched = True")
-                    on_dict.append(f"        if not {fn}(v): return False")
-                on_dict.append(f"    if not matched and k not in {known} and not {extra_fn}(v):")
+                    on_dict.append(f"        if not {self.test(sub, 'v')}: return False")
+                on_dict.append(f"    if not matched and k not in {known} and not {extra_test}:")
             else:
-                on_dict.append(f"    if k not in {known} and not {extra_fn}(v):")
+                on_dict.append(f"    if k not in {known} and not {extra_test}:")
             on_dict.append("        return False")
         if on_dict:
             lines.append("if type(x) is dict:")
@@ -358,7 +389,10 @@ def compile_check(schema: dict[str, Any] | bool) -> Callable[[Any], bool]:
     """
     compiler = _CheckCompiler(schema)
     entry = compiler.function(schema)
-    namespace: dict[str, Any] = {"_MISSING": object(), **compiler.consts}
+    namespace: dict[str, Any] = {
+        "_CONTAINERS": (dict, list),
+        **compiler.consts,
+    }
     exec("\n".join(compiler.sources), namespace)  # noqa: S102 - source generated above
     return namespace[entry]
 
