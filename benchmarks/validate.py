@@ -6,14 +6,20 @@ Writes a mixed recording (keystone CADF audit events and nova versioned payloads
 about one record in a hundred made invalid) to a temporary folder, then times, best of
 ``--runs``:
 
-- ``osreplay validate -q FILE`` as a subprocess (``python -m osreplay``: startup included);
+- ``osreplay validate -q FILE`` as a subprocess (``python -m osreplay`` from this checkout,
+  interpreter startup and imports included);
 - a plain loop that parses each line with ``json`` and checks it with ``jsonschema``
   validators created once, for the envelope and for minimal CADF and versioned-payload
   schemas (required keys and enums only), i.e. far less than osreplay checks.
 
-It prints both times, records/s, the ratio and the peak RSS of the osreplay process, checks
-both found the same invalid lines, and exits 1 when osreplay is not at least 5x faster or
-uses 150 MB or more.
+It prints both times, records/s, the ratio and the peak RSS of the osreplay process,
+checks (with one more, untimed ``--format json`` run) that both found the same invalid
+lines, and exits 1 when osreplay is not at least 5x faster or uses 150 MB or more.
+
+Measured on the 2-core dev machine: the jsonschema loop with minimal schemas runs at about
+70,000 records/s (``is_valid`` on three tiny schemas is cheap), osreplay at about
+75,000-90,000 records/s with its full schemas, so the 5x target is not met; see the
+project's issue for the discussion.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import resource
 import subprocess
 import sys
@@ -31,6 +36,7 @@ from pathlib import Path
 
 import jsonschema
 
+REPO = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 5.0
 TARGET_RSS_MB = 150
 CADF = "http://schemas.dmtf.org/cloud/audit/1.0/event"
@@ -171,17 +177,22 @@ def baseline(path: Path) -> set[int]:
     return invalid
 
 
-def run_osreplay(path: Path) -> tuple[int, set[int]]:
+def run_osreplay(path: Path, *extra: str) -> str:
     proc = subprocess.run(
-        [sys.executable, "-m", "osreplay", "validate", "-q", str(path)],
+        [sys.executable, "-m", "osreplay", "validate", *extra, str(path)],
         capture_output=True,
         text=True,
         check=False,
+        cwd=REPO,  # python -m osreplay: the checkout's osreplay
     )
     if proc.returncode not in (0, 1):
         sys.exit(f"osreplay validate failed ({proc.returncode}): {proc.stderr.strip()}")
-    pattern = re.compile(re.escape(str(path)) + r":(\d+): ")
-    return proc.returncode, {int(m.group(1)) for m in pattern.finditer(proc.stdout)}
+    return proc.stdout
+
+
+def osreplay_invalid_lines(path: Path) -> set[int]:
+    report = json.loads(run_osreplay(path, "--format", "json"))
+    return {problem["line"] for problem in report["problems"]}
 
 
 def best_of(runs: int, func, *args):
@@ -203,13 +214,16 @@ def main() -> int:
         path = Path(tmp) / "mixed.ndjson"
         expected = generate(path, args.records)
         size_mb = path.stat().st_size / 1e6
-        print(f"{args.records} records ({size_mb:.1f} MB), {len(expected)} invalid, best of {args.runs}")
+        invalid = len(expected)
+        print(f"{args.records} records ({size_mb:.1f} MB), {invalid} invalid, best of {args.runs}")
 
-        ours, (_, ours_invalid) = best_of(args.runs, run_osreplay, path)
+        ours, summary = best_of(args.runs, run_osreplay, path, "-q")
         rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        ours_invalid = osreplay_invalid_lines(path)  # untimed: the same run, with a report
         theirs, theirs_invalid = best_of(args.runs, baseline, path)
 
     ratio = theirs / ours
+    print(f"osreplay says: {summary.strip()}")
     print(f"osreplay validate -q: {ours:7.2f} s  {args.records / ours:9,.0f} records/s")
     print(f"json + jsonschema:    {theirs:7.2f} s  {args.records / theirs:9,.0f} records/s")
     print(f"ratio: {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x)")
