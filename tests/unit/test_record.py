@@ -1,0 +1,295 @@
+"""The recorder's parts without a broker: filters, the single writer, pools, resuming."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import threading
+
+import pytest
+
+from osreplay.errors import InputError, UsageError
+from osreplay.record import (
+    DedupWindow,
+    Filters,
+    LineSink,
+    QueueState,
+    RecordStats,
+    RecordSummary,
+    WriteFailed,
+    _Entry,
+    _ReconnectWatcher,
+    default_pool,
+    plan_pool,
+    prepare_append,
+    progress_line,
+    queue_names,
+    summary_lines,
+)
+from osreplay.recording import RecordingWriter
+
+
+def entry(message_id: str, event_type: str = "a.b") -> _Entry:
+    line = json.dumps({"message_id": message_id, "event_type": event_type}) + "\n"
+    return _Entry(message_id, line, event_type, "nova")
+
+
+# --- queue names and filters ---------------------------------------------------------
+
+
+def test_one_queue_per_exchange_and_per_topic_when_several():
+    assert queue_names("p", ["nova", "glance"], ["notifications"]) == {
+        ("nova", "notifications"): "p.nova",
+        ("glance", "notifications"): "p.glance",
+    }
+    assert queue_names("p", ["nova"], ["notifications", "versioned"]) == {
+        ("nova", "notifications"): "p.nova.notifications",
+        ("nova", "versioned"): "p.nova.versioned",
+    }
+
+
+def test_default_pool_is_stable_per_host(monkeypatch):
+    monkeypatch.setattr("socket.gethostname", lambda: "ctl-1")
+    assert default_pool() == "osreplay-ctl-1"
+
+
+def test_filters_match_globs_and_priorities():
+    filters = Filters(event_types=("identity.*",), publishers=("*host1",), priorities=("info",))
+    assert filters.match("identity.authenticate", "identity.host1", "INFO")
+    assert not filters.match("compute.instance.create", "identity.host1", "INFO")
+    assert not filters.match("identity.authenticate", "identity.host2", "INFO")
+    assert not filters.match("identity.authenticate", "identity.host1", "ERROR")
+    assert not filters.match(None, "identity.host1", "INFO")
+    assert Filters().match(None, None, "AUDIT") and not Filters().active
+
+
+def test_filters_accept_warning_and_refuse_unknown_priorities():
+    assert Filters(priorities=("warning",)).priorities == ("WARN",)
+    with pytest.raises(UsageError, match="unknown priority 'LOUD'"):
+        Filters(priorities=("loud",))
+
+
+# --- the single writer ---------------------------------------------------------------
+
+
+def test_sink_writes_whole_lines_from_many_threads(tmp_path):
+    path = tmp_path / "out.ndjson"
+    stats = RecordStats()
+    with RecordingWriter(str(path)) as writer:
+        sink = LineSink(writer, stats)
+        results = []
+
+        def submit(n: int) -> None:
+            results.append(sink.submit([entry(f"{n}-{i}") for i in range(50)]))
+
+        threads = [threading.Thread(target=submit, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        sink.close()
+    lines = path.read_text().splitlines()
+    assert results == [True] * 16
+    assert len(lines) == 800 == stats.written
+    assert len({json.loads(line)["message_id"] for line in lines}) == 800
+    assert stats.event_types["a.b"] == 800 and stats.exchanges["nova"] == 800
+
+
+def test_sink_stops_exactly_at_the_count_and_says_the_batch_is_incomplete(tmp_path):
+    path = tmp_path / "out.ndjson"
+    reached = threading.Event()
+    with RecordingWriter(str(path)) as writer:
+        sink = LineSink(writer, RecordStats(), limit=5, on_limit=reached.set)
+        assert sink.submit([entry("a"), entry("b"), entry("c")]) is True
+        assert sink.submit([entry("d"), entry("e"), entry("f")]) is False
+        assert sink.submit([entry("g")]) is False
+        sink.close()
+    assert reached.is_set() and sink.limit_reached
+    assert [json.loads(x)["message_id"] for x in path.read_text().splitlines()] == list("abcde")
+
+
+def test_sink_skips_message_ids_already_written(tmp_path):
+    path = tmp_path / "out.ndjson"
+    stats = RecordStats()
+    with RecordingWriter(str(path)) as writer:
+        sink = LineSink(writer, stats, seen=DedupWindow(initial=["old"]))
+        assert sink.submit([entry("old"), entry("new"), entry("new")]) is True
+        assert sink.submit([entry("new")]) is True
+        sink.close()
+    assert path.read_text().count("\n") == 1
+    assert stats.written == 1 and stats.duplicates == 3
+
+
+class BrokenWriter:
+    name = "broken.ndjson"
+
+    def write(self, lines):
+        raise InputError("cannot write broken.ndjson: no space left on device")
+
+    def flush(self):
+        pass
+
+
+def test_a_failed_write_fails_every_waiting_batch_and_later_ones():
+    errors = []
+    sink = LineSink(BrokenWriter(), RecordStats(), on_error=errors.append)
+    with pytest.raises(WriteFailed, match="no space left"):
+        sink.submit([entry("a")])
+    with pytest.raises(WriteFailed):
+        sink.submit([entry("b")])
+    sink.close()
+    assert len(errors) == 1 and isinstance(sink.error, InputError)
+
+
+def test_dedup_window_is_bounded():
+    window = DedupWindow(size=3, initial=["a", "b", "c", "d"])
+    assert len(window) == 3 and "a" not in window and "d" in window
+
+
+# --- the pool ------------------------------------------------------------------------
+
+
+class FakeAdmin:
+    def __init__(self, queues: dict[str, QueueState]) -> None:
+        self.queues = dict(queues)
+        self.purged: list[str] = []
+
+    def inspect(self, name):
+        return self.queues.get(name)
+
+    def purge(self, name):
+        self.purged.append(name)
+        self.queues[name] = QueueState(0, 0)
+
+
+@pytest.fixture
+def host(monkeypatch):
+    monkeypatch.setattr("socket.gethostname", lambda: "h")
+
+
+def test_a_fresh_default_pool_is_used_as_is(host):
+    plan = plan_pool(FakeAdmin({}), ["nova", "glance"], ["notifications"], pool=None, append=False)
+    assert plan.pool == "osreplay-h" and plan.resumed == [] and plan.purged == []
+    assert sorted(plan.queues.values()) == ["osreplay-h.glance", "osreplay-h.nova"]
+
+
+def test_a_dead_recorders_default_pool_is_purged_and_reused(host):
+    admin = FakeAdmin({"osreplay-h.nova": QueueState(120, 0)})
+    plan = plan_pool(admin, ["nova", "glance"], ["notifications"], pool=None, append=False)
+    assert plan.pool == "osreplay-h" and admin.purged == ["osreplay-h.nova"]
+
+
+def test_a_dead_recorders_default_pool_is_resumed_with_append(host):
+    admin = FakeAdmin({"osreplay-h.nova": QueueState(120, 0)})
+    plan = plan_pool(admin, ["nova"], ["notifications"], pool=None, append=True)
+    assert plan.resumed == ["osreplay-h.nova"] and admin.purged == []
+
+
+def test_a_live_recorders_default_pool_is_left_alone(host):
+    admin = FakeAdmin({"osreplay-h.nova": QueueState(0, 1), "osreplay-h-2.nova": QueueState(5, 1)})
+    plan = plan_pool(admin, ["nova"], ["notifications"], pool=None, append=False)
+    assert plan.pool == "osreplay-h-3" and admin.purged == []
+
+
+def test_a_named_pool_is_resumed_but_never_shared_with_a_live_recorder():
+    admin = FakeAdmin({"mine.nova": QueueState(7, 0)})
+    plan = plan_pool(admin, ["nova"], ["notifications"], pool="mine", append=False)
+    assert plan.resumed == ["mine.nova"] and admin.purged == []
+    admin.queues["mine.nova"] = QueueState(7, 1)
+    with pytest.raises(UsageError, match=r"pool mine is in use: queue mine.nova has 1 consumer"):
+        plan_pool(admin, ["nova"], ["notifications"], pool="mine", append=False)
+
+
+# --- resuming a file ------------------------------------------------------------------
+
+
+def test_prepare_append_cuts_a_partial_last_line_and_returns_the_ids(tmp_path):
+    path = tmp_path / "rec.ndjson"
+    path.write_text('{"message_id": "m1"}\n{"message_id": "m2"}\n{"message_id": "m3", "pa')
+    assert prepare_append(str(path)) == ["m1", "m2"]
+    assert path.read_text() == '{"message_id": "m1"}\n{"message_id": "m2"}\n'
+
+
+def test_prepare_append_keeps_only_the_most_recent_ids(tmp_path):
+    path = tmp_path / "rec.ndjson"
+    path.write_text("".join(f'{{"message_id": "m{i}"}}\n' for i in range(10)))
+    assert prepare_append(str(path), window=3) == ["m7", "m8", "m9"]
+
+
+def test_prepare_append_repairs_a_truncated_gzip_file(tmp_path):
+    path = tmp_path / "rec.ndjson.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(b'{"message_id": "m1"}\n')
+    with gzip.open(path, "ab") as out:  # a second member, as an earlier --append writes
+        out.write(b'{"message_id": "m2"}\n{"message_id": "m3"}\n')
+    data = path.read_bytes()
+    path.write_bytes(data[:-12])  # killed before the member's trailer was written
+    ids = prepare_append(str(path))
+    assert ids[0] == "m1" and set(ids) <= {"m1", "m2", "m3"}
+    assert gzip.decompress(path.read_bytes()).endswith(b"\n")
+
+
+def test_prepare_append_on_a_missing_file_or_stdout_is_empty(tmp_path):
+    assert prepare_append(str(tmp_path / "new.ndjson")) == []
+    assert prepare_append("-") == []
+
+
+# --- notices and rendering -------------------------------------------------------------
+
+
+def test_reconnect_log_records_become_one_masked_line_each_way():
+    events = []
+    watcher = _ReconnectWatcher("rabbit://guest:***@h:5672/", lambda k, m: events.append(m))
+    watcher.attach()
+    log = logging.getLogger("oslo_messaging._drivers.impl_rabbit")
+    try:
+        for conn in ("c1", "c2"):
+            log.error(
+                "[%(connection_id)s] AMQP server on %(hostname)s:%(port)s is unreachable: "
+                "%(err_str)s. Trying again in %(sleep_time)d seconds.",
+                {
+                    "connection_id": conn,
+                    "hostname": "h",
+                    "port": 5672,
+                    "err_str": "amqp://guest:guest@h:5672// refused",
+                    "sleep_time": 1,
+                },
+            )
+        for conn in ("c1", "c2"):
+            log.info(
+                "[%(connection_id)s] Reconnected to AMQP server on %(hostname)s:%(port)s",
+                {"connection_id": conn, "hostname": "h", "port": 5672},
+            )
+    finally:
+        watcher.detach()
+    assert events == [
+        "Connection to rabbit://guest:***@h:5672/ lost (amqp://guest:***@h:5672// refused); "
+        "reconnecting",
+        "Reconnected to rabbit://guest:***@h:5672/",
+    ]
+
+
+def test_progress_and_summary_lines():
+    stats = RecordStats(written=10, started=0.0)
+    stats.event_types.update({"a": 7, "b": 3})
+    assert progress_line(stats, now=2.0) == "10 records, 5.0/s; top: a 7, b 3"
+    summary = RecordSummary(
+        written=10,
+        filtered=2,
+        duplicates=1,
+        requeued=0,
+        unencodable=0,
+        elapsed=2.0,
+        output="out.ndjson",
+        pool="p",
+        stopped_by="count",
+        top_event_types=[("a", 7)],
+        exchanges={"nova": 10},
+        deleted_queues=[],
+        kept_queues=["p.nova"],
+    )
+    lines = summary_lines(summary)
+    assert lines[0] == "Recorded 10 records in 2.0 s (5.0/s) to out.ndjson (stopped by count)"
+    assert lines[1] == "  filtered out 2, duplicates skipped 1, requeued 0"
+    assert "resume with: osreplay record --pool p --append -o FILE" in lines[-1]
