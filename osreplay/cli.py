@@ -111,6 +111,362 @@ def validate(
 
 # --- commands: validate, record, replay are added below ------------------------------
 
+# --- replay --------------------------------------------------------------------------
+
+_REPLAY_PRIORITIES = ["audit", "debug", "info", "warn", "warning", "error", "critical", "sample"]
+_REPLAY_PRIORITY_ALIASES = {"WARNING": "WARN"}
+EXIT_INTERRUPTED = 130
+
+
+def _parse_start_at(text: str | None, files: tuple[str, ...]) -> Any:
+    """``LINE`` (of the first input) or ``FILE:LINE`` (of that input) -> StartAt."""
+    from osreplay.errors import UsageError
+    from osreplay.replay import StartAt
+
+    if text is None:
+        return None
+    name, _, number = text.rpartition(":")
+    if not number.isdigit() or int(number) < 1:
+        raise UsageError(f"--start-at {text}: give a line number (LINE or FILE:LINE), from 1")
+    if not name:
+        return StartAt(int(number))
+    inputs = list(files) or ["-"]
+    if name not in inputs:
+        raise UsageError(f"--start-at {text}: {name} is not one of the files to replay")
+    return StartAt(int(number), inputs.index(name))
+
+
+def _resume_hint(stop: Any, files: tuple[str, ...], limit: int | None, loop: int) -> str:
+    where = str(stop.lineno) if len(files) <= 1 else f"{stop.source}:{stop.lineno}"
+    option = f"--start-at {where}"
+    if limit is not None:
+        option += f" --limit {limit - stop.position + 1}"
+    if loop != 1:
+        option += " --loop 1"
+        more = "the remaining passes" if loop == 0 else f"{loop - stop.pass_no} more pass(es)"
+        option += f" (pass {stop.pass_no}; then {more} with the original options)"
+    return option
+
+
+class _Progress:
+    """A one-line progress bar on stderr: count, rate, ETA; redrawn at most 5 times a second."""
+
+    def __init__(self, total: int | None) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.total = total
+        self.count = 0
+        self.started = self.clock()
+        self.drawn = 0.0
+
+    def __call__(self, entry: Any, exchange: str, topic: str, offset: float, late: float) -> None:
+        self.count += 1
+        now = self.clock()
+        if now - self.drawn >= 0.2:
+            self.drawn = now
+            self.draw(now)
+
+    def draw(self, now: float) -> None:
+        elapsed = now - self.started
+        rate = self.count / elapsed if elapsed > 0 else 0.0
+        if self.total:
+            width = 30
+            done = int(width * min(self.count / self.total, 1))
+            eta = (self.total - self.count) / rate if rate > 0 else 0
+            text = (
+                f"[{'#' * done}{'.' * (width - done)}] {self.count}/{self.total} "
+                f"{rate:.1f} msg/s ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+            )
+        else:
+            text = f"{self.count} records {rate:.1f} msg/s"
+        sys.stderr.write("\r\033[K" + text)
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+@main.command()
+@click.argument("files", nargs=-1, metavar="[FILE...]")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Transport URL to replay into (else $OSREPLAY_TRANSPORT_URL, "
+    "else --config-file, else rabbit://guest:guest@localhost:5672/).",
+)
+@click.option(
+    "--config-file",
+    "config_files",
+    multiple=True,
+    metavar="FILE",
+    help="A service's oslo.config file to read the transport URL, topics, control exchange "
+    "and [oslo_messaging_rabbit] options from (repeatable).",
+)
+@click.option(
+    "--exchange",
+    metavar="NAME",
+    help="Send every record to this exchange (default: the record's exchange, else the "
+    "control exchange, openstack).",
+)
+@click.option(
+    "--topic",
+    metavar="NAME",
+    help="Send every record on this topic (default: the record's topic, else notifications).",
+)
+@click.option(
+    "--driver",
+    type=click.Choice(["messagingv2", "messaging"]),
+    default="messagingv2",
+    show_default=True,
+    help="Wire format: messagingv2 is the enveloped format services use; messaging the "
+    "legacy bare one.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="X",
+    help="Replay the recorded gaps X times faster (2 halves them).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    metavar="N",
+    help="Ignore the recorded timing: a steady N messages per second, none dropped; "
+    "0 sends as fast as possible. Required when records have no timestamp.",
+)
+@click.option(
+    "--max-gap",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Never wait more than SECONDS between two records (recorded timing only).",
+)
+@click.option(
+    "--event-type",
+    "event_types",
+    multiple=True,
+    metavar="GLOB",
+    help="Replay only event types matching GLOB, e.g. 'compute.instance.*' (repeatable).",
+)
+@click.option(
+    "--publisher",
+    "publishers",
+    multiple=True,
+    metavar="GLOB",
+    help="Replay only publisher ids matching GLOB, e.g. 'nova-compute:*' (repeatable).",
+)
+@click.option(
+    "--priority",
+    "priorities",
+    multiple=True,
+    type=click.Choice(_REPLAY_PRIORITIES, case_sensitive=False),
+    help="Replay only this priority (repeatable).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Replay at most N selected records (per pass).",
+)
+@click.option(
+    "--start-at",
+    metavar="LINE",
+    help="Begin at this line of the first file (FILE:LINE for another file); what a "
+    "stopped replay prints to resume.",
+)
+@click.option(
+    "--loop",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Replay the whole selection N times; 0 repeats it until interrupted (files only).",
+)
+@click.option(
+    "--retry",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    metavar="N",
+    help="Reconnection attempts per record before it counts as failed and the replay stops.",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Replay the readable records and report unreadable lines instead of refusing.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Connect to nothing; print each record's planned offset, exchange, topic, "
+    "priority, publisher and event type.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
+def replay(
+    files: tuple[str, ...],
+    url: str | None,
+    config_files: tuple[str, ...],
+    exchange: str | None,
+    topic: str | None,
+    driver: str,
+    speed: float | None,
+    rate: float | None,
+    max_gap: float | None,
+    event_types: tuple[str, ...],
+    publishers: tuple[str, ...],
+    priorities: tuple[str, ...],
+    limit: int | None,
+    start_at: str | None,
+    loop: int,
+    retry: int,
+    skip_invalid: bool,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
+    """Republish recorded notifications through an oslo.messaging Notifier, paced.
+
+    Reads FILEs (NDJSON, .gz), or standard input with no FILE or `-`, replaying records
+    as they arrive: `osreplay record --url PROD | osreplay replay --url TEST` mirrors a
+    live cloud into a test cluster. Paced as recorded unless --speed or --rate says
+    otherwise. Exits 0 when the broker confirmed every selected record, 1 when one was
+    not (the replay stops and prints the --start-at that resumes it) or a line is
+    unreadable, 2 for usage errors or an unreachable broker.
+    """
+    from osreplay import replay as core
+    from osreplay.errors import UsageError
+    from osreplay.pacing import Pacer, make_schedule
+    from osreplay.transport import check_connection, resolve
+
+    if rate is not None and speed is not None:
+        raise UsageError("--rate and --speed exclude each other: pick one")
+    if rate is not None and max_gap is not None:
+        raise UsageError("--max-gap caps recorded gaps; it has no effect with --rate")
+    streaming = not files or files == ("-",)
+    if not streaming and "-" in files:
+        raise UsageError("- (standard input) cannot be combined with files")
+    if streaming and loop != 1:
+        raise UsageError("--loop needs FILE arguments: standard input can be read only once")
+    selection = core.Selection(
+        event_types=event_types,
+        publishers=publishers,
+        priorities=frozenset(
+            _REPLAY_PRIORITY_ALIASES.get(p.upper(), p.upper()) for p in priorities
+        ),
+        limit=limit,
+        start_at=_parse_start_at(start_at, files),
+    )
+    schedule = make_schedule(rate=rate, speed=speed, max_gap=max_gap)
+    settings = resolve(url=url, config_files=config_files)
+    if streaming:
+        source: Any = core.StreamSource("-", selection)
+    else:
+        source = core.FileSource(
+            files,
+            selection,
+            skip_invalid=skip_invalid,
+            needs_timestamps=schedule.needs_timestamps,
+            loop=loop,
+        )
+        source.check()  # refuses unreadable lines before anything is sent
+        for entry in source.skipped:
+            click.echo(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}", err=True)
+
+    progress: Any = None
+    if dry_run:
+        clock = core.VirtualClock()
+        pacer = Pacer(clock=clock.clock, sleep=clock.sleep)
+        sender: Any = core.NullSender()
+
+        def observer(entry: Any, exch: str, top: str, offset: float, late: float) -> None:
+            note = entry.note
+            click.echo(
+                f"{entry.lineno}\t+{offset:.3f}\t{exch}\t{top}\t{note.priority}\t"
+                f"{note.publisher_id}\t{note.event_type}"
+            )
+
+        click.echo("line\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type")
+    else:
+        check_connection(settings)
+        pacer = Pacer()
+        sender = core.OsloSender(settings, driver=driver, retry=retry)
+        if not quiet and sys.stderr.isatty():
+            progress = _Progress(source.total)
+        observer = progress  # type: ignore[assignment]
+
+    replayer = core.Replayer(
+        sender,
+        schedule,
+        pacer=pacer,
+        exchange=exchange,
+        topic=topic,
+        default_exchange=settings.conf.control_exchange,
+        default_topic=settings.topics[0],
+        skip_invalid=skip_invalid,
+        observer=observer,
+    )
+    try:
+        summary = replayer.run(source)
+    finally:
+        sender.close()
+        if progress is not None:
+            progress.close()
+    if streaming:
+        for entry in summary.skipped:
+            click.echo(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}", err=True)
+    if not quiet:
+        if dry_run:
+            click.echo(
+                f"Dry run: {summary.sent} of {summary.selected} records planned over "
+                f"{summary.elapsed:.1f} s; nothing sent"
+            )
+        else:
+            click.echo(summary.line())
+        if summary.selected == 0:
+            click.echo("No record selected: check --start-at and the filters.", err=True)
+    sys.exit(_report_stop(summary, files, limit, loop))
+
+
+def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: int) -> int:
+    """Explain why a replay stopped early, on stderr; return the exit code."""
+    stop = summary.stop
+    if stop is None:
+        return EXIT_OK if summary.ok else EXIT_FINDINGS
+    if stop.kind == "interrupted":
+        if stop.lineno:
+            resume = _resume_hint(stop, files, limit, loop)
+            click.echo(
+                f"Interrupted at line {stop.lineno} of {stop.source}; resume with {resume}",
+                err=True,
+            )
+        else:
+            click.echo("Interrupted before the first record.", err=True)
+        return EXIT_INTERRUPTED
+    where = f"line {stop.lineno} of {stop.source}"
+    resume = _resume_hint(stop, files, limit, loop)
+    if stop.kind == "failed":
+        click.echo(
+            f"Error: {where} was not confirmed by the broker: {mask_secrets(stop.reason)}", err=True
+        )
+        click.echo(
+            f"{summary.sent} records before it were confirmed; resume with {resume}", err=True
+        )
+        return EXIT_FINDINGS
+    if stop.kind == "untimed":
+        click.echo(
+            f"Error: {where} has no timestamp or recorded_at to pace it by: replay at a "
+            "steady pace with --rate N (--rate 0 for as fast as possible)",
+            err=True,
+        )
+        return EXIT_USAGE
+    click.echo(f"Error: {where} is unreadable: {stop.reason}", err=True)
+    click.echo(
+        f"{summary.sent} records before it were confirmed; fix the line, or resume with "
+        f"{resume} (--skip-invalid replays past unreadable lines)",
+        err=True,
+    )
+    return EXIT_FINDINGS
+
 
 _PRIORITY_CHOICES = ["audit", "debug", "info", "warn", "warning", "error", "critical", "sample"]
 
