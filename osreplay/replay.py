@@ -41,6 +41,7 @@ from osreplay.errors import ConfigError, OsreplayError, UsageError
 from osreplay.notification import Notification, RecordError
 from osreplay.pacing import MissingTimestamp, Pacer, Schedule
 from osreplay.recording import read_lines
+from osreplay.redact import Redactor
 from osreplay.transport import get_transport, mask_secrets
 
 LOG = logging.getLogger(__name__)
@@ -61,8 +62,7 @@ METHODS = {
 #: Records a pre-checked file keeps in memory so the replay does not read it twice.
 CACHE_RECORDS = 100_000
 _LISTED_LINES = 20
-_MASKED = frozenset({"***", "<redacted>", "[redacted]", "REDACTED"})
-_SECRET_CONTEXT_KEYS = ("auth_token", "service_token")
+_REDACTOR = Redactor()
 # Added by oslo's listener when it unpacks a message, never sent by a service.
 _LISTENER_CONTEXT_KEYS = ("client_timeout", "msg_id", "reply_q")
 
@@ -278,8 +278,10 @@ class ReplayContext(RequestContext):
     The Notifier drops a plain dict and sends ``ctxt.redacted_copy().to_dict()`` of an
     object. ``to_dict`` returns the recorded keys as they were (minus the keys oslo's
     listener adds), so request ids, user, project and any service-specific key reach the
-    consumer unchanged; redacted values stay redacted and no token or request id is
-    invented (RequestContext makes a request id up when one is missing; it is never sent).
+    consumer unchanged; redacted values stay redacted, a secret left in the recording is
+    masked as ``osreplay record`` would (:mod:`osreplay.redact`), and no token or request
+    id is invented (RequestContext makes a request id up when one is missing; it is never
+    sent).
     """
 
     _recorded: dict[str, Any]
@@ -299,15 +301,11 @@ class ReplayContext(RequestContext):
 
 
 def _sanitise_context(ctxt: dict[str, Any]) -> dict[str, Any]:
-    values = dict(ctxt)
-    for key in _LISTENER_CONTEXT_KEYS:
-        if key in values and values[key] is None:
-            del values[key]
-    for key in _SECRET_CONTEXT_KEYS:
-        value = values.get(key)
-        if value is not None and value not in _MASKED:
-            # A live token in a recording: send what oslo's redacted copy would, nothing.
-            values[key] = None
+    values = _REDACTOR.ctxt(ctxt)  # a live secret in a --no-redact recording goes out as ***
+    if any(key in values and values[key] is None for key in _LISTENER_CONTEXT_KEYS):
+        values = {
+            k: v for k, v in values.items() if not (k in _LISTENER_CONTEXT_KEYS and v is None)
+        }
     return values
 
 

@@ -153,9 +153,16 @@ def test_context_reaches_the_consumer_redacted_keys_stay_and_nothing_is_invented
 
 
 def test_a_live_token_is_never_sent():
-    context = replay_context({"user": "u", "auth_token": "secret", "service_token": "s2"})
+    recorded = {"user": "u", "auth_token": "secret", "service_token": "s2", "trust_id": None}
+    context = replay_context(recorded)
     assert isinstance(context, ReplayContext)
-    assert context.to_dict() == {"user": "u", "auth_token": None, "service_token": None}
+    assert context.to_dict() == {
+        "user": "u",
+        "auth_token": "***",
+        "service_token": "***",
+        "trust_id": None,
+    }
+    assert recorded["auth_token"] == "secret"  # the record itself is not modified
     assert context.redacted_copy().to_dict() == context.to_dict()
     assert context.user_id == "u"
     assert replay_context(None) == {} and replay_context({}) == {}
