@@ -15,6 +15,8 @@ Records are copied only where something is masked; the common case allocates not
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -56,6 +58,12 @@ class Redactor:
         self.extra_keys = frozenset(key.lower() for key in extra_keys)
         self._payload_keys = PAYLOAD_KEYS | self.extra_keys
         self._ctxt_cache: dict[str, bool] = {}
+        # A key is written to JSON as itself, so a record whose text holds none of these
+        # "key": pairs has nothing to mask in its payload (false hits only cost a walk).
+        needles = sorted(self._payload_keys | {"credential"})
+        self._payload_hint = re.compile(
+            "|".join(re.escape(json_key(key)) for key in needles), re.IGNORECASE
+        )
 
     def _ctxt_secret(self, key: str) -> bool:
         cached = self._ctxt_cache.get(key)
@@ -86,6 +94,10 @@ class Redactor:
                 out[key] = new
         return obj if out is None else out
 
+    def may_hold_payload_secret(self, text: str) -> bool:
+        """False when ``text`` (a record's JSON) has no payload key that could need masking."""
+        return self.enabled and self._payload_hint.search(text) is not None
+
     def payload(self, payload: Any) -> Any:
         """The payload with CADF credential tokens and known secret keys masked."""
         if not self.enabled:
@@ -115,6 +127,11 @@ class Redactor:
                 return masked
             return obj
         return obj
+
+
+def json_key(key: str) -> str:
+    """How ``key`` appears as an object key in ``json.dumps`` output (ensure_ascii=False)."""
+    return json.dumps(key, ensure_ascii=False) + ":"
 
 
 __all__ = ["CTXT_KEYS", "MASK", "PAYLOAD_KEYS", "Redactor", "is_sensitive_ctxt_key"]

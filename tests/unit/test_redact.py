@@ -80,3 +80,12 @@ def test_scalars_and_empty_values_pass_through():
     redactor = Redactor()
     for value in (None, 1, "text", [], {}, [1, "a"]):
         assert redactor.payload(value) == value
+
+
+def test_the_text_hint_finds_every_payload_that_needs_a_walk():
+    redactor = Redactor(extra_keys=["X-Api-Key"])
+    assert redactor.may_hold_payload_secret('{"payload": {"credential": {"token": "t"}}}')
+    assert redactor.may_hold_payload_secret('{"a": [{"Partial_Password_Hash": "h"}]}')
+    assert redactor.may_hold_payload_secret('{"x-api-key": "k"}')
+    assert not redactor.may_hold_payload_secret('{"payload": {"credentials": 3, "token": 1}}')
+    assert not Redactor(enabled=False).may_hold_payload_secret('{"credential": {}}')
