@@ -333,6 +333,8 @@ def replay(
     not (the replay stops and prints the --start-at that resumes it) or a line is
     unreadable, 2 for usage errors or an unreachable broker.
     """
+    import gc
+
     from osreplay import replay as core
     from osreplay.errors import UsageError
     from osreplay.pacing import Pacer, make_schedule
@@ -405,9 +407,13 @@ def replay(
         skip_invalid=skip_invalid,
         observer=observer,
     )
+    # The records a checked file keeps live for the whole run and hold no cycles: frozen,
+    # the cyclic garbage collector stops scanning them over and over while messages go out.
+    gc.freeze()
     try:
         summary = replayer.run(source)
     finally:
+        gc.unfreeze()
         sender.close()
         if progress is not None:
             progress.close()
@@ -623,12 +629,14 @@ def record(
     from osreplay.errors import UsageError
     from osreplay.recording import RecordingWriter
     from osreplay.redact import Redactor
-    from osreplay.transport import resolve
+    from osreplay.transport import check_connection, resolve
 
     if append and output == "-":
         raise UsageError("--append needs -o FILE (standard output cannot be appended to)")
     settings = resolve(url=url, config_files=config_files, topics=topics)
     filters = rec.Filters(event_types, publishers, priorities)
+    # Before the output is opened: an unreachable broker must not empty an existing file.
+    check_connection(settings, timeout=connect_timeout)
     seen = rec.prepare_append(output) if append else []
     events = _RecordEvents(quiet=quiet)
     writer = RecordingWriter(output, append=append, fsync=fsync)

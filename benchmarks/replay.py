@@ -1,0 +1,229 @@
+"""What do reading, pacing and accounting cost ``osreplay replay``, and does it keep a rate?
+
+    python benchmarks/replay.py [--url rabbit://guest:guest@127.0.0.1:5672/]
+                                [--records 5000] [--runs 3] [--rate 200] [--rate-records 2000]
+
+Needs the real RabbitMQ. In one process, on one exchange and topic of its own:
+
+1. Unpaced, the same ``--records`` nova-like records (all priorities, a request context,
+   ~1 KB payloads) from one NDJSON file, best of ``--runs`` each, runs interleaved:
+
+   - the bare loop: records already parsed in memory (not timed); timed: the settings,
+     a transport and one oslo ``Notifier`` (stock ``messagingv2`` driver), then per record
+     ``notifier.prepare(publisher_id=…).<priority>(RequestContext.from_dict(ctxt), …)``;
+   - ``osreplay replay FILE --rate 0 -q`` run through the click command in this process
+     (option parsing, URL resolution, the connection check, reading and checking the
+     file, transport set-up, pacing, per-record confirmation and the summary included;
+     only the interpreter start-up is left out).
+
+   The ratio is the bare loop's time over osreplay's (target >= 0.95).
+2. Paced: ``--rate-records`` records at ``--rate`` msg/s through the same Replayer,
+   OsloSender and Pacer the command uses, with an observer collecting each record's
+   lateness. Targets: achieved rate within 1 % of the asked rate, median lateness < 2 ms.
+
+Prints everything and exits 1 when a target is missed. The exchange and the queues oslo
+declared for the topic are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import osreplay  # noqa: E402  # first: silences eventlet's import-time warning
+
+PRIORITIES = osreplay.notification.PRIORITIES
+METHODS = {p: ("warn" if p == "WARN" else p.lower()) for p in PRIORITIES}
+
+
+def make_records(count: int, exchange: str, topic: str) -> list[dict]:
+    rows = []
+    for i in range(count):
+        rows.append(
+            {
+                "event_type": "compute.instance.update",
+                "publisher_id": f"nova-compute:compute-{i % 20}",
+                "priority": PRIORITIES[i % len(PRIORITIES)],
+                "payload": {
+                    "instance_id": str(uuid.UUID(int=i)),
+                    "display_name": f"web-{i}",
+                    "state": "active",
+                    "old_state": "building",
+                    "host": f"compute-{i % 20}",
+                    "tenant_id": "3f2a8e5b9c1d4e7fa0b6c3d9e8f7a6b5",
+                    "user_id": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                    "flavor": {"name": "m1.small", "vcpus": 1, "memory_mb": 2048, "root_gb": 20},
+                    "image_meta": {"os_distro": "ubuntu", "architecture": "x86_64"},
+                    "metadata": {f"key{k}": f"value{k}" * 4 for k in range(8)},
+                    "bandwidth": {"net0": {"bw_in": i * 10, "bw_out": i * 7}},
+                },
+                "timestamp": f"2024-03-05 10:{(i // 60) % 60:02d}:{i % 60:02d}.{i % 1000:06d}",
+                "ctxt": {
+                    "request_id": f"req-{uuid.UUID(int=i + 10**6)}",
+                    "global_request_id": None,
+                    "user": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                    "project_id": "3f2a8e5b9c1d4e7fa0b6c3d9e8f7a6b5",
+                    "roles": ["member", "reader"],
+                    "is_admin": False,
+                    "auth_token": "***",
+                },
+                "exchange": exchange,
+                "topic": topic,
+            }
+        )
+    return rows
+
+
+def bare_loop(url: str, exchange: str, topic: str, rows: list[dict]) -> float:
+    """The plain script: settings, transport and Notifier, then one call per record."""
+    import oslo_messaging
+    from oslo_context.context import RequestContext
+
+    from osreplay.transport import get_transport, resolve
+
+    started = time.perf_counter()
+    transport = get_transport(resolve(url=url, environ={}), exchange=exchange)
+    notifier = oslo_messaging.Notifier(transport, driver="messagingv2", topics=[topic], retry=3)
+    try:
+        for row in rows:
+            prepared = notifier.prepare(publisher_id=row["publisher_id"])
+            method = getattr(prepared, METHODS[row["priority"]])
+            method(RequestContext.from_dict(row["ctxt"]), row["event_type"], row["payload"])
+        return time.perf_counter() - started
+    finally:
+        transport.cleanup()
+
+
+def osreplay_command(url: str, path: str) -> float:
+    from osreplay.cli import main
+
+    out = io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        try:
+            main.main(["replay", path, "--url", url, "--rate", "0", "-q"], standalone_mode=False)
+        except SystemExit as exc:
+            if exc.code:
+                raise RuntimeError(f"osreplay replay exited {exc.code}") from None
+    return time.perf_counter() - started
+
+
+def paced(url: str, path: str, rate: float) -> tuple[object, list[float]]:
+    from osreplay.pacing import RateSchedule
+    from osreplay.replay import FileSource, OsloSender, Replayer
+    from osreplay.transport import check_connection, resolve
+
+    settings = resolve(url=url, environ={})
+    check_connection(settings)
+    lateness: list[float] = []
+    sender = OsloSender(settings, retry=3)
+    source = FileSource([path])
+    source.check()
+    replayer = Replayer(
+        sender,
+        RateSchedule(rate),
+        observer=lambda entry, exchange, topic, offset, late: lateness.append(late),
+    )
+    try:
+        return replayer.run(source), lateness
+    finally:
+        sender.close()
+
+
+def cleanup(url: str, exchange: str, topic: str) -> None:
+    import kombu
+
+    from osreplay.transport import amqp_urls, resolve
+
+    with kombu.Connection(amqp_urls(resolve(url=url, environ={}))[0]) as connection:
+        channel = connection.channel()
+        for priority in PRIORITIES:
+            channel.queue_delete(f"{topic}.{priority.lower()}")
+        channel.exchange_delete(exchange)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", default="rabbit://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--rate-records", type=int, default=2000)
+    args = parser.parse_args()
+
+    import logging
+
+    logging.basicConfig(level=logging.CRITICAL)
+    from osreplay.transport import mask_url
+
+    tag = uuid.uuid4().hex[:8]
+    exchange, topic = f"bench-replay-{tag}", f"bench-replay-{tag}"
+    rows = make_records(args.records, exchange, topic)
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "bench.ndjson")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row) + "\n" for row in rows)
+        paced_path = str(Path(tmp) / "paced.ndjson")
+        with open(paced_path, "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row) + "\n" for row in rows[: args.rate_records])
+        try:
+            print(
+                f"osreplay replay benchmark: {mask_url(args.url)}, {args.records} records "
+                f"({Path(path).stat().st_size / args.records:.0f} bytes each), messagingv2, "
+                f"best of {args.runs}"
+            )
+            bare_loop(args.url, exchange, topic, rows[:50])  # warm-up: exchange, queues
+            bare, ours = [], []
+            for _ in range(args.runs):
+                bare.append(bare_loop(args.url, exchange, topic, rows))
+                ours.append(osreplay_command(args.url, path))
+            best_bare, best_ours = min(bare), min(ours)
+            ratio = best_bare / best_ours
+            runs = lambda times: ", ".join(f"{t:.3f}" for t in times)  # noqa: E731
+            print(
+                f"  bare Notifier loop      {best_bare:7.3f} s  {args.records / best_bare:7.0f} "
+                f"msg/s  (runs: {runs(bare)})"
+            )
+            print(
+                f"  osreplay replay --rate 0 {best_ours:6.3f} s  {args.records / best_ours:7.0f} "
+                f"msg/s  (runs: {runs(ours)})"
+            )
+            verdict = "ok" if ratio >= 0.95 else "MISSED"
+            ok &= ratio >= 0.95
+            print(f"  ratio osreplay/bare throughput: {ratio:.3f}x (target >= 0.95x) {verdict}")
+
+            summary, lateness = paced(args.url, paced_path, args.rate)
+            achieved = summary.rate  # type: ignore[attr-defined]
+            median = statistics.median(lateness) * 1000
+            worst = max(lateness) * 1000
+            rate_ok = abs(achieved - args.rate) <= args.rate * 0.01 and median < 2.0
+            ok &= rate_ok and summary.ok  # type: ignore[attr-defined]
+            print(
+                f"  osreplay replay --rate {args.rate:g}, {args.rate_records} records: "
+                f"{summary.line()}"  # type: ignore[attr-defined]
+            )
+            print(
+                f"  achieved {achieved:.2f} msg/s (target {args.rate:g} +/- 1 %), lateness "
+                f"median {median:.3f} ms, p99 "
+                f"{sorted(lateness)[int(len(lateness) * 0.99)] * 1000:.3f} ms, max {worst:.3f} "
+                f"ms (target median < 2 ms) {'ok' if rate_ok else 'MISSED'}"
+            )
+        finally:
+            cleanup(args.url, exchange, topic)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
