@@ -86,7 +86,9 @@ DEFAULT_BATCH_TIMEOUT = 0.2
 DEDUP_WINDOW = 100_000
 # oslo adds these to every received context; they were not sent.
 _RECEIVED_CTXT_KEYS = ("msg_id", "reply_q", "client_timeout")
-_RABBIT_LOGGER = "oslo_messaging._drivers.impl_rabbit"
+# The rabbit driver's logger: oslo.log renames oslo_messaging's loggers when it is
+# installed (it comes with oslo.messaging), so listen under both names.
+_RABBIT_LOGGERS = ("oslo.messaging._drivers.impl_rabbit", "oslo_messaging._drivers.impl_rabbit")
 _MAX_POOL_CANDIDATES = 10
 
 EventCallback = Callable[[str, str], None]
@@ -377,6 +379,7 @@ class QueueAdmin:
     def __init__(self, url: str, *, connect_timeout: float = 15.0) -> None:
         import kombu
 
+        self._connect_timeout = connect_timeout
         self._connection = kombu.Connection(url, connect_timeout=connect_timeout)
 
     @classmethod
@@ -386,6 +389,10 @@ class QueueAdmin:
         return cls(";".join(amqp_urls(settings)), connect_timeout=connect_timeout)
 
     def _channel(self) -> Any:
+        # A few tries: at exit the broker may just be coming back from a restart.
+        self._connection.ensure_connection(
+            max_retries=3, interval_start=1, interval_step=1, timeout=self._connect_timeout
+        )
         return self._connection.channel()
 
     def inspect(self, name: str) -> QueueState | None:
@@ -583,24 +590,25 @@ class _ReconnectWatcher(logging.Handler):
         self._on_event = on_event
         self._lost: set[str] = set()
         self._lock = threading.Lock()
-        self._logger = logging.getLogger(_RABBIT_LOGGER)
-        self._saved: tuple[int, bool] | None = None
+        self._loggers = [logging.getLogger(name) for name in _RABBIT_LOGGERS]
+        self._saved: dict[str, tuple[int, bool]] = {}
 
     def attach(self) -> None:
-        logger = self._logger
-        if logger.getEffectiveLevel() > logging.INFO:
-            # The user did not ask for oslo's logs: hear them, but do not show them.
-            self._saved = (logger.level, logger.propagate)
-            logger.setLevel(logging.INFO)
-            logger.propagate = False
-        logger.addHandler(self)
+        for logger in self._loggers:
+            if logger.getEffectiveLevel() > logging.INFO:
+                # The user did not ask for oslo's logs: hear them, but do not show them.
+                self._saved[logger.name] = (logger.level, logger.propagate)
+                logger.setLevel(logging.INFO)
+                logger.propagate = False
+            logger.addHandler(self)
 
     def detach(self) -> None:
-        self._logger.removeHandler(self)
-        if self._saved is not None:
-            self._logger.setLevel(self._saved[0])
-            self._logger.propagate = self._saved[1]
-            self._saved = None
+        for logger in self._loggers:
+            logger.removeHandler(self)
+            saved = self._saved.pop(logger.name, None)
+            if saved is not None:
+                logger.setLevel(saved[0])
+                logger.propagate = saved[1]
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.msg if isinstance(record.msg, str) else ""
@@ -760,6 +768,8 @@ class Recorder:
                 f"cannot prepare the tap queues on {self.settings.masked_url}: "
                 f"{mask_secrets(str(exc)) or type(exc).__name__}"
             ) from None
+        # Not kept open while recording: an idle connection may be gone by the end.
+        self._close_admin()
         conf = self.settings.conf
         conf.set_override("rabbit_qos_prefetch_count", self.prefetch, group="oslo_messaging_rabbit")
         self._watcher.attach()
@@ -791,7 +801,9 @@ class Recorder:
 
     def _abort(self) -> None:
         self._shutdown_listeners()
-        self._delete_queues()
+        if not self.keep_queue:
+            # Only what this run created: a resumed queue still holds someone's backlog.
+            self._delete_queues(only_new=True)
         self._cleanup_transport()
         self._watcher.detach()
         self._sink.close()
@@ -946,18 +958,29 @@ class Recorder:
         with ThreadPoolExecutor(max_workers=len(listeners)) as pool:
             list(pool.map(_call_quietly("wait"), listeners))
 
-    def _delete_queues(self) -> list[str]:
-        if self._admin is None or self.plan is None:
+    def _delete_queues(self, *, only_new: bool = False) -> list[str]:
+        if self.plan is None:
             return []
-        deleted = []
-        for name in self.plan.queues.values():
+        names = list(self.plan.queues.values())
+        if only_new:
+            names = [name for name in names if name not in self.plan.resumed]
+        if self._admin is None:
+            self._admin = QueueAdmin.for_settings(
+                self.settings, connect_timeout=self.connect_timeout
+            )
+        deleted: list[str] = []
+        for index, name in enumerate(names):
             try:
                 self._admin.delete(name)
                 deleted.append(name)
-            except Exception as exc:  # noqa: BLE001 - report, and go on with the others
+            except Exception as exc:  # noqa: BLE001 - report what is left, then give up
+                left = ", ".join(names[index:])
                 self.on_event(
-                    "cleanup", f"could not delete tap queue {name}: {mask_secrets(str(exc))}"
+                    "cleanup",
+                    f"could not delete tap queue(s) {left}: "
+                    f"{mask_secrets(str(exc)) or type(exc).__name__}",
                 )
+                break
         self._close_admin()
         return deleted
 

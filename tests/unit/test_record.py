@@ -242,7 +242,7 @@ def test_reconnect_log_records_become_one_masked_line_each_way():
     events = []
     watcher = _ReconnectWatcher("rabbit://guest:***@h:5672/", lambda k, m: events.append(m))
     watcher.attach()
-    log = logging.getLogger("oslo_messaging._drivers.impl_rabbit")
+    log = logging.getLogger("oslo.messaging._drivers.impl_rabbit")
     try:
         for conn in ("c1", "c2"):
             log.error(

@@ -262,3 +262,11 @@ def test_cli_usage_and_connection_errors_exit_2(args, message):
         assert result.stderr == message
     assert "s3cret" not in result.stderr
     assert time.monotonic() - started < 10
+
+
+def test_an_unreachable_broker_leaves_the_output_file_alone(tmp_path):
+    out = tmp_path / "keep.ndjson"
+    out.write_text('{"message_id": "m1"}\n')
+    result = invoke(["--url", "rabbit://guest:guest@127.0.0.1:1/", "-o", str(out)])
+    assert result.exit_code == 2
+    assert out.read_text() == '{"message_id": "m1"}\n'
