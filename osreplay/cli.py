@@ -680,8 +680,27 @@ def record(
     if not quiet:
         for line in rec.summary_lines(summary):
             click.echo(line, err=True)
+    if summary.stopped_by == "output closed":
+        _silence_stdout()
     if summary.error is not None:
+        if summary.kept_queues:
+            raise type(summary.error)(
+                f"{summary.error} (the tap queues were kept, nothing is lost: fix this, then "
+                f"resume with osreplay record --pool {summary.pool} --append -o FILE)"
+            )
         raise summary.error
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout left: keep the interpreter's final flush from complaining."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests)
+        pass
 
 
 class _RecordEvents:

@@ -886,7 +886,8 @@ class Recorder:
     ) -> str:
         """Wait until the count is reached, ``duration`` passes, or ``stop_event`` is set.
 
-        Returns why it stopped: ``count``, ``duration``, ``error`` or ``signal``.
+        Returns why it stopped: ``count``, ``duration``, ``error`` or ``signal`` (``stop()``
+        reports ``output closed`` instead of ``error`` when the reader of stdout left).
         """
         deadline = None if duration is None else clock() + duration
         external = stop_event or threading.Event()
@@ -921,6 +922,10 @@ class Recorder:
         self._shutdown_listeners()
         self._sink.close()
         error = self._sink.error
+        if error is not None and _reader_left(self.writer, error):
+            # `osreplay record | head`: the reader is gone; a stop, not a failure.
+            error = None
+            self._stopped_by = "output closed"
         kept: list[str] = []
         deleted: list[str] = []
         if self.keep_queue or error is not None:
@@ -1006,6 +1011,12 @@ class Recorder:
             )
         except Exception:  # noqa: BLE001
             pass
+
+
+def _reader_left(writer: RecordingWriter, error: BaseException) -> bool:
+    """True when writing to standard output failed because its reader went away."""
+    # RecordingWriter raises InputError "from None"; the OSError is still the context.
+    return writer.path == "-" and isinstance(error.__context__, BrokenPipeError)
 
 
 def _call_quietly(method: str) -> Callable[[Any], None]:

@@ -270,3 +270,27 @@ def test_an_unreachable_broker_leaves_the_output_file_alone(tmp_path):
     result = invoke(["--url", "rabbit://guest:guest@127.0.0.1:1/", "-o", str(out)])
     assert result.exit_code == 2
     assert out.read_text() == '{"message_id": "m1"}\n'
+
+
+class _GonePipe:
+    def write(self, data):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        pass
+
+
+def test_the_reader_of_stdout_leaving_is_a_clean_stop(tmp_path, monkeypatch):
+    class Stdout:
+        buffer = _GonePipe()
+
+    ex, pool = unique("ex"), unique("p")
+    queues = fill_kept_queue(tmp_path, ex, pool, 3)
+    monkeypatch.setattr("sys.stdout", Stdout())
+    writer = RecordingWriter("-")
+    rec = Recorder(resolve(url=URL), writer=writer, exchanges=[ex], pool=pool, batch_timeout=0.05)
+    rec.start()
+    rec.run_until(threading.Event())
+    summary = rec.stop()
+    assert summary.error is None and summary.stopped_by == "output closed"
+    assert summary.deleted_queues == queues
