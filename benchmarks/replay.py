@@ -17,6 +17,8 @@ Needs the real RabbitMQ. In one process, on one exchange and topic of its own:
      only the interpreter start-up is left out).
 
    The ratio is the bare loop's time over osreplay's (target >= 0.95).
+   The queues oslo declares for the topic are purged before every run, and the order
+   alternates, so that neither side meets a longer backlog.
 2. Paced: ``--rate-records`` records at ``--rate`` msg/s through the same Replayer,
    OsloSender and Pacer the command uses, with an observer collecting each record's
    lateness. Targets: achieved rate within 1 % of the asked rate, median lateness < 2 ms.
@@ -141,7 +143,8 @@ def paced(url: str, path: str, rate: float) -> tuple[object, list[float]]:
         sender.close()
 
 
-def cleanup(url: str, exchange: str, topic: str) -> None:
+def _queues(url: str, topic: str, action: str, exchange: str | None = None) -> None:
+    """Purge (between runs) or delete (at the end) the queues oslo declared for ``topic``."""
     import kombu
 
     from osreplay.transport import amqp_urls, resolve
@@ -149,8 +152,13 @@ def cleanup(url: str, exchange: str, topic: str) -> None:
     with kombu.Connection(amqp_urls(resolve(url=url, environ={}))[0]) as connection:
         channel = connection.channel()
         for priority in PRIORITIES:
-            channel.queue_delete(f"{topic}.{priority.lower()}")
-        channel.exchange_delete(exchange)
+            name = f"{topic}.{priority.lower()}"
+            if action == "purge":
+                channel.queue_purge(name)
+            else:
+                channel.queue_delete(name)
+        if exchange is not None:
+            channel.exchange_delete(exchange)
 
 
 def main() -> int:
@@ -186,9 +194,16 @@ def main() -> int:
             )
             bare_loop(args.url, exchange, topic, rows[:50])  # warm-up: exchange, queues
             bare, ours = [], []
-            for _ in range(args.runs):
-                bare.append(bare_loop(args.url, exchange, topic, rows))
-                ours.append(osreplay_command(args.url, path))
+            for run in range(args.runs):
+                # Empty queues for every run (a growing backlog slows the broker), and the
+                # order alternates so neither side always runs second.
+                pair = [
+                    (bare, lambda: bare_loop(args.url, exchange, topic, rows)),
+                    (ours, lambda: osreplay_command(args.url, path)),
+                ]
+                for times, measure in pair if run % 2 == 0 else reversed(pair):
+                    _queues(args.url, topic, "purge")
+                    times.append(measure())
             best_bare, best_ours = min(bare), min(ours)
             ratio = best_bare / best_ours
             runs = lambda times: ", ".join(f"{t:.3f}" for t in times)  # noqa: E731
@@ -204,6 +219,7 @@ def main() -> int:
             ok &= ratio >= 0.95
             print(f"  ratio osreplay/bare throughput: {ratio:.3f}x (target >= 0.95x) {verdict}")
 
+            _queues(args.url, topic, "purge")
             summary, lateness = paced(args.url, paced_path, args.rate)
             achieved = summary.rate  # type: ignore[attr-defined]
             median = statistics.median(lateness) * 1000
@@ -221,7 +237,7 @@ def main() -> int:
                 f"ms (target median < 2 ms) {'ok' if rate_ok else 'MISSED'}"
             )
         finally:
-            cleanup(args.url, exchange, topic)
+            _queues(args.url, topic, "delete", exchange)
     return 0 if ok else 1
 
 

@@ -370,7 +370,14 @@ def replay(
             needs_timestamps=schedule.needs_timestamps,
             loop=loop,
         )
-        source.check()  # refuses unreadable lines before anything is sent
+        # The records a checked file keeps stay live for the whole run and hold no cycles:
+        # frozen before the cyclic garbage collector runs again, they are never scanned.
+        gc.disable()
+        try:
+            source.check()  # refuses unreadable lines before anything is sent
+            gc.freeze()
+        finally:
+            gc.enable()
         for entry in source.skipped:
             click.echo(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}", err=True)
 
@@ -407,9 +414,6 @@ def replay(
         skip_invalid=skip_invalid,
         observer=observer,
     )
-    # The records a checked file keeps live for the whole run and hold no cycles: frozen,
-    # the cyclic garbage collector stops scanning them over and over while messages go out.
-    gc.freeze()
     try:
         summary = replayer.run(source)
     finally:

@@ -409,7 +409,6 @@ class OsloSender:
         self.settings = settings
         self.driver = DRIVERS[driver]
         self.retry = retry
-        _check_driver_registered(self.driver)
         self._transports: dict[str, Any] = {}
         self._notifiers: dict[tuple[str, str], Any] = {}
         self._methods: dict[tuple[str, str, str, str], Callable[..., None]] = {}
@@ -442,6 +441,8 @@ class OsloSender:
             error = outcome.error
             raise PublishError(mask_secrets(str(error) or type(error).__name__))
         if not outcome.confirmed:
+            # Checked only now: scanning the installed packages costs more than a send.
+            _check_driver_registered(self.driver)
             raise PublishError("the Notifier did not run osreplay's driver (see the log, -vv)")
 
     def close(self) -> None:
