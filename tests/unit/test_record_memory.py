@@ -294,3 +294,24 @@ def test_the_reader_of_stdout_leaving_is_a_clean_stop(tmp_path, monkeypatch):
     summary = rec.stop()
     assert summary.error is None and summary.stopped_by == "output closed"
     assert summary.deleted_queues == queues
+
+
+def test_several_topics_get_a_queue_each_and_records_know_their_topic(tmp_path):
+    import oslo_messaging
+
+    ex, pool = unique("ex"), unique("p")
+    path = tmp_path / "rec.ndjson"
+    rec, writer = recorder(path, [ex], topics=["notifications", "versioned"], pool=pool)
+    rec.start()
+    assert sorted(rec.queues) == [f"{pool}.{ex}.notifications", f"{pool}.{ex}.versioned"]
+    transport = get_transport(resolve(url=URL), exchange=ex)
+    for topic in ("notifications", "versioned"):
+        oslo_messaging.Notifier(
+            transport, publisher_id="p", driver="messagingv2", topics=[topic]
+        ).info({}, f"on.{topic}", {})
+    wait_for(lambda: rec.stats.written == 2)
+    stop(rec, writer)
+    assert {r["event_type"]: r["topic"] for r in records(path)} == {
+        "on.notifications": "notifications",
+        "on.versioned": "versioned",
+    }
