@@ -761,9 +761,11 @@ class Recorder:
             )
         except OsreplayError:
             self._close_admin()
+            self._sink.close()
             raise
         except Exception as exc:
             self._close_admin()
+            self._sink.close()
             raise ConnectError(
                 f"cannot prepare the tap queues on {self.settings.masked_url}: "
                 f"{mask_secrets(str(exc)) or type(exc).__name__}"
@@ -793,10 +795,13 @@ class Recorder:
             raise
         except Exception as exc:
             self._abort()
-            raise ConnectError(
-                f"cannot listen on {self.settings.masked_url}: "
-                f"{mask_secrets(str(exc)) or type(exc).__name__}"
-            ) from None
+            reason = mask_secrets(str(exc)) or type(exc).__name__
+            if "inequivalent arg 'durable'" in reason:
+                reason += (
+                    " (the services declared their exchanges durable: record with their"
+                    " --config-file, or add ?amqp_durable_queues=true to the URL)"
+                )
+            raise ConnectError(f"cannot listen on {self.settings.masked_url}: {reason}") from None
         self.stats.started = time.monotonic()
 
     def _abort(self) -> None:

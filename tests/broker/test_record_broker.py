@@ -114,6 +114,16 @@ def bus(broker_url):
         def forget(self, *queues: str) -> None:
             created["queues"].extend(queues)
 
+        def durable_exchange(self, name: str) -> None:
+            """Declare ``name`` durable, as services with amqp_durable_queues=true do."""
+            import kombu
+
+            created["exchanges"].append(name)
+            with kombu.Connection(broker_url.replace("rabbit://", "amqp://")) as conn:
+                channel = conn.channel()
+                kombu.Exchange(name, type="topic", durable=True)(channel).declare()
+                channel.close()
+
     yield Bus()
     for queue in dict.fromkeys(created["queues"]):
         admin.delete(queue)
@@ -392,3 +402,20 @@ def test_unreachable_broker_fails_fast_with_a_masked_url(tmp_path):
         "[Errno 111] Connection refused"
     ]
     assert time.monotonic() - started < 15
+
+
+def test_durable_exchanges_need_durable_queues_and_the_error_says_so(bus, tmp_path):
+    exchange, pool = unique("nova"), unique("pool")
+    bus.durable_exchange(exchange)
+    args = ["--exchange", exchange, "--pool", pool, "--duration", "0.5", "-o", str(tmp_path / "o")]
+    rec = Recording(["--url", bus.url, *args])
+    assert rec.finish()[0] == 2
+    assert rec.stderr[-1].endswith(
+        "inequivalent arg 'durable' for exchange '" + exchange + "' in vhost '/': received "
+        "'false' but current is 'true' (the services declared their exchanges durable: "
+        "record with their --config-file, or add ?amqp_durable_queues=true to the URL)"
+    )
+    assert bus.inspect(f"{pool}.{exchange}") is None
+    rec = Recording(["--url", bus.url + "?amqp_durable_queues=true", *args])
+    assert rec.finish()[0] == 0, rec.stderr
+    assert bus.inspect(f"{pool}.{exchange}") is None
