@@ -22,6 +22,11 @@ from typing import IO, Any
 from osreplay.errors import InputError
 from osreplay.notification import loads
 
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    orjson = None  # type: ignore[assignment]
+
 STDIN_NAME = "<stdin>"
 _PREVIEW = 60
 
@@ -68,6 +73,17 @@ def open_binary(path: str) -> IO[bytes]:
 
 def parse_line(raw: bytes, *, last: bool = False) -> tuple[dict[str, Any] | None, str | None]:
     """Parse one line's bytes; return ``(obj, None)`` or ``(None, reason)``."""
+    if orjson is not None:
+        # Fast path (twice the stdlib's speed). orjson is stricter (huge integers, lone
+        # surrogates): anything it refuses goes through the stdlib below, which also words
+        # the reason, so the result never depends on which parser read the line.
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if isinstance(obj, dict):
+                return obj, None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
