@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -71,19 +72,31 @@ def open_binary(path: str) -> IO[bytes]:
         raise InputError(f"cannot open {path}: {_os_reason(exc)}") from None
 
 
+# orjson reads an integer beyond 64 bits as a float (1e29 for 100…0): a run of 19 or more
+# digits sends the line to the stdlib parser, which keeps every integer exact.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def fast_loads(raw: bytes) -> Any:
+    """Parse with orjson when that is exact; None when the slow path must decide.
+
+    orjson is twice the stdlib's speed and refuses NaN, Infinity and invalid UTF-8 as
+    JSON does; anything it refuses, and any line with a long digit run, goes through
+    :func:`parse_line`'s stdlib path, so the result never depends on the parser.
+    """
+    if orjson is None or _LONG_DIGITS.search(raw):
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def parse_line(raw: bytes, *, last: bool = False) -> tuple[dict[str, Any] | None, str | None]:
     """Parse one line's bytes; return ``(obj, None)`` or ``(None, reason)``."""
-    if orjson is not None:
-        # Fast path (twice the stdlib's speed). orjson is stricter (huge integers, lone
-        # surrogates): anything it refuses goes through the stdlib below, which also words
-        # the reason, so the result never depends on which parser read the line.
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            if isinstance(obj, dict):
-                return obj, None
+    obj = fast_loads(raw)
+    if obj.__class__ is dict:
+        return obj, None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -247,6 +260,7 @@ __all__ = [
     "Line",
     "RecordingWriter",
     "display_name",
+    "fast_loads",
     "is_document",
     "open_binary",
     "parse_line",

@@ -63,12 +63,14 @@ from jsonschema.exceptions import SchemaError
 
 from osreplay.errors import InputError, UsageError
 from osreplay.notification import CADF_EVENT_TYPEURI, RecordError, normalise
-from osreplay.recording import display_name, is_document, open_binary, parse_line, read_document
-
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson is a declared dependency
-    orjson = None  # type: ignore[assignment]
+from osreplay.recording import (
+    display_name,
+    fast_loads,
+    is_document,
+    open_binary,
+    parse_line,
+    read_document,
+)
 
 VALID = "valid"
 INVALID = "invalid"
@@ -506,18 +508,12 @@ class Validator:
             return
         name = display_name(path)
         handle = open_binary(path)
-        fast_loads = orjson.loads if orjson is not None else None
         try:
             lineno = 0
             try:
                 for raw in handle:
                     lineno += 1
-                    obj = None
-                    if fast_loads is not None:
-                        try:
-                            obj = fast_loads(raw)
-                        except orjson.JSONDecodeError:
-                            obj = None
+                    obj = fast_loads(raw)
                     if obj.__class__ is not dict:
                         # Blank lines, and the slow path that words the reason for a bad line.
                         if not raw.strip():

@@ -112,3 +112,10 @@ def test_a_json_file_is_one_pretty_printed_record(tmp_path):
     path.write_text(json.dumps(json.loads(GOOD), indent=4))
     [line] = list(read_lines(str(path)))
     assert line.lineno == 1 and line.obj["event_type"] == "a"
+
+
+@pytest.mark.parametrize("number", [2**64, -(2**63) - 1, 10**30, 123456789012345678901234567890])
+def test_integers_beyond_64_bits_are_read_exactly(tmp_path, number):
+    path = write(tmp_path, f'{{"event_type": "a", "payload": {{"n": {number}}}}}\n'.encode())
+    [line] = list(read_lines(path))
+    assert line.obj["payload"]["n"] == number and isinstance(line.obj["payload"]["n"], int)
