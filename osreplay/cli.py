@@ -349,6 +349,8 @@ def replay(
         raise UsageError("- (standard input) cannot be combined with files")
     if streaming and loop != 1:
         raise UsageError("--loop needs FILE arguments: standard input can be read only once")
+    if dry_run and loop == 0:
+        raise UsageError("--dry-run cannot plan an endless --loop 0: give a number of passes")
     selection = core.Selection(
         event_types=event_types,
         publishers=publishers,
@@ -379,7 +381,7 @@ def replay(
         finally:
             gc.enable()
         for entry in source.skipped:
-            click.echo(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}", err=True)
+            _echo_skipped(entry)
 
     progress: Any = None
     if dry_run:
@@ -413,6 +415,7 @@ def replay(
         default_topic=settings.topics[0],
         skip_invalid=skip_invalid,
         observer=observer,
+        on_skip=_echo_skipped,
     )
     try:
         summary = replayer.run(source)
@@ -421,9 +424,6 @@ def replay(
         sender.close()
         if progress is not None:
             progress.close()
-    if streaming:
-        for entry in summary.skipped:
-            click.echo(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}", err=True)
     if not quiet:
         if dry_run:
             click.echo(
@@ -435,6 +435,10 @@ def replay(
         if summary.selected == 0:
             click.echo("No record selected: check --start-at and the filters.", err=True)
     sys.exit(_report_stop(summary, files, limit, loop))
+
+
+def _echo_skipped(entry: Any) -> None:
+    click.echo(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}", err=True)
 
 
 def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: int) -> int:

@@ -439,6 +439,7 @@ class OsloSender:
         method(ctxt, note.event_type, note.payload)
         if outcome.error is not None:
             error = outcome.error
+            LOG.debug("publish to %s/%s failed", exchange, topic, exc_info=error)
             raise PublishError(mask_secrets(str(error) or type(error).__name__))
         if not outcome.confirmed:
             # Checked only now: scanning the installed packages costs more than a send.
@@ -534,6 +535,7 @@ class Replayer:
         default_topic: str = "notifications",
         skip_invalid: bool = False,
         observer: Observer | None = None,
+        on_skip: Callable[[Entry], None] | None = None,
     ) -> None:
         self.sender = sender
         self.schedule = schedule
@@ -544,6 +546,7 @@ class Replayer:
         self.default_topic = default_topic
         self.skip_invalid = skip_invalid
         self.observer = observer
+        self.on_skip = on_skip
 
     def run(self, source: Source) -> ReplaySummary:
         summary = ReplaySummary(total=source.total, skipped=list(source.skipped))
@@ -566,6 +569,8 @@ class Replayer:
                     if note is None:
                         if self.skip_invalid:
                             summary.skipped.append(entry)
+                            if self.on_skip is not None:
+                                self.on_skip(entry)
                             continue
                         summary.stop = Stop(
                             "invalid", entry.source, entry.lineno, entry.error or "",

@@ -322,3 +322,11 @@ def test_no_record_selected_says_so(recording):
     result = run(path, "--dry-run", "--event-type", "nothing.*")
     assert result.exit_code == 0
     assert result.stderr == "No record selected: check --start-at and the filters.\n"
+
+
+def test_dry_run_refuses_an_endless_loop(recording):
+    result = run(recording([record(0)]), "--dry-run", "--loop", "0")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --dry-run cannot plan an endless --loop 0: give a number of passes\n"
+    )

@@ -448,3 +448,32 @@ def test_round_trip_record_replay_record_gives_the_same_records(bus, tap, tmp_pa
 
     got = sorted((comparable(r) for r in recorded), key=lambda r: r["payload"]["i"])
     assert got == [comparable(r) for r in rows]
+
+
+def test_standard_input_is_replayed_as_it_arrives(bus, tap):
+    """Like `osreplay record | osreplay replay`: each line goes out before the next comes."""
+    exchange = unique("nova")
+    raw = tap([exchange])
+    replayer = subprocess.Popen(
+        [sys.executable, "-m", "osreplay", "replay", "--url", bus.transport_url()],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "OSREPLAY_TRANSPORT_URL": ""},
+    )
+    try:
+        for i in range(3):
+            line = json.dumps(record(i, "INFO", exchange, bus.topic)) + "\n"
+            replayer.stdin.write(line.encode())
+            replayer.stdin.flush()
+            (message,) = raw.drain(1, timeout=30.0, settle=0.1)  # stdin still open
+            assert inner(message)["payload"]["i"] == i
+        out, err = replayer.communicate(timeout=30)  # closes stdin: end of the input
+    finally:
+        if replayer.poll() is None:
+            replayer.kill()
+            replayer.wait()
+        for stream in (replayer.stdin, replayer.stdout, replayer.stderr):
+            stream.close()
+    assert replayer.returncode == 0, err
+    assert out.decode().startswith("Replayed 3 of 3 records in ")

@@ -1,0 +1,55 @@
+"""The replay progress bar: what it draws on stderr, and that it draws rarely."""
+
+from __future__ import annotations
+
+import io
+
+from osreplay.cli import _Progress
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bar_shows_count_rate_and_eta(monkeypatch):
+    stderr = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stderr)
+    progress = _Progress(total=100)
+    clock = progress.clock = Clock()
+    progress.started = clock.now
+    for _ in range(25):
+        clock.now += 0.04  # 25 records a second
+        progress(None, "nova", "notifications", 0.0, 0.0)
+    progress.draw(clock.now)
+    last = stderr.getvalue().split("\r\033[K")[-1]
+    assert last == "[#######.......................] 25/100 25.0 msg/s ETA 0:03"
+    progress.close()
+    assert stderr.getvalue().endswith("\r\033[K")
+
+
+def test_bar_without_a_total_counts_only(monkeypatch):
+    stderr = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stderr)
+    progress = _Progress(total=None)
+    clock = progress.clock = Clock()
+    progress.started = clock.now
+    clock.now += 2
+    progress.count = 10
+    progress.draw(clock.now)
+    assert stderr.getvalue() == "\r\033[K10 records 5.0 msg/s"
+
+
+def test_bar_redraws_at_most_five_times_a_second(monkeypatch):
+    stderr = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stderr)
+    progress = _Progress(total=1000)
+    clock = progress.clock = Clock()
+    progress.started = clock.now
+    for _ in range(1000):
+        clock.now += 0.001
+        progress(None, "nova", "notifications", 0.0, 0.0)
+    assert stderr.getvalue().count("\r\033[K") == 5  # one second: 1000 records, 5 draws
