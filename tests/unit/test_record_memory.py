@@ -230,7 +230,7 @@ def test_cli_quiet_prints_only_the_ready_line(tmp_path):
     ex, pool = unique("ex"), unique("p")
     fill_kept_queue(tmp_path, ex, pool, 2)
     out = tmp_path / "rec.ndjson.gz"
-    args = f"--url {URL} --exchange {ex} --pool {pool} --count 2 -q --topic notifications"
+    args = f"--url {URL} --exchange {ex} --pool {pool} --count 2 -q --fsync --topic notifications"
     result = invoke([*args.split(), "-o", str(out)])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
