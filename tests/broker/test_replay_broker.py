@@ -477,3 +477,20 @@ def test_standard_input_is_replayed_as_it_arrives(bus, tap):
             stream.close()
     assert replayer.returncode == 0, err
     assert out.decode().startswith("Replayed 3 of 3 records in ")
+
+
+def test_a_publish_the_broker_refuses_is_a_failure_not_a_silent_drop(bus, tap, tmp_path):
+    # The exchange exists with another type: oslo's declare is refused (PRECONDITION_FAILED)
+    # and the stock Notifier would only log it.
+    exchange = unique("direct")
+    raw = tap([])
+    raw.channel.exchange_declare(exchange, "direct", durable=False, auto_delete=False)
+    raw.exchanges.append(exchange)
+    path = write(tmp_path / "r.ndjson", [record(0, "INFO", exchange, bus.topic)])
+    result = replay(path, "--url", bus.transport_url(), "--rate", "0", "--retry", "0")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("Replayed 0 of 1 records in ")
+    assert ", 1 failed, " in result.stdout
+    assert result.stderr.startswith(f"Error: line 1 of {path} was not confirmed by the broker: ")
+    assert "PRECONDITION_FAILED" in result.stderr
+    assert result.stderr.endswith("0 records before it were confirmed; resume with --start-at 1\n")
