@@ -235,6 +235,8 @@ class FileSource:
     def passes(self) -> Iterator[Iterable[Entry]]:
         if self.per_pass is None:
             self.check()
+        if not self.per_pass:
+            return  # nothing selected: not even an endless --loop 0 has anything to repeat
         done = 0
         while self.loop == 0 or done < self.loop:
             done += 1
@@ -272,11 +274,15 @@ def _refusal(invalid: list[Entry]) -> str:
         f"{names}: {len(invalid)} unreadable {noun}, nothing sent "
         "(--skip-invalid replays the readable ones):"
     ]
+    several = len(by_source) > 1
     for entry in invalid[:_LISTED_LINES]:
-        where = f"{entry.source}:{entry.lineno}" if len(by_source) > 1 else f"line {entry.lineno}"
+        where = f"{entry.source}:{entry.lineno}" if several else f"line {entry.lineno}"
         lines.append(f"  {where}: {entry.error}")
     if len(invalid) > _LISTED_LINES:
-        rest = ", ".join(str(entry.lineno) for entry in invalid[_LISTED_LINES:])
+        rest = ", ".join(
+            f"{entry.source}:{entry.lineno}" if several else str(entry.lineno)
+            for entry in invalid[_LISTED_LINES:]
+        )
         lines.append(f"  and lines {rest}")
     return "\n".join(lines)
 

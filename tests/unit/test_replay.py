@@ -305,3 +305,25 @@ def test_entry_is_small_and_frozen():
     entry = Entry("f", 1, None, "bad")
     with pytest.raises(AttributeError):
         entry.lineno = 2  # type: ignore[misc]
+
+
+def test_an_endless_loop_over_an_empty_selection_ends_at_once(tmp_path):
+    path = write(tmp_path / "r.ndjson", [record(0)])
+    replayer, sender = make(RateSchedule(0))
+    source = checked(path, Selection(event_types=("nothing.*",)), loop=0)
+    summary = replayer.run(source)
+    assert summary.ok and summary.sent == summary.selected == 0 and sender.sent == []
+
+
+def test_a_long_refusal_lists_twenty_reasons_then_the_other_line_numbers(tmp_path):
+    first = write(tmp_path / "a.ndjson", ["{bad"] * 21)
+    second = write(tmp_path / "b.ndjson", [record(0), "[]"])
+    with pytest.raises(RecordingRefused) as excinfo:
+        checked([first, second])
+    lines = str(excinfo.value).splitlines()
+    assert lines[0] == (
+        f"{first}, {second}: 22 unreadable lines, nothing sent "
+        "(--skip-invalid replays the readable ones):"
+    )
+    assert lines[1].startswith(f"  {first}:1: not valid JSON") and len(lines) == 22
+    assert lines[-1] == f"  and lines {first}:21, {second}:2"
