@@ -337,8 +337,8 @@ def replay(
 
     from osreplay import replay as core
     from osreplay.errors import UsageError
-    from osreplay.pacing import Pacer, make_schedule
-    from osreplay.transport import check_connection, resolve
+    from osreplay.pacing import make_schedule
+    from osreplay.transport import resolve
 
     if rate is not None and speed is not None:
         raise UsageError("--rate and --speed exclude each other: pick one")
@@ -380,9 +380,46 @@ def replay(
             gc.freeze()
         finally:
             gc.enable()
-        for entry in source.skipped:
-            _echo_skipped(entry)
+    try:
+        summary = _run_replay(
+            source, schedule, settings, exchange=exchange, topic=topic, driver=driver,
+            retry=retry, skip_invalid=skip_invalid, dry_run=dry_run, quiet=quiet,
+        )  # fmt: skip
+    finally:
+        gc.unfreeze()
+    if not quiet:
+        if dry_run:
+            click.echo(
+                f"Dry run: {summary.sent} of {summary.selected} records planned over "
+                f"{summary.elapsed:.1f} s; nothing sent"
+            )
+        else:
+            click.echo(summary.line())
+        if summary.selected == 0:
+            click.echo("No record selected: check --start-at and the filters.", err=True)
+    sys.exit(_report_stop(summary, files, limit, loop))
 
+
+def _run_replay(
+    source: Any,
+    schedule: Any,
+    settings: Any,
+    *,
+    exchange: str | None,
+    topic: str | None,
+    driver: str,
+    retry: int,
+    skip_invalid: bool,
+    dry_run: bool,
+    quiet: bool,
+) -> Any:
+    """Connect (unless --dry-run), replay ``source`` and return the ReplaySummary."""
+    from osreplay import replay as core
+    from osreplay.pacing import Pacer
+    from osreplay.transport import check_connection
+
+    for entry in source.skipped:
+        _echo_skipped(entry)
     progress: Any = None
     if dry_run:
         clock = core.VirtualClock()
@@ -418,23 +455,11 @@ def replay(
         on_skip=_echo_skipped,
     )
     try:
-        summary = replayer.run(source)
+        return replayer.run(source)
     finally:
-        gc.unfreeze()
         sender.close()
         if progress is not None:
             progress.close()
-    if not quiet:
-        if dry_run:
-            click.echo(
-                f"Dry run: {summary.sent} of {summary.selected} records planned over "
-                f"{summary.elapsed:.1f} s; nothing sent"
-            )
-        else:
-            click.echo(summary.line())
-        if summary.selected == 0:
-            click.echo("No record selected: check --start-at and the filters.", err=True)
-    sys.exit(_report_stop(summary, files, limit, loop))
 
 
 def _echo_skipped(entry: Any) -> None:
