@@ -500,8 +500,8 @@ def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: 
         return EXIT_USAGE
     click.echo(f"Error: {where} is unreadable: {stop.reason}", err=True)
     click.echo(
-        f"{summary.sent} records before it were confirmed; fix the line, or resume with "
-        f"{resume} (--skip-invalid replays past unreadable lines)",
+        f"{summary.sent} records before it were confirmed; fix the line and resume with "
+        f"{resume}, or add --skip-invalid to replay past unreadable lines",
         err=True,
     )
     return EXIT_FINDINGS

@@ -163,8 +163,8 @@ def test_an_unreadable_line_on_stdin_stops_the_replay(route):
     stderr = result.stderr.splitlines()
     assert stderr[0].startswith("Error: line 3 of <stdin> is unreadable: not valid JSON")
     assert stderr[1] == (
-        "2 records before it were confirmed; fix the line, or resume with --start-at 3 "
-        "(--skip-invalid replays past unreadable lines)"
+        "2 records before it were confirmed; fix the line and resume with --start-at 3, "
+        "or add --skip-invalid to replay past unreadable lines"
     )
 
 
