@@ -315,3 +315,14 @@ def test_several_topics_get_a_queue_each_and_records_know_their_topic(tmp_path):
         "on.notifications": "notifications",
         "on.versioned": "versioned",
     }
+
+
+def test_by_default_every_ceilometer_exchange_gets_a_tap_queue(monkeypatch):
+    monkeypatch.setattr("socket.gethostname", lambda: "ctl-test")
+    result = invoke(["--url", URL, "--duration", "0.3"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Recording from {URL} on 15 exchanges (pool osreplay-ctl-test)"
+    assert lines[-1] == "  deleted 15 tap queues (pool osreplay-ctl-test)"
+    admin = QueueAdmin.for_settings(resolve(url=URL))
+    assert admin.inspect("osreplay-ctl-test.nova") is None
