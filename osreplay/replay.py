@@ -527,7 +527,11 @@ Observer = Callable[[Entry, str, str, float, float], None]
 
 
 class Replayer:
-    """Sends a source's records through ``sender`` at the times ``schedule`` gives."""
+    """Sends a source's records through ``sender`` at the times ``schedule`` gives.
+
+    Offsets count from the moment the first record is confirmed (that send includes the
+    connection set-up, which is not lateness); ``elapsed`` counts from its start.
+    """
 
     def __init__(
         self,
@@ -561,6 +565,7 @@ class Replayer:
         exchange_override, topic_override = self.exchange, self.topic
         default_exchange, default_topic = self.default_exchange, self.default_topic
         started = False
+        began = 0.0
         pending: Entry | None = None  # the record being paced or sent, not yet confirmed
         last: Entry | None = None  # the last record confirmed
         pass_no = position = 0
@@ -593,8 +598,9 @@ class Replayer:
                             "untimed", entry.source, entry.lineno, str(exc), pass_no, position
                         )
                         return summary
-                    if not started:
-                        pacer.start()
+                    first = not started
+                    if first:
+                        began = pacer.start()
                         started = True
                     lateness = 0.0
                     if paced:
@@ -613,12 +619,16 @@ class Replayer:
                         return summary
                     summary.sent += 1
                     pending, last = None, entry
+                    if first and paced:
+                        # The schedule starts once the first record is confirmed: setting
+                        # up the connection is not lateness of the records after it.
+                        pacer.start()
                     if observer is not None:
                         observer(entry, exchange, topic, offset, lateness)
         except KeyboardInterrupt:
             summary.stop = _interrupted(pending, last, pass_no, position)
         finally:
-            summary.elapsed = pacer.elapsed() if started else 0.0
+            summary.elapsed = pacer.clock() - began if started else 0.0
         return summary
 
 

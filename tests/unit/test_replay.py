@@ -104,12 +104,14 @@ def test_records_go_out_in_order_at_their_recorded_offsets(tmp_path):
 
 def test_lateness_is_measured_against_the_fixed_start(tmp_path):
     # Each send takes 1.5 s but records are due every second: lateness grows 0.5 s a
-    # record and is reported, the schedule itself does not slip.
-    path = write(tmp_path / "r.ndjson", [record(0), record(1), record(2)])
+    # record and is reported, the schedule itself does not slip. The schedule starts when
+    # the first record is confirmed (its send includes the connection set-up).
+    path = write(tmp_path / "r.ndjson", [record(0), record(1), record(2), record(3)])
     replayer, sender = make(cost=1.5)
     summary = replayer.run(checked(path, needs_timestamps=True))
+    assert [t for t, *_ in sender.sent] == [1.5, 4.0, 5.5, 7.0]
     assert summary.max_lateness == pytest.approx(1.0)
-    assert [t for t, *_ in sender.sent] == [1.5, 3.0, 4.5]
+    assert summary.elapsed == 7.0
 
 
 def test_rate_zero_never_waits_and_reports_no_lateness(tmp_path):
