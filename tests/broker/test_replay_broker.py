@@ -350,22 +350,36 @@ def test_a_broker_lost_mid_replay_is_counted_exactly(bus, tap, tmp_path):
     assert got == [0, 1, 2, 3, 4]
 
 
+def cut_when_queued(bus: Bus, raw: Tap, count: int, proxy: Proxy, done: threading.Event):
+    import kombu
+
+    with kombu.Connection(bus.amqp()) as connection:
+        channel = connection.channel()
+        while not done.wait(0.02):
+            if channel.queue_declare(raw.queue_name, passive=True).message_count >= count:
+                proxy.cut()
+                return
+
+
 def test_a_broker_lost_mid_replay_stops_the_cli_with_the_resume_option(bus, tap, tmp_path):
     exchange = unique("nova")
     raw = tap([exchange])
     rows = [record(i, "INFO", exchange, bus.topic) for i in range(200)]
     path = write(tmp_path / "r.ndjson", rows)
     proxy = Proxy((bus.host, bus.port))
-    timer = threading.Timer(0.6, proxy.cut)
-    timer.start()
+    done = threading.Event()
+    # Cut the network once 10 messages are on the broker, mid-replay, from the outside.
+    watcher = threading.Thread(target=cut_when_queued, args=(bus, raw, 10, proxy, done))
+    watcher.start()
     try:
         url = bus.transport_url(proxy.port, FAST_RETRY)
         result = replay(path, "--url", url, "--rate", "50", "--retry", "1")
     finally:
-        timer.cancel()
+        done.set()
+        watcher.join()
     assert result.exit_code == 1, result.output
     sent = int(result.stdout.split()[1])
-    assert 0 < sent < 200
+    assert 10 <= sent < 200
     assert result.stdout.startswith(f"Replayed {sent} of 200 records in ")
     assert ", 1 failed, max lateness " in result.stdout
     lines = result.stderr.splitlines()
