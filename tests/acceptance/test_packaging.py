@@ -34,7 +34,8 @@ def test_the_wheel_ships_the_schemas_and_validates_outside_the_checkout(tmp_path
     venv.create(env_dir, system_site_packages=True, with_pip=True)
     python = env_dir / "bin" / "python"
     installed = run(
-        str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel),
+        str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed",
+        str(wheel),
         cwd=tmp_path,
     )  # fmt: skip
     assert installed.returncode == 0, installed.stderr
