@@ -14,32 +14,32 @@ from osreplay.cli import main
 ROOT = Path(__file__).parents[2]
 
 INVALID_REPORT = """\
-fixtures/invalid.ndjson:1: not valid JSON: Expecting property name enclosed in double quotes: \
+fixtures/invalid/every-error.ndjson:1: not valid JSON: Expecting property name enclosed in double quotes: \
 line 1 column 59 (char 58) ('{"event_type": "compute.instance.create.end", "payload": {oo…')
-fixtures/invalid.ndjson:2: not a JSON object (a JSON array)
-fixtures/invalid.ndjson:3: invalid UTF-8 at byte 68
-fixtures/invalid.ndjson:4: not valid JSON: NaN is not JSON
-fixtures/invalid.ndjson:6: instance.delete.end: $: 'publisher_id' is a required property
-fixtures/invalid.ndjson:6: instance.delete.end: $: 'priority' is a required property
-fixtures/invalid.ndjson:7: instance.delete.end: $.priority: "NOTICE" is not one of "AUDIT", \
+fixtures/invalid/every-error.ndjson:2: not a JSON object (a JSON array)
+fixtures/invalid/every-error.ndjson:3: invalid UTF-8 at byte 68
+fixtures/invalid/every-error.ndjson:4: not valid JSON: NaN is not JSON
+fixtures/invalid/every-error.ndjson:6: instance.delete.end: $: 'publisher_id' is a required property
+fixtures/invalid/every-error.ndjson:6: instance.delete.end: $: 'priority' is a required property
+fixtures/invalid/every-error.ndjson:7: instance.delete.end: $.priority: "NOTICE" is not one of "AUDIT", \
 "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SAMPLE"
-fixtures/invalid.ndjson:8: identity.authenticate: $.payload.reason.reasonCode: 401 is not of \
+fixtures/invalid/every-error.ndjson:8: identity.authenticate: $.payload.reason.reasonCode: 401 is not of \
 type 'string'
-fixtures/invalid.ndjson:9: identity.authenticate: $.payload.initiatorId: not allowed together \
+fixtures/invalid/every-error.ndjson:9: identity.authenticate: $.payload.initiatorId: not allowed together \
 with 'initiator'
-fixtures/invalid.ndjson:10: identity.authenticate: $.payload.eventTime: must be an ISO 8601 time \
+fixtures/invalid/every-error.ndjson:10: identity.authenticate: $.payload.eventTime: must be an ISO 8601 time \
 with a UTC offset, e.g. 2024-05-01T12:00:00.000000+0000
-fixtures/invalid.ndjson:10: identity.authenticate: $.payload.outcome: "denied" is not one of \
+fixtures/invalid/every-error.ndjson:10: identity.authenticate: $.payload.outcome: "denied" is not one of \
 "success", "failure", "pending", "unknown"
-fixtures/invalid.ndjson:11: identity.authenticate: $.payload.target: a resource needs a 'typeURI' \
+fixtures/invalid/every-error.ndjson:11: identity.authenticate: $.payload.target: a resource needs a 'typeURI' \
 unless its id refers to 'target', 'initiator' or 'observer'
-fixtures/invalid.ndjson:11: identity.authenticate: $.payload: a control event needs a 'reason'
-fixtures/invalid.ndjson:12: identity.authenticate: $.payload: a monitor event needs 'measurements'
-fixtures/invalid.ndjson:13: instance.create.end: $.payload['nova_object.version']: must be a \
+fixtures/invalid/every-error.ndjson:11: identity.authenticate: $.payload: a control event needs a 'reason'
+fixtures/invalid/every-error.ndjson:12: identity.authenticate: $.payload: a monitor event needs 'measurements'
+fixtures/invalid/every-error.ndjson:13: instance.create.end: $.payload['nova_object.version']: must be a \
 version 'MAJOR.MINOR', e.g. '1.0'
-fixtures/invalid.ndjson:14: instance.create.end: $.payload['nova_object.data'].flavor: \
+fixtures/invalid/every-error.ndjson:14: instance.create.end: $.payload['nova_object.data'].flavor: \
 'nova_object.namespace' is a required property
-fixtures/invalid.ndjson:15: truncated last line (no newline at end of file, not valid JSON)
+fixtures/invalid/every-error.ndjson:15: truncated last line (no newline at end of file, not valid JSON)
 14 records: 0 valid, 9 invalid, 0 without payload schema, 5 unreadable
 """
 
@@ -71,7 +71,7 @@ def test_valid_fixtures_pass(fixture: str, summary: str) -> None:
 
 
 def test_invalid_fixture_reports_every_problem_with_its_line() -> None:
-    result = osreplay("validate", "fixtures/invalid.ndjson")
+    result = osreplay("validate", "fixtures/invalid/every-error.ndjson")
 
     assert result.exit_code == 1
     assert result.stdout == INVALID_REPORT
@@ -106,7 +106,7 @@ def test_strict_fails_payloads_without_schema() -> None:
 
 
 def test_quiet_prints_only_the_summary() -> None:
-    result = osreplay("validate", "-q", "fixtures/invalid.ndjson")
+    result = osreplay("validate", "-q", "fixtures/invalid/every-error.ndjson")
 
     assert result.exit_code == 1
     assert (
@@ -115,7 +115,7 @@ def test_quiet_prints_only_the_summary() -> None:
 
 
 def test_json_report() -> None:
-    result = osreplay("validate", "--format", "json", "fixtures/invalid.ndjson")
+    result = osreplay("validate", "--format", "json", "fixtures/invalid/every-error.ndjson")
 
     assert result.exit_code == 1
     report = json.loads(result.stdout)
@@ -128,7 +128,7 @@ def test_json_report() -> None:
     }
     assert len(report["problems"]) == 17
     assert report["problems"][7] == {
-        "file": "fixtures/invalid.ndjson",
+        "file": "fixtures/invalid/every-error.ndjson",
         "line": 8,
         "status": "invalid",
         "event_type": "identity.authenticate",
@@ -136,7 +136,7 @@ def test_json_report() -> None:
         "message": "401 is not of type 'string'",
     }
     assert report["problems"][1] == {
-        "file": "fixtures/invalid.ndjson",
+        "file": "fixtures/invalid/every-error.ndjson",
         "line": 2,
         "status": "unreadable",
         "event_type": None,

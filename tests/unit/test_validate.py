@@ -64,7 +64,7 @@ def write_lines(path: Path, *lines: bytes) -> str:
         ("nova-server-boot.ndjson", [VALID] * 4),
         ("legacy.ndjson", [NO_SCHEMA, NO_SCHEMA, VALID, VALID, VALID]),
         (
-            "invalid.ndjson",
+            "invalid/every-error.ndjson",
             [UNREADABLE] * 4 + [INVALID] * 9 + [UNREADABLE],
         ),
     ],
@@ -76,7 +76,9 @@ def test_fixture_verdicts(validator: Validator, fixture: str, statuses: list[str
 
 
 def test_blank_lines_are_skipped_but_counted(validator: Validator) -> None:
-    linenos = [v.lineno for v in validator.validate_file(str(FIXTURES / "invalid.ndjson"))]
+    linenos = [
+        v.lineno for v in validator.validate_file(str(FIXTURES / "invalid" / "every-error.ndjson"))
+    ]
 
     assert linenos == [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
 
@@ -330,7 +332,7 @@ def sample_instances() -> list[Any]:
     found: list[Any] = []
     if CORPUS.is_dir():
         found += [json.loads(p.read_text()) for p in sorted(CORPUS.rglob("*.json"))]
-    for fixture in sorted(FIXTURES.glob("*.ndjson")):
+    for fixture in sorted(FIXTURES.rglob("*.ndjson")):
         for raw in fixture.read_bytes().splitlines():
             try:
                 found.append(json.loads(raw))
