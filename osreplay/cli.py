@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from osreplay import __version__
 from osreplay.errors import OsreplayError
+from osreplay.filters import PRIORITY_CHOICES, Filters
 from osreplay.recording import open_binary
 from osreplay.report import REPORTERS
 from osreplay.transport import MaskingFilter, mask_secrets
@@ -109,12 +111,64 @@ def validate(
     sys.exit(EXIT_OK if summary.ok(strict=strict) else EXIT_FINDINGS)
 
 
+# --- options shared by record and replay ----------------------------------------------
+
+
+def _bus_options(*, action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--url`` and ``--config-file``: where the bus is, resolved as transport.resolve does."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--config-file",
+            "config_files",
+            multiple=True,
+            metavar="FILE",
+            help="A service's oslo.config file (e.g. /etc/nova/nova.conf) to read the "
+            "transport URL, topics and [oslo_messaging_rabbit] options from (repeatable).",
+        )(command)
+        return click.option(
+            "--url",
+            metavar="URL",
+            help=f"Transport URL to {action} (else $OSREPLAY_TRANSPORT_URL, else "
+            "--config-file, else rabbit://guest:guest@localhost:5672/).",
+        )(command)
+
+    return decorate
+
+
+def _filter_options(*, verb: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--event-type``, ``--publisher``, ``--priority``: see osreplay.filters."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--priority",
+            "priorities",
+            multiple=True,
+            type=click.Choice(PRIORITY_CHOICES, case_sensitive=False),
+            help=f"{verb} only this priority (repeatable).",
+        )(command)
+        command = click.option(
+            "--publisher",
+            "publishers",
+            multiple=True,
+            metavar="GLOB",
+            help=f"{verb} only publisher ids matching GLOB, e.g. 'nova-compute:*' (repeatable).",
+        )(command)
+        return click.option(
+            "--event-type",
+            "event_types",
+            multiple=True,
+            metavar="GLOB",
+            help=f"{verb} only event types matching GLOB, e.g. 'compute.instance.*' (repeatable).",
+        )(command)
+
+    return decorate
+
+
 # --- commands: validate, record, replay are added below ------------------------------
 
 # --- replay --------------------------------------------------------------------------
 
-_REPLAY_PRIORITIES = ["audit", "debug", "info", "warn", "warning", "error", "critical", "sample"]
-_REPLAY_PRIORITY_ALIASES = {"WARNING": "WARN"}
 EXIT_INTERRUPTED = 130
 
 
@@ -190,20 +244,7 @@ class _Progress:
 
 @main.command()
 @click.argument("files", nargs=-1, metavar="[FILE...]")
-@click.option(
-    "--url",
-    metavar="URL",
-    help="Transport URL to replay into (else $OSREPLAY_TRANSPORT_URL, "
-    "else --config-file, else rabbit://guest:guest@localhost:5672/).",
-)
-@click.option(
-    "--config-file",
-    "config_files",
-    multiple=True,
-    metavar="FILE",
-    help="A service's oslo.config file to read the transport URL, topics, control exchange "
-    "and [oslo_messaging_rabbit] options from (repeatable).",
-)
+@_bus_options(action="replay into")
 @click.option(
     "--exchange",
     metavar="NAME",
@@ -242,27 +283,7 @@ class _Progress:
     metavar="SECONDS",
     help="Never wait more than SECONDS between two records (recorded timing only).",
 )
-@click.option(
-    "--event-type",
-    "event_types",
-    multiple=True,
-    metavar="GLOB",
-    help="Replay only event types matching GLOB, e.g. 'compute.instance.*' (repeatable).",
-)
-@click.option(
-    "--publisher",
-    "publishers",
-    multiple=True,
-    metavar="GLOB",
-    help="Replay only publisher ids matching GLOB, e.g. 'nova-compute:*' (repeatable).",
-)
-@click.option(
-    "--priority",
-    "priorities",
-    multiple=True,
-    type=click.Choice(_REPLAY_PRIORITIES, case_sensitive=False),
-    help="Replay only this priority (repeatable).",
-)
+@_filter_options(verb="Replay")
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -352,11 +373,7 @@ def replay(
     if dry_run and loop == 0:
         raise UsageError("--dry-run cannot plan an endless --loop 0: give a number of passes")
     selection = core.Selection(
-        event_types=event_types,
-        publishers=publishers,
-        priorities=frozenset(
-            _REPLAY_PRIORITY_ALIASES.get(p.upper(), p.upper()) for p in priorities
-        ),
+        Filters(event_types, publishers, priorities),
         limit=limit,
         start_at=_parse_start_at(start_at, files),
     )
@@ -507,24 +524,8 @@ def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: 
     return EXIT_FINDINGS
 
 
-_PRIORITY_CHOICES = ["audit", "debug", "info", "warn", "warning", "error", "critical", "sample"]
-
-
 @main.command()
-@click.option(
-    "--url",
-    metavar="URL",
-    help="Transport URL (else $OSREPLAY_TRANSPORT_URL, "
-    "else --config-file, else rabbit://guest:guest@localhost:5672/).",
-)
-@click.option(
-    "--config-file",
-    "config_files",
-    multiple=True,
-    metavar="FILE",
-    help="A service's oslo.config file to read the transport URL, topics and "
-    "[oslo_messaging_rabbit] options from (repeatable).",
-)
+@_bus_options(action="record from")
 @click.option(
     "--topic",
     "topics",
@@ -574,27 +575,7 @@ _PRIORITY_CHOICES = ["audit", "debug", "info", "warn", "warning", "error", "crit
     metavar="SECONDS",
     help="Stop after SECONDS.",
 )
-@click.option(
-    "--event-type",
-    "event_types",
-    multiple=True,
-    metavar="GLOB",
-    help="Record only event types matching GLOB (repeatable).",
-)
-@click.option(
-    "--publisher",
-    "publishers",
-    multiple=True,
-    metavar="GLOB",
-    help="Record only publisher_ids matching GLOB (repeatable).",
-)
-@click.option(
-    "--priority",
-    "priorities",
-    multiple=True,
-    type=click.Choice(_PRIORITY_CHOICES, case_sensitive=False),
-    help="Record only this priority (repeatable).",
-)
+@_filter_options(verb="Record")
 @click.option(
     "--no-redact",
     is_flag=True,
@@ -667,7 +648,7 @@ def record(
     if append and output == "-":
         raise UsageError("--append needs -o FILE (standard output cannot be appended to)")
     settings = resolve(url=url, config_files=config_files, topics=topics)
-    filters = rec.Filters(event_types, publishers, priorities)
+    filters = Filters(event_types, publishers, priorities)
     # Before the output is opened: an unreachable broker must not empty an existing file.
     check_connection(settings, timeout=connect_timeout)
     seen = rec.prepare_append(output) if append else []

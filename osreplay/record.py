@@ -31,7 +31,6 @@ Nothing here prints: progress, reconnects and the summary reach the caller throu
 
 from __future__ import annotations
 
-import fnmatch
 import gzip
 import logging
 import os
@@ -48,7 +47,8 @@ from typing import Any
 import oslo_messaging
 
 from osreplay.errors import ConnectError, InputError, OsreplayError, UsageError
-from osreplay.notification import PRIORITIES, dumps_line, utcnow_iso
+from osreplay.filters import Filters
+from osreplay.notification import dumps_line, utcnow_iso
 from osreplay.recording import RecordingWriter, read_lines
 from osreplay.redact import Redactor
 from osreplay.transport import (
@@ -109,46 +109,6 @@ def queue_names(
         for exchange in exchanges
         for topic in topics
     }
-
-
-# --- filters -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filters:
-    """``--event-type`` and ``--publisher`` globs, ``--priority`` names; empty means all."""
-
-    event_types: tuple[str, ...] = ()
-    publishers: tuple[str, ...] = ()
-    priorities: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        priorities = tuple(p.upper() for p in self.priorities)
-        priorities = tuple("WARN" if p == "WARNING" else p for p in priorities)
-        unknown = [p for p in priorities if p not in PRIORITIES]
-        if unknown:
-            raise UsageError(
-                f"unknown priority {unknown[0]!r}: choose from {', '.join(PRIORITIES).lower()}"
-            )
-        object.__setattr__(self, "priorities", priorities)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.event_types or self.publishers or self.priorities)
-
-    def match(self, event_type: Any, publisher_id: Any, priority: str) -> bool:
-        if self.priorities and priority not in self.priorities:
-            return False
-        if self.event_types and not _any_glob(event_type, self.event_types):
-            return False
-        if self.publishers and not _any_glob(publisher_id, self.publishers):
-            return False
-        return True
-
-
-def _any_glob(value: Any, globs: tuple[str, ...]) -> bool:
-    text = value if isinstance(value, str) else ""
-    return any(fnmatch.fnmatchcase(text, glob) for glob in globs)
 
 
 # --- statistics ----------------------------------------------------------------------
@@ -1037,7 +997,6 @@ def _call_quietly(method: str) -> Callable[[Any], None]:
 __all__ = [
     "DEFAULT_EXCHANGES",
     "DedupWindow",
-    "Filters",
     "LineSink",
     "QueueAdmin",
     "Recorder",

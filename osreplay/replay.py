@@ -31,7 +31,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 import oslo_messaging
@@ -39,6 +38,7 @@ from oslo_context.context import RequestContext
 from oslo_messaging.notify.messaging import MessagingDriver
 
 from osreplay.errors import ConfigError, OsreplayError, UsageError
+from osreplay.filters import Filters
 from osreplay.notification import Notification, RecordError
 from osreplay.pacing import MissingTimestamp, Pacer, Schedule
 from osreplay.recording import read_lines
@@ -103,20 +103,12 @@ class StartAt:
 class Selection:
     """Which records are replayed: filters, first line and limit (per pass)."""
 
-    event_types: tuple[str, ...] = ()
-    publishers: tuple[str, ...] = ()
-    priorities: frozenset[str] = frozenset()
+    filters: Filters = Filters()
     limit: int | None = None
     start_at: StartAt | None = None
 
     def matches(self, note: Notification) -> bool:
-        if self.priorities and note.priority not in self.priorities:
-            return False
-        if self.event_types and not any(fnmatchcase(note.event_type, g) for g in self.event_types):
-            return False
-        if self.publishers and not any(fnmatchcase(note.publisher_id, g) for g in self.publishers):
-            return False
-        return True
+        return self.filters.match(note.event_type, note.publisher_id, note.priority)
 
 
 def _entries(paths: Sequence[str], selection: Selection) -> Iterator[Entry]:
@@ -128,7 +120,7 @@ def _entries(paths: Sequence[str], selection: Selection) -> Iterator[Entry]:
     start = selection.start_at
     limit = selection.limit
     matches = selection.matches
-    filtered = bool(selection.priorities or selection.event_types or selection.publishers)
+    filtered = selection.filters.active
     selected = 0
     for index, path in enumerate(paths):
         if start is not None and index < start.index:

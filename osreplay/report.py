@@ -10,8 +10,8 @@ in order, then the :class:`~osreplay.validate.Summary`::
 
 ``text`` writes one line per problem and a summary line::
 
-    fixtures/invalid/every-error.ndjson:3: not valid JSON: Expecting value ('{oops')
-    fixtures/invalid/every-error.ndjson:9: identity.authenticate: $.payload.outcome: "lost" is not one of …
+    bad.ndjson:3: not valid JSON: Expecting value ('{oops')
+    bad.ndjson:9: identity.authenticate: $.payload.outcome: "lost" is not one of …
     12 records: 4 valid, 6 invalid, 0 without payload schema, 2 unreadable
 
 ``quiet`` prints only the summary line (the exit code still tells valid from invalid).

@@ -10,9 +10,9 @@ import threading
 import pytest
 
 from osreplay.errors import InputError, UsageError
+from osreplay.filters import Filters
 from osreplay.record import (
     DedupWindow,
-    Filters,
     LineSink,
     QueueState,
     RecordStats,

@@ -122,7 +122,7 @@ def test_no_redact_keeps_the_token(tmp_path):
 def test_filtered_messages_are_acked_and_counted_not_written(tmp_path):
     ex = unique("ex")
     path = tmp_path / "rec.ndjson"
-    from osreplay.record import Filters
+    from osreplay.filters import Filters
 
     filters = Filters(event_types=("compute.*",), priorities=("error",))
     rec, writer = recorder(path, [ex], pool=unique("p"), filters=filters, keep_queue=True)

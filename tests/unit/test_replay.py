@@ -7,6 +7,7 @@ import json
 import pytest
 
 from osreplay.errors import UsageError
+from osreplay.filters import Filters
 from osreplay.notification import Notification
 from osreplay.pacing import Pacer, RateSchedule, RecordedSchedule
 from osreplay.replay import (
@@ -218,13 +219,16 @@ def test_filters_limit_and_start_at(tmp_path):
         assert summary.ok
         return [n.payload["i"] for *_, n in sender.sent]
 
-    assert lines(Selection(priorities=frozenset({"WARN", "ERROR"}))) == [1, 2]
-    assert lines(Selection(event_types=("identity.*",))) == [1, 4]
-    assert lines(Selection(publishers=("nova-compute:*",))) == [0, 1, 2, 4]
-    assert lines(Selection(publishers=("glance*", "*host0"))) == [0, 2, 3, 4]
+    assert lines(Selection(Filters(priorities=("warn", "ERROR")))) == [1, 2]
+    assert lines(Selection(Filters(event_types=("identity.*",)))) == [1, 4]
+    assert lines(Selection(Filters(publishers=("nova-compute:*",)))) == [0, 1, 2, 4]
+    assert lines(Selection(Filters(publishers=("glance*", "*host0")))) == [0, 2, 3, 4]
     assert lines(Selection(limit=2)) == [0, 1]
     assert lines(Selection(start_at=StartAt(3))) == [2, 3, 4]
-    assert lines(Selection(start_at=StartAt(2), limit=2, event_types=("identity.*",))) == [1, 4]
+    assert lines(Selection(Filters(event_types=("identity.*",)), limit=2, start_at=StartAt(2))) == [
+        1,
+        4,
+    ]
 
 
 def test_start_at_a_later_file_skips_the_files_before_it(tmp_path):
@@ -312,7 +316,7 @@ def test_entry_is_small_and_frozen():
 def test_an_endless_loop_over_an_empty_selection_ends_at_once(tmp_path):
     path = write(tmp_path / "r.ndjson", [record(0)])
     replayer, sender = make(RateSchedule(0))
-    source = checked(path, Selection(event_types=("nothing.*",)), loop=0)
+    source = checked(path, Selection(Filters(event_types=("nothing.*",))), loop=0)
     summary = replayer.run(source)
     assert summary.ok and summary.sent == summary.selected == 0 and sender.sent == []
 
