@@ -18,7 +18,7 @@ from osreplay import __version__
 from osreplay.errors import OsreplayError
 from osreplay.filters import PRIORITY_CHOICES, Filters
 from osreplay.recording import open_binary
-from osreplay.report import REPORTERS
+from osreplay.report import REPORTERS, RecordConsole, ReplayProgress
 from osreplay.transport import MaskingFilter, mask_secrets
 from osreplay.validate import Summary, Validator, parse_schema_option
 
@@ -172,76 +172,6 @@ def _filter_options(*, verb: str) -> Callable[[Callable[..., Any]], Callable[...
 EXIT_INTERRUPTED = 130
 
 
-def _parse_start_at(text: str | None, files: tuple[str, ...]) -> Any:
-    """``LINE`` (of the first input) or ``FILE:LINE`` (of that input) -> StartAt."""
-    from osreplay.errors import UsageError
-    from osreplay.replay import StartAt
-
-    if text is None:
-        return None
-    name, _, number = text.rpartition(":")
-    if not number.isdigit() or int(number) < 1:
-        raise UsageError(f"--start-at {text}: give a line number (LINE or FILE:LINE), from 1")
-    if not name:
-        return StartAt(int(number))
-    inputs = list(files) or ["-"]
-    if name not in inputs:
-        raise UsageError(f"--start-at {text}: {name} is not one of the files to replay")
-    return StartAt(int(number), inputs.index(name))
-
-
-def _resume_hint(stop: Any, files: tuple[str, ...], limit: int | None, loop: int) -> str:
-    where = str(stop.lineno) if len(files) <= 1 else f"{stop.source}:{stop.lineno}"
-    option = f"--start-at {where}"
-    if limit is not None:
-        option += f" --limit {limit - stop.position + 1}"
-    if loop != 1:
-        option += " --loop 1"
-        more = "the remaining passes" if loop == 0 else f"{loop - stop.pass_no} more pass(es)"
-        option += f" (pass {stop.pass_no}; then {more} with the original options)"
-    return option
-
-
-class _Progress:
-    """A one-line progress bar on stderr: count, rate, ETA; redrawn at most 5 times a second."""
-
-    def __init__(self, total: int | None) -> None:
-        import time
-
-        self.clock = time.monotonic
-        self.total = total
-        self.count = 0
-        self.started = self.clock()
-        self.drawn = 0.0
-
-    def __call__(self, entry: Any, exchange: str, topic: str, offset: float, late: float) -> None:
-        self.count += 1
-        now = self.clock()
-        if now - self.drawn >= 0.2:
-            self.drawn = now
-            self.draw(now)
-
-    def draw(self, now: float) -> None:
-        elapsed = now - self.started
-        rate = self.count / elapsed if elapsed > 0 else 0.0
-        if self.total:
-            width = 30
-            done = int(width * min(self.count / self.total, 1))
-            eta = (self.total - self.count) / rate if rate > 0 else 0
-            text = (
-                f"[{'#' * done}{'.' * (width - done)}] {self.count}/{self.total} "
-                f"{rate:.1f} msg/s ETA {int(eta) // 60}:{int(eta) % 60:02d}"
-            )
-        else:
-            text = f"{self.count} records {rate:.1f} msg/s"
-        sys.stderr.write("\r\033[K" + text)
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
-
-
 @main.command()
 @click.argument("files", nargs=-1, metavar="[FILE...]")
 @_bus_options(action="replay into")
@@ -375,7 +305,7 @@ def replay(
     selection = core.Selection(
         Filters(event_types, publishers, priorities),
         limit=limit,
-        start_at=_parse_start_at(start_at, files),
+        start_at=core.parse_start_at(start_at, files),
     )
     schedule = make_schedule(rate=rate, speed=speed, max_gap=max_gap)
     settings = resolve(url=url, config_files=config_files)
@@ -456,7 +386,7 @@ def _run_replay(
         pacer = Pacer()
         sender = core.OsloSender(settings, driver=driver, retry=retry)
         if not quiet and sys.stderr.isatty():
-            progress = _Progress(source.total)
+            progress = ReplayProgress(source.total, sys.stderr)
         observer = progress  # type: ignore[assignment]
 
     replayer = core.Replayer(
@@ -485,12 +415,14 @@ def _echo_skipped(entry: Any) -> None:
 
 def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: int) -> int:
     """Explain why a replay stopped early, on stderr; return the exit code."""
+    from osreplay import replay as core
+
     stop = summary.stop
     if stop is None:
         return EXIT_OK if summary.ok else EXIT_FINDINGS
     if stop.kind == "interrupted":
         if stop.lineno:
-            resume = _resume_hint(stop, files, limit, loop)
+            resume = core.resume_option(stop, files, limit=limit, loop=loop)
             click.echo(
                 f"Interrupted at line {stop.lineno} of {stop.source}; resume with {resume}",
                 err=True,
@@ -499,7 +431,7 @@ def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: 
             click.echo("Interrupted before the first record.", err=True)
         return EXIT_INTERRUPTED
     where = f"line {stop.lineno} of {stop.source}"
-    resume = _resume_hint(stop, files, limit, loop)
+    resume = core.resume_option(stop, files, limit=limit, loop=loop)
     if stop.kind == "failed":
         click.echo(
             f"Error: {where} was not confirmed by the broker: {mask_secrets(stop.reason)}", err=True
@@ -652,7 +584,7 @@ def record(
     # Before the output is opened: an unreachable broker must not empty an existing file.
     check_connection(settings, timeout=connect_timeout)
     seen = rec.prepare_append(output) if append else []
-    events = _RecordEvents(quiet=quiet)
+    events = RecordConsole(sys.stderr, progress_line=rec.progress_line)
     writer = RecordingWriter(output, append=append, fsync=fsync)
     try:
         recorder = rec.Recorder(
@@ -717,30 +649,7 @@ def _silence_stdout() -> None:
         pass
 
 
-class _RecordEvents:
-    """Writes the recorder's notices and the live counter to stderr."""
-
-    def __init__(self, *, quiet: bool) -> None:
-        self.quiet = quiet
-        self._progress_shown = False
-
-    def event(self, kind: str, message: str) -> None:
-        self.clear_progress()
-        click.echo(mask_secrets(message), err=True)
-
-    def progress(self, stats: Any) -> None:
-        from osreplay.record import progress_line
-
-        click.echo("\r" + progress_line(stats) + "\x1b[K", err=True, nl=False)
-        self._progress_shown = True
-
-    def clear_progress(self) -> None:
-        if self._progress_shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
-            self._progress_shown = False
-
-
-def _install_stop_signals(stop: Any, events: _RecordEvents) -> Any:
+def _install_stop_signals(stop: Any, events: RecordConsole) -> Any:
     """First SIGINT/SIGTERM: stop cleanly. A second SIGINT: exit now (130)."""
     import os
     import signal

@@ -99,6 +99,34 @@ class StartAt:
     index: int = 0
 
 
+def parse_start_at(text: str | None, inputs: Sequence[str]) -> StartAt | None:
+    """``--start-at``: ``LINE`` (of the first input) or ``FILE:LINE`` (of that input)."""
+    if text is None:
+        return None
+    name, _, number = text.rpartition(":")
+    if not number.isdigit() or int(number) < 1:
+        raise UsageError(f"--start-at {text}: give a line number (LINE or FILE:LINE), from 1")
+    if not name:
+        return StartAt(int(number))
+    names = list(inputs) or ["-"]
+    if name not in names:
+        raise UsageError(f"--start-at {text}: {name} is not one of the files to replay")
+    return StartAt(int(number), names.index(name))
+
+
+def resume_option(stop: Stop, inputs: Sequence[str], *, limit: int | None, loop: int) -> str:
+    """The options that resume a stopped replay exactly where it stopped."""
+    where = str(stop.lineno) if len(inputs) <= 1 else f"{stop.source}:{stop.lineno}"
+    option = f"--start-at {where}"
+    if limit is not None:
+        option += f" --limit {limit - stop.position + 1}"
+    if loop != 1:
+        option += " --loop 1"
+        more = "the remaining passes" if loop == 0 else f"{loop - stop.pass_no} more pass(es)"
+        option += f" (pass {stop.pass_no}; then {more} with the original options)"
+    return option
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which records are replayed: filters, first line and limit (per pass)."""

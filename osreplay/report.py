@@ -30,12 +30,17 @@ It ignores ``quiet``: the document is always complete.
 from __future__ import annotations
 
 import json
-from typing import TextIO
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
 
+from osreplay.transport import mask_secrets
 from osreplay.validate import Problem, Summary, Verdict
 
 # Shown where a record has no usable event_type (a bare CADF event, a broken record).
 NO_EVENT_TYPE = "-"
+# Carriage return, then erase to the end of the line: redraws a terminal status line.
+_CLEAR_LINE = "\r\033[K"
 
 
 def format_problem(problem: Problem) -> str:
@@ -99,9 +104,93 @@ class JsonReporter:
         self.stream.flush()
 
 
+# --- live output of the long-running commands (stderr, terminals only) ----------------
+
+
+class ReplayProgress:
+    """A one-line progress bar: count, rate, ETA; redrawn at most 5 times a second.
+
+    Called by the replayer once per record sent (its ``observer``).
+    """
+
+    def __init__(
+        self,
+        total: int | None,
+        stream: TextIO,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream
+        self.clock = clock
+        self.total = total
+        self.count = 0
+        self.started = clock()
+        self.drawn = 0.0
+
+    def __call__(self, entry: Any, exchange: str, topic: str, offset: float, late: float) -> None:
+        self.count += 1
+        now = self.clock()
+        if now - self.drawn >= 0.2:
+            self.drawn = now
+            self.draw(now)
+
+    def draw(self, now: float) -> None:
+        elapsed = now - self.started
+        rate = self.count / elapsed if elapsed > 0 else 0.0
+        if self.total:
+            width = 30
+            done = int(width * min(self.count / self.total, 1))
+            eta = (self.total - self.count) / rate if rate > 0 else 0
+            text = (
+                f"[{'#' * done}{'.' * (width - done)}] {self.count}/{self.total} "
+                f"{rate:.1f} msg/s ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+            )
+        else:
+            text = f"{self.count} records {rate:.1f} msg/s"
+        self.stream.write(_CLEAR_LINE + text)
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write(_CLEAR_LINE)
+        self.stream.flush()
+
+
+class RecordConsole:
+    """The recorder's notices (one line each, passwords masked) and its live counter."""
+
+    def __init__(self, stream: TextIO, *, progress_line: Callable[[Any], str]) -> None:
+        self.stream = stream
+        self._progress_line = progress_line
+        self._progress_shown = False
+
+    def event(self, kind: str, message: str) -> None:
+        self.clear_progress()
+        self.stream.write(mask_secrets(message) + "\n")
+        self.stream.flush()
+
+    def progress(self, stats: Any) -> None:
+        self.stream.write(_CLEAR_LINE + self._progress_line(stats))
+        self.stream.flush()
+        self._progress_shown = True
+
+    def clear_progress(self) -> None:
+        if self._progress_shown:
+            self.stream.write(_CLEAR_LINE)
+            self.stream.flush()
+            self._progress_shown = False
+
+
 REPORTERS: dict[str, type[TextReporter] | type[JsonReporter]] = {
     "text": TextReporter,
     "json": JsonReporter,
 }
 
-__all__ = ["REPORTERS", "JsonReporter", "TextReporter", "format_problem", "format_summary"]
+__all__ = [
+    "REPORTERS",
+    "JsonReporter",
+    "RecordConsole",
+    "ReplayProgress",
+    "TextReporter",
+    "format_problem",
+    "format_summary",
+]

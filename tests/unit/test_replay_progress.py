@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from osreplay.cli import _Progress
+from osreplay.report import ReplayProgress
 
 
 class Clock:
@@ -15,10 +15,9 @@ class Clock:
         return self.now
 
 
-def test_bar_shows_count_rate_and_eta(monkeypatch):
+def test_bar_shows_count_rate_and_eta():
     stderr = io.StringIO()
-    monkeypatch.setattr("sys.stderr", stderr)
-    progress = _Progress(total=100)
+    progress = ReplayProgress(100, stderr)
     clock = progress.clock = Clock()
     progress.started = clock.now
     for _ in range(25):
@@ -31,10 +30,9 @@ def test_bar_shows_count_rate_and_eta(monkeypatch):
     assert stderr.getvalue().endswith("\r\033[K")
 
 
-def test_bar_without_a_total_counts_only(monkeypatch):
+def test_bar_without_a_total_counts_only():
     stderr = io.StringIO()
-    monkeypatch.setattr("sys.stderr", stderr)
-    progress = _Progress(total=None)
+    progress = ReplayProgress(None, stderr)
     clock = progress.clock = Clock()
     progress.started = clock.now
     clock.now += 2
@@ -43,10 +41,9 @@ def test_bar_without_a_total_counts_only(monkeypatch):
     assert stderr.getvalue() == "\r\033[K10 records 5.0 msg/s"
 
 
-def test_bar_redraws_at_most_five_times_a_second(monkeypatch):
+def test_bar_redraws_at_most_five_times_a_second():
     stderr = io.StringIO()
-    monkeypatch.setattr("sys.stderr", stderr)
-    progress = _Progress(total=1000)
+    progress = ReplayProgress(1000, stderr)
     clock = progress.clock = Clock()
     progress.started = clock.now
     for _ in range(1000):
