@@ -48,7 +48,7 @@ import oslo_messaging
 
 from osreplay.errors import ConnectError, InputError, OsreplayError, UsageError
 from osreplay.filters import Filters
-from osreplay.notification import dumps_line, utcnow_iso
+from osreplay.notification import Notification, utcnow_iso
 from osreplay.recording import RecordingWriter, read_lines
 from osreplay.redact import Redactor
 from osreplay.transport import (
@@ -790,38 +790,38 @@ class Recorder:
                 filtered += 1
                 continue
             metadata = message.get("metadata") or {}
-            record: dict[str, Any] = {
-                "event_type": event_type,
-                "publisher_id": publisher_id,
-                "priority": priority,
-                "payload": message.get("payload"),
-                "message_id": metadata.get("message_id"),
-                "timestamp": metadata.get("timestamp"),
-            }
             ctxt = message.get("ctxt")
             if isinstance(ctxt, dict):
                 ctxt = {
                     k: v for k, v in ctxt.items() if not (k in _RECEIVED_CTXT_KEYS and v is None)
                 }
-                if ctxt:
-                    record["ctxt"] = redactor.ctxt(ctxt)
-            record["exchange"] = endpoint.exchange
-            record["topic"] = endpoint.topic
-            record["recorded_at"] = recorded_at
+                ctxt = redactor.ctxt(ctxt) if ctxt else None
+            note = Notification(
+                event_type=event_type,
+                publisher_id=publisher_id,
+                priority=priority,
+                payload=message.get("payload"),
+                message_id=metadata.get("message_id"),
+                timestamp=metadata.get("timestamp"),
+                ctxt=ctxt,
+                exchange=endpoint.exchange,
+                topic=endpoint.topic,
+                recorded_at=recorded_at,
+            )
             try:
-                line = dumps_line(record)
+                line = note.to_line()
                 # Walking every payload is the costliest step; the text says when it is needed.
                 if redactor.may_hold_payload_secret(line):
-                    masked = redactor.payload(record["payload"])
-                    if masked is not record["payload"]:
-                        record["payload"] = masked
-                        line = dumps_line(record)
+                    masked = redactor.payload(note.payload)
+                    if masked is not note.payload:
+                        note.payload = masked
+                        line = note.to_line()
             except (TypeError, ValueError) as exc:
                 # NaN or Infinity in a payload: not JSON, so it cannot be written as a record.
                 unencodable += 1
-                self.on_event("skipped", f"skipped message {record['message_id']}: {exc}")
+                self.on_event("skipped", f"skipped message {note.message_id}: {exc}")
                 continue
-            entries.append(_Entry(record["message_id"], line, str(event_type), endpoint.exchange))
+            entries.append(_Entry(note.message_id, line, str(event_type), endpoint.exchange))
         if filtered or unencodable:
             with self._stats_lock:
                 self.stats.filtered += filtered
