@@ -419,3 +419,47 @@ def test_durable_exchanges_need_durable_queues_and_the_error_says_so(bus, tmp_pa
     rec = Recording(["--url", bus.url + "?amqp_durable_queues=true", *args])
     assert rec.finish()[0] == 0, rec.stderr
     assert bus.inspect(f"{pool}.{exchange}") is None
+
+
+def test_a_broker_lost_mid_recording_reconnects_says_so_and_loses_nothing(bus, tmp_path):
+    # The recorder reaches the broker through a proxy the test cuts and restores; the
+    # notifications are published straight to the broker, so the tap queue keeps the
+    # ones sent while the recorder is cut off.
+    from urllib.parse import urlsplit
+
+    from tcpproxy import Proxy
+
+    topic, pool, exchange = unique("topic"), unique("pool"), unique("nova")
+    broker = urlsplit(bus.url)
+    proxy = Proxy((broker.hostname or "127.0.0.1", broker.port or 5672))
+    url = f"rabbit://guest:guest@127.0.0.1:{proxy.port}/?kombu_reconnect_delay=0"
+    out = tmp_path / "rec.ndjson"
+    rec = Recording(
+        ["--url", url, "--topic", topic, "--exchange", exchange, "--pool", pool,
+         "-o", str(out)]
+    )  # fmt: skip
+    rec.wait_ready()
+    notifier = bus.notifier(exchange, topic)
+    for i in range(10):
+        notifier.info({}, "test.before", {"i": i})
+    wait_for(lambda: line_count(out) >= 10)
+
+    proxy.cut()
+    wait_for(lambda: any("reconnecting" in line for line in rec.stderr))
+    for i in range(10):
+        notifier.info({}, "test.during", {"i": i})
+    proxy.restore()
+    wait_for(lambda: line_count(out) >= 20, timeout=60)
+    rec.proc.send_signal(signal.SIGINT)
+    code, _ = rec.finish()
+
+    assert code == 0, rec.stderr
+    records = read_records(out)
+    assert len(records) == 20 == len({r["message_id"] for r in records})
+    during = sorted(r["payload"]["i"] for r in records if r["event_type"] == "test.during")
+    assert during == list(range(10))
+    lost = next(line for line in rec.stderr if "reconnecting" in line)
+    assert lost.startswith(f"Connection to rabbit://guest:***@127.0.0.1:{proxy.port}/")
+    assert any(line.startswith("Reconnected to rabbit://guest:***@") for line in rec.stderr)
+    assert not any("guest:guest" in line for line in rec.stderr)
+    assert bus.inspect(f"{pool}.{exchange}") is None

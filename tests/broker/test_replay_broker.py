@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
+from tcpproxy import Proxy
 
 import osreplay.replay  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.cli import main
@@ -258,64 +258,6 @@ def test_an_unreachable_broker_is_reported_before_anything_is_read(bus, tmp_path
         "Error: cannot connect to " + url.replace("wrong-password", "***") + ": "
     )
     assert "wrong-password" not in result.stderr + result.stdout
-
-
-class Proxy:
-    """A TCP proxy in front of the broker; :meth:`cut` is a lost network or broker."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-        self.is_cut = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                if self.is_cut:
-                    client.close()
-                    upstream.close()
-                    return
-                self.sockets += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        with self.lock:
-            self.is_cut = True
-            self.listener.close()
-            for sock in self.sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                sock.close()
 
 
 def test_a_broker_lost_mid_replay_is_counted_exactly(bus, tap, tmp_path):
