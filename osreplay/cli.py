@@ -18,7 +18,7 @@ from osreplay import __version__
 from osreplay.errors import OsreplayError
 from osreplay.filters import PRIORITY_CHOICES, Filters
 from osreplay.recording import open_binary
-from osreplay.report import REPORTERS, RecordConsole, ReplayProgress
+from osreplay.report import REPORTERS, RecordConsole, ReplayProgress, ValidateProgress
 from osreplay.transport import MaskingFilter, mask_secrets
 from osreplay.validate import Summary, Validator, parse_schema_option
 
@@ -103,10 +103,18 @@ def validate(
             open_binary(path).close()
     reporter = REPORTERS[fmt](sys.stdout, quiet=quiet)
     summary = Summary()
+    # Progress only where it cannot mix with the report: stderr a terminal, stdout not
+    # (or nothing printed before the summary).
+    show_progress = sys.stderr.isatty() and (quiet or not sys.stdout.isatty())
+    progress = ValidateProgress(sys.stderr) if show_progress else None
     for path in files:
         for verdict in validator.validate_file(path):
             summary.add(verdict)
             reporter.verdict(verdict)
+            if progress is not None:
+                progress.tick(verdict.path)
+    if progress is not None:
+        progress.close()
     reporter.finish(summary)
     sys.exit(EXIT_OK if summary.ok(strict=strict) else EXIT_FINDINGS)
 

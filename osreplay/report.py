@@ -155,6 +155,42 @@ class ReplayProgress:
         self.stream.flush()
 
 
+class ValidateProgress:
+    """``validating FILE: N records, R/s`` on a terminal, redrawn at most 5 times a second.
+
+    ``tick`` is cheap enough to call for every record: it looks at the clock only every
+    1,024 calls.
+    """
+
+    def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream = stream
+        self.clock = clock
+        self.started = clock()
+        self.drawn = self.started
+        self.count = 0
+        self.shown = False
+
+    def tick(self, path: str) -> None:
+        self.count += 1
+        if self.count & 1023:
+            return
+        now = self.clock()
+        if now - self.drawn >= 0.2:
+            self.drawn = now
+            elapsed = now - self.started
+            rate = self.count / elapsed if elapsed > 0 else 0.0
+            self.stream.write(
+                f"{_CLEAR_LINE}validating {path}: {self.count} records, {rate:,.0f}/s"
+            )
+            self.stream.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write(_CLEAR_LINE)
+            self.stream.flush()
+
+
 class RecordConsole:
     """The recorder's notices (one line each, passwords masked) and its live counter."""
 
@@ -191,6 +227,7 @@ __all__ = [
     "RecordConsole",
     "ReplayProgress",
     "TextReporter",
+    "ValidateProgress",
     "format_problem",
     "format_summary",
 ]

@@ -1,10 +1,10 @@
-"""The replay progress bar: what it draws on stderr, and that it draws rarely."""
+"""Progress on stderr: what replay and validate draw, and that they draw rarely."""
 
 from __future__ import annotations
 
 import io
 
-from osreplay.report import ReplayProgress
+from osreplay.report import ReplayProgress, ValidateProgress
 
 
 class Clock:
@@ -50,3 +50,28 @@ def test_bar_redraws_at_most_five_times_a_second():
         clock.now += 0.001
         progress(None, "nova", "notifications", 0.0, 0.0)
     assert stderr.getvalue().count("\r\033[K") == 5  # one second: 1000 records, 5 draws
+
+
+def test_validate_progress_counts_records_and_clears_its_line():
+    stderr = io.StringIO()
+    clock = Clock()
+    progress = ValidateProgress(stderr, clock=clock)
+    for _ in range(4096):
+        clock.now += 0.0001  # 10,000 records a second
+        progress.tick("day.ndjson")
+    draws = stderr.getvalue().split("\r\033[K")[1:]
+    assert draws == [
+        "validating day.ndjson: 2048 records, 10,000/s",
+        "validating day.ndjson: 4096 records, 10,000/s",
+    ]
+    progress.close()
+    assert stderr.getvalue().endswith("\r\033[K")
+
+
+def test_validate_progress_is_silent_on_a_short_run():
+    stderr = io.StringIO()
+    progress = ValidateProgress(stderr, clock=Clock())
+    for _ in range(100):
+        progress.tick("small.ndjson")
+    progress.close()
+    assert stderr.getvalue() == ""
