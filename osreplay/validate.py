@@ -62,7 +62,7 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from osreplay.errors import InputError, UsageError
-from osreplay.notification import CADF_EVENT_TYPEURI, RecordError, normalise
+from osreplay.notification import CADF_EVENT_TYPEURI, RecordError, is_bare_cadf, normalise
 from osreplay.recording import (
     display_name,
     fast_loads,
@@ -541,7 +541,7 @@ class Validator:
 
     def validate_object(self, obj: dict[str, Any], *, path: str = "-", lineno: int = 0) -> Verdict:
         """Check one parsed JSON object (a record, a wire body or a bare CADF event)."""
-        if "event_type" not in obj and obj.get("typeURI") == CADF_EVENT_TYPEURI:
+        if is_bare_cadf(obj):
             found = self._cadf.problems(obj, "$")
             return self._verdict(path, lineno, None, ("cadf-event",), found, payload_schema=True)
 
