@@ -686,3 +686,72 @@ def _install_stop_signals(stop: Any, events: RecordConsole) -> Any:
             signal.signal(signum, previous)
 
     return restore
+
+
+# --- stats, trace, diff, timeline: read recordings, never the bus ---------------------
+
+
+def _format_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="A readable report, or one JSON document.",
+    )(command)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@_format_option
+def stats(files: tuple[str, ...], fmt: str) -> None:
+    """What is in recordings (NDJSON, `-` for stdin, .gz): counts, time span, rate.
+
+    Counts by event type, publisher, priority, exchange, CADF action and outcome, and
+    versioned payload; records per second over the span. Unreadable lines are counted
+    and named on stderr. Exits 0, or 2 when a file cannot be read.
+    """
+    from osreplay.console.scenario import StatsConsole
+    from osreplay.scenario import stats as core
+
+    console = StatsConsole(sys.stdout, sys.stderr, fmt=fmt)
+    console.finish(core.run(core.StatsOptions(files), console))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--by",
+    type=click.Choice(["request", "resource"]),
+    default="request",
+    show_default=True,
+    help="Group by request id (ctxt) or by the resource the payload is about.",
+)
+@click.option("--id", "group_id", metavar="ID", help="Show only the group with this key.")
+@click.option(
+    "--max-groups",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    metavar="N",
+    help="Groups held at once; past it the least recently active one is closed early.",
+)
+@_format_option
+def trace(files: tuple[str, ...], by: str, group_id: str | None, max_groups: int, fmt: str) -> None:
+    """Follow flows through recordings: records per request or resource, in time order.
+
+    Pairs each X.start with X.end (or .error, .failure, .failed) and gives durations;
+    starts without an end are flagged open. Exits 0, 1 when --id matches no record,
+    2 when a file cannot be read.
+    """
+    from osreplay.console.scenario import TraceConsole
+    from osreplay.scenario import trace as core
+
+    console = TraceConsole(sys.stdout, sys.stderr, fmt=fmt)
+    options = core.TraceOptions(files, by=by, group_id=group_id, max_groups=max_groups)
+    summary = core.run(options, console)
+    console.finish(summary)
+    if group_id is not None and summary.groups == 0:
+        console.missing(group_id, by)
+        sys.exit(EXIT_FINDINGS)

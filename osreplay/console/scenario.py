@@ -1,0 +1,283 @@
+"""How ``stats``, ``trace``, ``diff`` and ``timeline`` speak: text tables and JSON documents.
+
+Reports go to the ``out`` stream (stdout), diagnostics to ``err`` (stderr). Each command
+has a console class the core calls while it runs (unreadable lines, groups as they close)
+and a ``finish`` that prints the result; ``text`` and ``json`` are the two formats.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from osreplay.scenario.records import Unreadable, iso
+from osreplay.scenario.stats import Stats
+from osreplay.scenario.trace import BY_REQUEST, OPEN, Group, Span, Step, TraceSummary
+
+FORMATS = ("text", "json")
+_SPARK = " ▁▂▃▄▅▆▇█"
+_TOP = 20  # rows per stats table in text; JSON has them all
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f} s" if value < 60 else _human(value)
+
+
+def _human(seconds: float) -> str:
+    minutes, sec = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (sec, "s")]
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or "0 s"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    """Aligned columns: text left, numbers right; two spaces between columns."""
+    cells = [list(map(str, headers))] + [[_cell(value) for value in row] for row in rows]
+    numeric = [all(_is_number(row[i]) for row in cells[1:]) for i in range(len(headers))]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        parts = [
+            row[i].rjust(widths[i]) if numeric[i] else row[i].ljust(widths[i])
+            for i in range(len(headers))
+        ]
+        lines.append("  ".join(parts).rstrip())
+    return lines
+
+
+def _cell(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def _is_number(text: str) -> bool:
+    return text.replace(",", "").replace(".", "").isdigit()
+
+
+class Diagnostics:
+    """Unreadable lines, one per line on stderr: ``FILE:LINE: reason (skipped)``."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+
+    def unreadable(self, line: Unreadable) -> None:
+        self.err.write(f"{line.path}:{line.lineno}: {line.reason} (skipped)\n")
+
+
+# --- stats -----------------------------------------------------------------------------
+
+
+class StatsConsole(Diagnostics):
+    """Prints the finished :class:`~osreplay.scenario.stats.Stats` as text or JSON."""
+
+    def __init__(self, out: TextIO, err: TextIO, *, fmt: str = "text") -> None:
+        super().__init__(err)
+        self.out, self.fmt = out, fmt
+
+    def finish(self, stats: Stats) -> None:
+        if self.fmt == "json":
+            self.out.write(_dump(stats_document(stats)) + "\n")
+        else:
+            self.out.write("\n".join(stats_lines(stats)) + "\n")
+
+
+def stats_document(stats: Stats) -> dict[str, Any]:
+    """The ``--format json`` document; counts are plain integers."""
+    rate = stats.rate
+    return {
+        "files": list(stats.files),
+        "records": stats.records,
+        "unreadable": stats.unreadable,
+        "untimed": stats.untimed,
+        "first": iso(stats.first),
+        "last": iso(stats.last),
+        "span_seconds": stats.span_seconds,
+        "by_event_type": stats.by_event_type,
+        "by_publisher": stats.by_publisher,
+        "by_priority": stats.by_priority,
+        "by_exchange": stats.by_exchange,
+        "rate": {
+            "bucket_seconds": rate.width,
+            "start": iso(rate.start),
+            "counts": list(rate.counts),
+            "busiest_second": iso(rate.busiest_second),
+            "busiest_second_records": rate.busiest_records,
+        },
+        "cadf": stats.cadf,
+        "payload_versions": stats.payload_versions,
+    }
+
+
+def stats_lines(stats: Stats) -> list[str]:
+    """The text report: a header, then one table per counter."""
+    lines = [
+        f"{stats.records:,} records, {stats.unreadable:,} unreadable lines"
+        + (f", {stats.untimed:,} without timestamp" if stats.untimed else ""),
+        f"first  {iso(stats.first) or '-'}",
+        f"last   {iso(stats.last) or '-'}",
+        f"span   {_seconds(stats.span_seconds)}",
+    ]
+    lines += _rate_lines(stats)
+    for title, counts in (
+        ("event type", stats.by_event_type),
+        ("publisher", stats.by_publisher),
+        ("priority", stats.by_priority),
+        ("exchange", stats.by_exchange),
+        ("payload version", stats.payload_versions),
+    ):
+        if counts:
+            lines += ["", *_counter_table(title, counts)]
+    if stats.cadf:
+        rows = [
+            (action, outcome, count)
+            for action, outcomes in stats.cadf.items()
+            for outcome, count in outcomes.items()
+        ]
+        lines += ["", *table(("CADF action", "outcome", "records"), rows)]
+    return lines
+
+
+def _counter_table(title: str, counts: dict[str, int]) -> list[str]:
+    rows: list[tuple[str, int]] = list(counts.items())[:_TOP]
+    more = len(counts) - len(rows)
+    if more:
+        rows.append((f"… {more} more (--format json lists all)", sum(list(counts.values())[_TOP:])))
+    return table((title, "records"), rows)
+
+
+def _rate_lines(stats: Stats) -> list[str]:
+    rate = stats.rate
+    if rate.start is None or not rate.counts:
+        return []
+    peak = max(rate.counts)
+    spark = "".join(_SPARK[-1 if n == peak else (n * 8 + peak - 1) // peak] for n in rate.counts)
+    return [
+        f"rate   {len(rate.counts)} buckets of {_human(rate.width)} from {iso(rate.start)}, "
+        f"busiest bucket {peak:,} records",
+        f"       |{spark}|",
+        f"busiest second {iso(rate.busiest_second)}: {rate.busiest_records:,} records",
+    ]
+
+
+# --- trace -----------------------------------------------------------------------------
+
+_KEY_NAMES = {BY_REQUEST: "request id", "resource": "resource id"}
+
+
+class TraceConsole(Diagnostics):
+    """Prints each group as the core closes it, then the summary (text) or ``]`` (JSON)."""
+
+    def __init__(self, out: TextIO, err: TextIO, *, fmt: str = "text") -> None:
+        super().__init__(err)
+        self.out, self.fmt = out, fmt
+        self._count = 0
+
+    def group(self, group: Group) -> None:
+        if self.fmt == "json":
+            self.out.write(("[\n" if self._count == 0 else ",\n") + _dump(group_document(group)))
+        else:
+            self.out.write("\n".join(group_lines(group)) + "\n\n")
+        self._count += 1
+
+    def finish(self, summary: TraceSummary) -> None:
+        if self.fmt == "json":
+            self.out.write("[]\n" if self._count == 0 else "\n]\n")
+        else:
+            self.out.write(trace_summary_line(summary) + "\n")
+
+    def missing(self, group_id: str, by: str) -> None:
+        self.err.write(f"No record with {_KEY_NAMES[by]} {group_id}: check --id and --by.\n")
+
+
+def group_document(group: Group) -> dict[str, Any]:
+    """One group of the ``--format json`` list."""
+    return {
+        "key": group.key,
+        "complete": group.complete,
+        "dropped": group.dropped,
+        "records": [_step_document(step) for step in group.steps],
+        "spans": [_span_document(span) for span in group.spans],
+    }
+
+
+def _step_document(step: Step) -> dict[str, Any]:
+    return {
+        "file": step.path,
+        "line": step.lineno,
+        "event_type": step.event_type,
+        "priority": step.priority,
+        "at": iso(step.at),
+    }
+
+
+def _span_document(span: Span) -> dict[str, Any]:
+    return {
+        "event": span.event,
+        "start": iso(span.start.at),
+        "end": iso(span.end.at) if span.end else None,
+        "seconds": None if span.seconds is None else round(span.seconds, 6),
+        "outcome": span.outcome,
+        "start_record": f"{span.start.path}:{span.start.lineno}",
+        "end_record": f"{span.end.path}:{span.end.lineno}" if span.end else None,
+    }
+
+
+def group_lines(group: Group) -> list[str]:
+    """A header, one line per record (offset from the first), one line per span."""
+    times = [step.at for step in group.steps if step.at is not None]
+    first, last = (min(times), max(times)) if times else (None, None)
+    header = f"{group.key}: {_plural(len(group.steps), 'record')}"
+    if first is not None and last is not None and first == last:
+        header += f", at {iso(first)}"
+    elif first is not None and last is not None:
+        header += f", {iso(first)} to {iso(last)} ({_seconds((last - first).total_seconds())})"
+    if group.dropped:
+        header += f", {group.dropped} more not kept"
+    if not group.complete:
+        header += " [closed early: too many open groups]"
+    lines = [header]
+    offsets = [_offset(step.at, first) for step in group.steps]
+    width = max(map(len, offsets), default=0)
+    for offset, step in zip(offsets, group.steps, strict=True):
+        lines.append(
+            f"  {offset:>{width}}  {step.path}:{step.lineno}  {step.priority:<5}  {step.event_type}"
+        )
+    for span in group.spans:
+        if span.outcome == OPEN:
+            start = f"{span.start.path}:{span.start.lineno}"
+            lines.append(f"  span {span.event}: open (started at {start}, no end)")
+        else:
+            lines.append(f"  span {span.event}: {_seconds(span.seconds)}, {span.outcome}")
+    return lines
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def _offset(at: datetime | None, first: datetime | None) -> str:
+    if at is None or first is None:
+        return "?"
+    return f"+{(at - first).total_seconds():.3f} s"
+
+
+def trace_summary_line(summary: TraceSummary) -> str:
+    name = _KEY_NAMES[summary.by]
+    text = (
+        f"{summary.groups:,} groups by {name}, {summary.records:,} records "
+        f"({summary.ungrouped:,} without a {name}); "
+        f"{summary.spans:,} spans, {summary.open_spans:,} open"
+    )
+    if summary.unreadable:
+        text += f"; {summary.unreadable:,} unreadable lines skipped"
+    if summary.closed_early:
+        text += f"; {summary.closed_early:,} groups closed early (raise --max-groups)"
+    return text
