@@ -755,3 +755,28 @@ def trace(files: tuple[str, ...], by: str, group_id: str | None, max_groups: int
     if group_id is not None and summary.groups == 0:
         console.missing(group_id, by)
         sys.exit(EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="JSONPATH",
+    help="Also ignore this field, e.g. '$.payload.reason' or '$..display_name' (repeatable).",
+)
+@_format_option
+def diff(a: str, b: str, ignore: tuple[str, ...], fmt: str) -> None:
+    """Compare two recordings of one scenario: what changed in what services emit.
+
+    Records are matched per event type in order; ids, UUIDs, times and host numbers are
+    volatile. Exits 0 when nothing else differs, 1 when something does, 2 on errors.
+    """
+    from osreplay.console.scenario import DiffConsole
+    from osreplay.scenario import diff as core
+
+    console = DiffConsole(sys.stdout, sys.stderr, fmt=fmt)
+    summary = core.run(core.DiffOptions(a, b, ignore=ignore), console)
+    console.finish(summary)
+    sys.exit(EXIT_FINDINGS if summary.differs else EXIT_OK)
