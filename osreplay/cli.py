@@ -780,3 +780,41 @@ def diff(a: str, b: str, ignore: tuple[str, ...], fmt: str) -> None:
     summary = core.run(core.DiffOptions(a, b, ignore=ignore), console)
     console.finish(summary)
     sys.exit(EXIT_FINDINGS if summary.differs else EXIT_OK)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "-o",
+    "--output",
+    default="timeline.html",
+    show_default=True,
+    metavar="FILE",
+    help="The HTML file to write (one file, no network needed to open it).",
+)
+@click.option(
+    "--rows",
+    type=click.Choice(["event_type", "publisher"]),
+    default="event_type",
+    show_default=True,
+    help="One row per event type, or per publisher.",
+)
+@click.option(
+    "--max-marks",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    metavar="N",
+    help="Draw each record on its own up to N records; past that, buckets per row.",
+)
+def timeline(files: tuple[str, ...], output: str, rows: str, max_marks: int) -> None:
+    """Draw recordings over time as one self-contained HTML page.
+
+    A row per event type (or publisher), colour by priority, failures marked; hover or
+    click for the record, drag to zoom. Exits 0, or 2 when a file cannot be read or written.
+    """
+    from osreplay.console.scenario import TimelineConsole
+    from osreplay.scenario import timeline as core
+
+    console = TimelineConsole(sys.stdout, sys.stderr, output=output)
+    console.finish(core.run(core.TimelineOptions(files, rows=rows, max_marks=max_marks), console))

@@ -1,0 +1,203 @@
+"""`osreplay timeline`: the page it writes, and that page opened in a real browser.
+
+Tests marked ``browser`` run headless Chromium (Debian's ``chromium`` package) on the
+page, take a screenshot and read from the DOM what the page's script drew: it writes its
+counts into ``data-*`` attributes of ``#timeline`` once drawing is done. They are skipped
+where Chromium is not installed, and fail instead under CI (``CI`` set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from osreplay.cli import main
+
+ROOT = Path(__file__).parents[2]
+BEFORE = ROOT / "fixtures" / "scenario" / "boot-before.ndjson"
+CADF = "http://schemas.dmtf.org/cloud/audit/1.0/event"
+EVENT_TYPES = [
+    "identity.authenticate",
+    "instance.create.start",
+    "instance.create.end",
+    "instance.update",
+    "instance.delete.start",
+    "instance.delete.end",
+    "port.create.end",
+    "image.upload",
+]
+
+
+def osreplay(*args: str):
+    return CliRunner().invoke(main, list(args), prog_name="osreplay")
+
+
+def busy_morning(path: Path, records: int) -> int:
+    """``records`` records over six hours, busiest at 09:00; returns how many fail."""
+    rng = random.Random(7)
+    start = datetime(2024, 3, 5, 6, 0, tzinfo=timezone.utc)
+    failures = 0
+    with path.open("w") as out:
+        for n in range(records):
+            at = start + timedelta(seconds=abs(rng.gauss(3 * 3600, 5000)) % (6 * 3600))
+            event_type = EVENT_TYPES[int(abs(rng.gauss(0, 3))) % len(EVENT_TYPES)]
+            priority = "ERROR" if rng.random() < 0.003 else "INFO"
+            payload: dict = {"id": n}
+            if event_type == "identity.authenticate":
+                outcome = "failure" if rng.random() < 0.01 else "success"
+                payload = {"typeURI": CADF, "action": "authenticate", "outcome": outcome}
+            failures += priority == "ERROR" or payload.get("outcome") == "failure"
+            record = {
+                "event_type": event_type,
+                "publisher_id": f"svc.host-{n % 7}",
+                "priority": priority,
+                "payload": payload,
+                "timestamp": at.isoformat(),
+            }
+            out.write(json.dumps(record) + "\n")
+    return failures
+
+
+def page_data(html: str) -> dict:
+    found = re.search(r'<script type="application/json" id="timeline-data">(.*?)</script>', html)
+    assert found, "no data block in the page"
+    return json.loads(found.group(1))
+
+
+# --- the page, without a browser -----------------------------------------------------------
+
+
+def test_the_page_is_one_file_that_fetches_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "t.html"
+    result = osreplay("timeline", "-o", str(out), str(BEFORE))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"Wrote {out}: 14 records in 11 rows by event type, one mark per record\n"
+    )
+    html = out.read_text()
+    assert not re.search(r"<script[^>]+src=|<link|<img|<iframe|@import|url\(", html)
+    assert "fetch(" not in html and "XMLHttpRequest" not in html
+    data = page_data(html)
+    assert data["rows"][:2] == ["identity.authenticate", "instance.create.start"]
+    assert (data["records"], data["failures"], len(data["marks"])) == (14, 3, 14)
+    failure = [m for m in data["marks"] if m[3]][1]
+    assert failure[4] == f"{BEFORE}:9" and failure[5]["event_type"] == "instance.create.error"
+    assert failure[5]["ctxt"]["auth_token"] == "***"  # the record as recorded
+
+
+def test_rows_by_publisher_and_buckets_past_max_marks(tmp_path: Path) -> None:
+    out = tmp_path / "t.html"
+    result = osreplay(
+        "timeline", "--rows", "publisher", "--max-marks", "5", "-o", str(out), str(BEFORE)
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(
+        "14 records in 7 rows by publisher, aggregated into 14 buckets, "
+        "3 failures drawn one by one\n"
+    )
+    data = page_data(out.read_text())
+    assert data["aggregated"] and sum(cell[2] for cell in data["cells"]) == 14
+    assert [m[3] for m in data["marks"]] == [1, 1, 1]
+
+
+def test_an_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
+    result = osreplay("timeline", "-o", str(tmp_path / "no" / "t.html"), str(BEFORE))
+
+    assert result.exit_code == 2
+    assert (
+        result.stderr == f"Error: cannot write {tmp_path}/no/t.html: its directory does not exist\n"
+    )
+
+
+# --- in a real browser -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    found = shutil.which("chromium")
+    if found is None:
+        message = "chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must run the browser tests")
+        pytest.skip(message)
+    return found
+
+
+def open_in_chromium(chromium: str, page: Path, tmp_path: Path) -> tuple[dict[str, str], Path, str]:
+    """The attributes of ``#timeline`` after the page ran, a screenshot, the whole DOM."""
+    flags = [
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1280,800",
+    ]  # fmt: skip
+    url = page.as_uri()
+    dom = subprocess.run(
+        [*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    shot = tmp_path / "timeline.png"
+    subprocess.run(
+        [*flags, f"--screenshot={shot}", url], capture_output=True, timeout=120, check=True
+    )
+    canvas = re.search(r'<canvas id="timeline"([^>]*)>', dom)
+    assert canvas, dom[:2000]
+    return dict(re.findall(r'data-([a-z]+)="([^"]*)"', canvas.group(1))), shot, dom
+
+
+def assert_png(shot: Path) -> None:
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+@pytest.mark.browser
+def test_chromium_draws_every_row_and_mark_of_a_small_recording(chromium, tmp_path) -> None:
+    page = tmp_path / "boot.html"
+    assert osreplay("timeline", "-o", str(page), str(BEFORE)).exit_code == 0
+
+    drawn, shot, _ = open_in_chromium(chromium, page, tmp_path)
+
+    assert drawn == {"drawn": "yes", "rows": "11", "marks": "14", "cells": "0", "failures": "3"}
+    assert_png(shot)
+
+
+@pytest.mark.browser
+def test_chromium_draws_100000_records_as_buckets_with_failures_on_top(chromium, tmp_path) -> None:
+    recording = tmp_path / "morning.ndjson"
+    failures = busy_morning(recording, 100_000)
+    page = tmp_path / "morning.html"
+    result = osreplay("timeline", "-o", str(page), str(recording))
+    assert result.exit_code == 0, result.output
+    assert page.stat().st_size < 2_000_000  # buckets, not 100,000 records
+
+    drawn, shot, _ = open_in_chromium(chromium, page, tmp_path)
+
+    assert drawn["drawn"] == "yes" and drawn["rows"] == str(len(EVENT_TYPES))
+    assert int(drawn["cells"]) > 1_000
+    assert drawn["failures"] == drawn["marks"] == str(failures)
+    assert_png(shot)
+
+
+@pytest.mark.browser
+def test_a_record_cannot_inject_markup_into_the_page(chromium, tmp_path) -> None:
+    hostile = json.loads(BEFORE.read_text().splitlines()[0])
+    hostile["payload"]["target"]["id"] = '</script><script>document.title="pwned"</script>\u2028'
+    recording = tmp_path / "hostile.ndjson"
+    recording.write_text(json.dumps(hostile) + "\n")
+    page = tmp_path / "hostile.html"
+    assert osreplay("timeline", "-o", str(page), str(recording)).exit_code == 0
+
+    drawn, _, dom = open_in_chromium(chromium, page, tmp_path)
+
+    assert drawn["drawn"] == "yes" and drawn["marks"] == "1"
+    assert f"<title>osreplay timeline: {recording}</title>" in dom
