@@ -3,8 +3,9 @@
 :data:`PAGE` has two placeholders: ``__TITLE__`` (HTML-escaped text) and ``__DATA__`` (a
 JSON document with every ``<`` escaped, so it cannot close the script element). The
 script draws on a canvas, then writes what it drew into data attributes of
-``#timeline`` (``data-rows``, ``data-marks``, ``data-cells``, ``data-failures``) and sets
-``data-drawn="yes"``, which tests read from the DOM. Nothing is fetched from the network.
+``#timeline`` (``data-rows``, ``data-marks``, ``data-cells``, ``data-failures``, and the
+geometry: ``data-left``, ``data-width``, ``data-top``, ``data-row-height``, ``data-from``,
+``data-to`` in ms) and sets ``data-drawn="yes"``, which tests read from the DOM. Nothing is fetched from the network.
 """
 
 from __future__ import annotations
@@ -184,6 +185,10 @@ the whole record.</div>
     document.getElementById("range").textContent =
       fmtTime(view.from, true) + " to " + fmtTime(view.to, true);
     canvas.dataset.rows = String(D.rows.length);
+    // The geometry drawn with, so that a test (or a user script) can point at a mark.
+    canvas.dataset.left = String(LABEL_W); canvas.dataset.width = String(plotW());
+    canvas.dataset.top = String(TOP); canvas.dataset.rowHeight = String(ROW_H);
+    canvas.dataset.from = String(view.from); canvas.dataset.to = String(view.to);
     canvas.dataset.marks = String(drawn.marks);
     canvas.dataset.cells = String(drawn.cells);
     canvas.dataset.failures = String(drawn.failures);

@@ -28,6 +28,7 @@ def test_the_wheel_ships_the_schemas_and_validates_outside_the_checkout(tmp_path
     [wheel] = dist.glob("osreplay-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert SCHEMAS and all(f"osreplay/schemas/{name}" in names for name in SCHEMAS)
+    assert {"osreplay/scenario/stats.py", "osreplay/console/timeline_page.py"} <= set(names)
 
     # A fresh environment that sees the dependencies but not the checkout.
     env_dir = tmp_path / "venv"
@@ -46,5 +47,7 @@ def test_the_wheel_ships_the_schemas_and_validates_outside_the_checkout(tmp_path
     result = run(str(env_dir / "bin" / "osreplay"), "validate", str(fixture), cwd=elsewhere)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 invalid" in result.stdout
+    stats = run(str(env_dir / "bin" / "osreplay"), "stats", str(fixture), cwd=elsewhere)
+    assert stats.returncode == 0 and stats.stdout.startswith("3 records"), stats.stderr
     where = run(str(python), "-c", "import osreplay; print(osreplay.__file__)", cwd=elsewhere)
     assert str(env_dir) in where.stdout

@@ -8,6 +8,7 @@ where Chromium is not installed, and fail instead under CI (``CI`` set).
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import random
@@ -152,7 +153,7 @@ def open_in_chromium(chromium: str, page: Path, tmp_path: Path) -> tuple[dict[st
     )
     canvas = re.search(r'<canvas id="timeline"([^>]*)>', dom)
     assert canvas, dom[:2000]
-    return dict(re.findall(r'data-([a-z]+)="([^"]*)"', canvas.group(1))), shot, dom
+    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', canvas.group(1))), shot, dom
 
 
 def assert_png(shot: Path) -> None:
@@ -167,7 +168,8 @@ def test_chromium_draws_every_row_and_mark_of_a_small_recording(chromium, tmp_pa
 
     drawn, shot, _ = open_in_chromium(chromium, page, tmp_path)
 
-    assert drawn == {"drawn": "yes", "rows": "11", "marks": "14", "cells": "0", "failures": "3"}
+    counts = {key: drawn[key] for key in ("drawn", "rows", "marks", "cells", "failures")}
+    assert counts == {"drawn": "yes", "rows": "11", "marks": "14", "cells": "0", "failures": "3"}
     assert_png(shot)
 
 
@@ -201,3 +203,63 @@ def test_a_record_cannot_inject_markup_into_the_page(chromium, tmp_path) -> None
 
     assert drawn["drawn"] == "yes" and drawn["marks"] == "1"
     assert f"<title>osreplay timeline: {recording}</title>" in dom
+
+
+# What a person does, played by a script added to a copy of the page: hover the failed
+# boot, click it, drag across the first 30 seconds, double-click. It points at the mark with
+# the geometry the page wrote into #timeline and writes what it saw into <pre id="seen">.
+PLAYER = """
+<pre id="seen"></pre>
+<script>
+window.addEventListener("load", function () {
+  var c = document.getElementById("timeline"), d = c.dataset, seen = {};
+  var data = JSON.parse(document.getElementById("timeline-data").textContent);
+  var rect = c.getBoundingClientRect();
+  function at(ms, row) {
+    var span = Number(d.to) - Number(d.from), h = Number(d.rowHeight);
+    return { bubbles: true,
+             clientX: rect.left + Number(d.left) + (ms - Number(d.from)) / span * Number(d.width),
+             clientY: rect.top + Number(d.top) + row * h + h / 2 };
+  }
+  var mark = data.marks.find(function (m) { return m[5].event_type === "instance.create.error"; });
+  var p = at(mark[0], mark[1]);
+  c.dispatchEvent(new MouseEvent("mousemove", p));
+  seen.tip = document.getElementById("tip").textContent;
+  c.dispatchEvent(new MouseEvent("mousedown", p));
+  window.dispatchEvent(new MouseEvent("mouseup", p));
+  seen.detail = document.getElementById("detail").textContent;
+  var a = at(data.first, 0), b = at(data.first + 30000, 0);
+  c.dispatchEvent(new MouseEvent("mousedown", a));
+  c.dispatchEvent(new MouseEvent("mousemove", b));
+  window.dispatchEvent(new MouseEvent("mouseup", b));
+  seen.zoomed = [c.dataset.marks, document.getElementById("range").textContent];
+  c.dispatchEvent(new MouseEvent("dblclick", a));
+  seen.reset = c.dataset.marks;
+  document.getElementById("seen").textContent = JSON.stringify(seen);
+});
+</script>
+"""
+
+
+@pytest.mark.browser
+def test_hover_click_and_zoom_in_chromium(chromium, tmp_path) -> None:
+    page = tmp_path / "boot.html"
+    assert osreplay("timeline", "-o", str(page), str(BEFORE)).exit_code == 0
+    page.write_text(page.read_text().replace("</body>", PLAYER + "</body>"))
+
+    _, _, dom = open_in_chromium(chromium, page, tmp_path)
+
+    seen = json.loads(html.unescape(re.search(r'<pre id="seen">(.*?)</pre>', dom).group(1)))
+    assert (
+        seen["tip"]
+        == f"instance.create.error\n2024-03-05 10:00:25.500 UTC  ERROR  FAILED\n{BEFORE}:9"
+    )
+    head, record = seen["detail"].split("\n\n", 1)
+    assert head == f"{BEFORE}:9  2024-03-05 10:00:25.500 UTC"
+    assert json.loads(record) == json.loads(BEFORE.read_text().splitlines()[8])
+    assert seen["zoomed"][0] == "9"  # the records of the first 30 seconds
+    # within a pixel (about 0.1 s at this width) of the range dragged across
+    assert re.fullmatch(
+        r"2024-03-05 10:00:00\.\d{3} UTC to 2024-03-05 10:00:30\.\d{3} UTC", seen["zoomed"][1]
+    )
+    assert seen["reset"] == "14"
