@@ -278,9 +278,9 @@ def _offset(at: datetime | None, first: datetime | None) -> str:
 def trace_summary_line(summary: TraceSummary) -> str:
     name = _KEY_NAMES[summary.by]
     text = (
-        f"{summary.groups:,} groups by {name}, {summary.records:,} records "
+        f"{_plural(summary.groups, 'group')} by {name}, {_plural(summary.records, 'record')} "
         f"({summary.ungrouped:,} without a {name}); "
-        f"{summary.spans:,} spans, {summary.open_spans:,} open"
+        f"{_plural(summary.spans, 'span')}, {summary.open_spans:,} open"
     )
     if summary.unreadable:
         text += f"; {summary.unreadable:,} unreadable lines skipped"

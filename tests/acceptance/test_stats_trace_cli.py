@@ -85,7 +85,7 @@ BOOT_TRACE = f"""\
   span scheduler.select_destinations: 0.150 s, end
   span instance.create: 11.300 s, end
 
-1 groups by request id, 14 records (0 without a request id); 2 spans, 0 open
+1 group by request id, 14 records (0 without a request id); 2 spans, 0 open
 """
 
 
