@@ -790,7 +790,7 @@ def diff(a: str, b: str, ignore: tuple[str, ...], fmt: str) -> None:
     default="timeline.html",
     show_default=True,
     metavar="FILE",
-    help="The HTML file to write (one file, no network needed to open it).",
+    help="The HTML file to write (one file, no network needed to open it); - is stdout.",
 )
 @click.option(
     "--rows",

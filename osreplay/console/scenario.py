@@ -402,6 +402,10 @@ class TimelineConsole(Diagnostics):
 
     def finish(self, timeline: Timeline) -> None:
         page = timeline_page(timeline)
+        if self.output == "-":  # the page on stdout, the summary on stderr
+            self.out.write(page)
+            self.err.write(timeline_line(timeline, "<stdout>") + "\n")
+            return
         try:
             with open(self.output, "w", encoding="utf-8") as handle:
                 handle.write(page)

@@ -281,6 +281,8 @@ def _side_by_side(a: Iterator[Entry], b: Iterator[Entry]) -> Iterator[tuple[int,
 
 def run(options: DiffOptions, console: DiffConsole) -> DiffSummary:
     """Compare A and B; raises UsageError for a bad --ignore, InputError for a bad file."""
+    if options.a == options.b == "-":
+        raise UsageError("A and B cannot both be - (standard input can be read only once)")
     comparer = _Comparer(tuple(parse_path(text) for text in options.ignore))
     summary = DiffSummary(options.a, options.b)
 

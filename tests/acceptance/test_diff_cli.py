@@ -135,6 +135,11 @@ def test_a_bad_ignore_path_and_a_missing_file_exit_2() -> None:
         "$.payload.reason or $.payload['nova_object.data'].host\n"
     )
     assert missing.stderr == "Error: cannot open nowhere.ndjson: no such file\n"
+    twice = osreplay("diff", "-", "-", input=b"")
+    assert twice.exit_code == 2
+    assert twice.stderr == (
+        "Error: A and B cannot both be - (standard input can be read only once)\n"
+    )
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is absent")

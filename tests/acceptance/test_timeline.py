@@ -112,6 +112,18 @@ def test_rows_by_publisher_and_buckets_past_max_marks(tmp_path: Path) -> None:
     assert [m[3] for m in data["marks"]] == [1, 1, 1]
 
 
+def test_the_page_on_stdout_and_an_empty_recording(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ndjson"
+    empty.write_text("")
+    result = osreplay("timeline", "-o", "-", str(empty))
+
+    assert result.exit_code == 0
+    assert (
+        result.stderr == "Wrote <stdout>: 0 records in 0 rows by event type, one mark per record\n"
+    )
+    assert page_data(result.stdout)["first"] is None
+
+
 def test_an_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
     result = osreplay("timeline", "-o", str(tmp_path / "no" / "t.html"), str(BEFORE))
 
