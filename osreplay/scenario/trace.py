@@ -18,6 +18,7 @@ bounded by ``max_groups * max_records`` steps whatever the size of the input.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -184,24 +185,23 @@ class _Open:
 
 def pair_spans(steps: tuple[Step, ...]) -> tuple[Span, ...]:
     """Pair each ``X.start`` with the next ending of X, in order; unpaired starts are open."""
-    waiting: dict[str, list[Step]] = {}
-    spans: list[tuple[Step, Span]] = []
-    index: dict[int, int] = {}
+    waiting: dict[str, deque[int]] = {}  # event -> indexes of its open spans, oldest first
+    spans: list[Span] = []
     for step in steps:
         event_type = step.event_type
         if event_type.endswith(_START):
-            waiting.setdefault(event_type[: -len(_START)], []).append(step)
-            index[id(step)] = len(spans)
-            spans.append((step, Span(event_type[: -len(_START)], step, None, OPEN)))
+            event = event_type[: -len(_START)]
+            waiting.setdefault(event, deque()).append(len(spans))
+            spans.append(Span(event, step, None, OPEN))
             continue
         event, dot, suffix = event_type.rpartition(".")
         outcome = _ENDINGS.get(dot + suffix)
-        starts = waiting.get(event)
-        if outcome is None or not starts:
+        queue = waiting.get(event)
+        if outcome is None or not queue:
             continue
-        start = starts.pop(0)
-        spans[index[id(start)]] = (start, Span(event, start, step, outcome))
-    return tuple(span for _, span in spans)
+        index = queue.popleft()
+        spans[index] = Span(event, spans[index].start, step, outcome)
+    return tuple(spans)
 
 
 def run(options: TraceOptions, console: TraceConsole) -> TraceSummary:

@@ -137,3 +137,19 @@ def test_stats_rate_coarsens_and_busiest_second_stays_exact(tmp_path, monkeypatc
     assert len(result.rate.counts) == 37  # 10:00 to 13:00 in 5 minute buckets
     assert result.rate.busiest_second == T0 + timedelta(seconds=100)
     assert result.rate.busiest_records == 5
+
+
+def test_the_scenario_core_imports_neither_click_nor_the_bus() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import osreplay.scenario.stats, osreplay.scenario.trace, "
+        "osreplay.scenario.diff, osreplay.scenario.timeline; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('click', 'oslo_messaging', 'oslo_config', 'kombu') or m in "
+        "('osreplay.cli', 'osreplay.transport', 'osreplay.record', 'osreplay.replay')))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout == "[]\n"
