@@ -69,13 +69,26 @@ def _is_number(text: str) -> bool:
 
 
 class Diagnostics:
-    """Unreadable lines, one per line on stderr: ``FILE:LINE: reason (skipped)``."""
+    """Unreadable lines on stderr, ``FILE:LINE: reason (skipped)``, the first MAX_SHOWN."""
+
+    MAX_SHOWN = 20
 
     def __init__(self, err: TextIO) -> None:
         self.err = err
+        self.unreadable_lines = 0
 
     def unreadable(self, line: Unreadable) -> None:
-        self.err.write(f"{line.path}:{line.lineno}: {line.reason} (skipped)\n")
+        self.unreadable_lines += 1
+        if self.unreadable_lines <= self.MAX_SHOWN:
+            self.err.write(f"{line.path}:{line.lineno}: {line.reason} (skipped)\n")
+
+    def close_diagnostics(self) -> None:
+        """Say how many unreadable lines there were when not all were shown."""
+        if self.unreadable_lines > self.MAX_SHOWN:
+            self.err.write(
+                f"{self.unreadable_lines:,} unreadable lines skipped in all "
+                f"(the first {self.MAX_SHOWN} shown)\n"
+            )
 
 
 # --- stats -----------------------------------------------------------------------------
@@ -89,6 +102,7 @@ class StatsConsole(Diagnostics):
         self.out, self.fmt = out, fmt
 
     def finish(self, stats: Stats) -> None:
+        self.close_diagnostics()
         if self.fmt == "json":
             self.out.write(_dump(stats_document(stats)) + "\n")
         else:
@@ -194,6 +208,7 @@ class TraceConsole(Diagnostics):
         self._count += 1
 
     def finish(self, summary: TraceSummary) -> None:
+        self.close_diagnostics()
         if self.fmt == "json":
             self.out.write("[]\n" if self._count == 0 else "\n]\n")
         else:
@@ -302,6 +317,7 @@ class DiffConsole(Diagnostics):
         self.out, self.fmt = out, fmt
 
     def finish(self, summary: DiffSummary) -> None:
+        self.close_diagnostics()
         if self.fmt == "json":
             self.out.write(_dump(diff_document(summary)) + "\n")
         else:
@@ -401,6 +417,7 @@ class TimelineConsole(Diagnostics):
         self.out, self.output = out, output
 
     def finish(self, timeline: Timeline) -> None:
+        self.close_diagnostics()
         page = timeline_page(timeline)
         if self.output == "-":  # the page on stdout, the summary on stderr
             self.out.write(page)

@@ -162,6 +162,22 @@ def test_stats_counts_and_names_unreadable_lines_on_stderr() -> None:
     )
 
 
+def test_only_the_first_20_unreadable_lines_are_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text('{"event_type": "x"}\n' * 25 + (ROOT / BEFORE).read_text())
+
+    result = osreplay("stats", "--format", "json", str(bad))
+
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 21
+    assert (
+        lines[19] == f"{bad}:20: missing required key(s): publisher_id, priority, payload (skipped)"
+    )
+    assert lines[20] == "25 unreadable lines skipped in all (the first 20 shown)"
+    assert json.loads(result.stdout)["unreadable"] == 25
+
+
 def test_stats_missing_file_is_a_usage_error() -> None:
     result = osreplay("stats", "nowhere.ndjson")
 
