@@ -173,15 +173,22 @@ def _counter_table(title: str, counts: dict[str, int]) -> list[str]:
     return table((title, "records"), rows)
 
 
+def _per_second(records: int, seconds: float) -> str:
+    rate = records / seconds
+    return f"{rate:,.0f}/s" if rate >= 100 else f"{rate:.3g}/s"
+
+
 def _rate_lines(stats: Stats) -> list[str]:
     rate = stats.rate
     if rate.start is None or not rate.counts:
         return []
     peak = max(rate.counts)
     spark = "".join(_SPARK[-1 if n == peak else (n * 8 + peak - 1) // peak] for n in rate.counts)
+    span = stats.span_seconds or 0.0
+    average = f", average {_per_second(stats.records - stats.untimed, span)}" if span else ""
     return [
         f"rate   {len(rate.counts)} buckets of {_human(rate.width)} from {iso(rate.start)}, "
-        f"busiest bucket {peak:,} records",
+        f"busiest {peak:,} records ({_per_second(peak, rate.width)}){average}",
         f"       |{spark}|",
         f"busiest second {iso(rate.busiest_second)}: {rate.busiest_records:,} records",
     ]
