@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from osreplay.cli import main
 
 ROOT = Path(__file__).parents[2]
+CORPUS = ROOT.parent / "shared" / "corpus"
 BEFORE = ROOT / "fixtures" / "scenario" / "boot-before.ndjson"
 CADF = "http://schemas.dmtf.org/cloud/audit/1.0/event"
 EVENT_TYPES = [
@@ -131,6 +132,20 @@ def test_an_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
     assert (
         result.stderr == f"Error: cannot write {tmp_path}/no/t.html: its directory does not exist\n"
     )
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is absent")
+def test_the_corpus_draws_what_has_a_time_and_counts_the_rest(tmp_path: Path) -> None:
+    files = sorted(str(path) for path in CORPUS.rglob("*.json") if path.name != "MANIFEST.json")
+    out = tmp_path / "corpus.html"
+    result = osreplay("timeline", "-o", str(out), *files)
+
+    assert result.exit_code == 0, result.stderr
+    data = page_data(out.read_text())
+    assert data["untimed"] > 100  # nova's samples carry no timestamp
+    drawn = len(data["marks"])
+    assert drawn == data["records"] - data["untimed"] > 10
+    assert any(m[5]["event_type"] == "identity.authenticate" and m[3] for m in data["marks"])
 
 
 # --- in a real browser -------------------------------------------------------------------
