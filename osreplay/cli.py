@@ -706,11 +706,12 @@ def _format_option(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @_format_option
 def stats(files: tuple[str, ...], fmt: str) -> None:
-    """What is in recordings (NDJSON, `-` for stdin, .gz): counts, time span, rate.
+    """Show what is in recordings: counts, time span, rate.
 
-    Counts by event type, publisher, priority, exchange, CADF action and outcome, and
-    versioned payload; records per second over the span. Unreadable lines are counted
-    and named on stderr. Exits 0, or 2 when a file cannot be read.
+    Reads NDJSON recordings (`-` for stdin, .gz). Counts by event type, publisher,
+    priority, exchange, CADF action and outcome, and versioned payload; records per
+    second over the span. Unreadable lines are counted and named on stderr. Exits 0,
+    or 2 when a file cannot be read.
     """
     from osreplay.console.scenario import StatsConsole
     from osreplay.scenario import stats as core
@@ -739,10 +740,11 @@ def stats(files: tuple[str, ...], fmt: str) -> None:
 )
 @_format_option
 def trace(files: tuple[str, ...], by: str, group_id: str | None, max_groups: int, fmt: str) -> None:
-    """Follow flows through recordings: records per request or resource, in time order.
+    """Follow a request or a resource through recordings.
 
-    Pairs each X.start with X.end (or .error, .failure, .failed) and gives durations;
-    starts without an end are flagged open. Exits 0, 1 when --id matches no record,
+    Groups records by request id or resource id, in time order; pairs each X.start
+    with X.end (or .error, .failure, .failed) and gives durations; starts without an
+    end are flagged open. Exits 0, 1 when --id matches no record,
     2 when a file cannot be read.
     """
     from osreplay.console.scenario import TraceConsole
@@ -768,7 +770,7 @@ def trace(files: tuple[str, ...], by: str, group_id: str | None, max_groups: int
 )
 @_format_option
 def diff(a: str, b: str, ignore: tuple[str, ...], fmt: str) -> None:
-    """Compare two recordings of one scenario: what changed in what services emit.
+    """Compare two recordings of one scenario, beyond volatile fields.
 
     Records are matched per event type in order; ids, UUIDs, times and host numbers are
     volatile. Exits 0 when nothing else differs, 1 when something does, 2 on errors.
