@@ -57,6 +57,7 @@ from osreplay.transport import (
     check_connection,
     get_transport,
     mask_secrets,
+    ssl_options,
 )
 
 LOG = logging.getLogger(__name__)
@@ -336,17 +337,21 @@ class QueueAdmin:
     channel with 404, so every check runs on a fresh channel.
     """
 
-    def __init__(self, url: str, *, connect_timeout: float = 15.0) -> None:
+    def __init__(self, url: str, *, connect_timeout: float = 15.0, ssl: Any = False) -> None:
         import kombu
 
         self._connect_timeout = connect_timeout
-        self._connection = kombu.Connection(url, connect_timeout=connect_timeout)
+        self._connection = kombu.Connection(url, connect_timeout=connect_timeout, ssl=ssl)
 
     @classmethod
     def for_settings(cls, settings: BusSettings, *, connect_timeout: float = 15.0) -> QueueAdmin:
         if settings.is_memory:
             return cls("memory://", connect_timeout=connect_timeout)
-        return cls(";".join(amqp_urls(settings)), connect_timeout=connect_timeout)
+        return cls(
+            ";".join(amqp_urls(settings)),
+            connect_timeout=connect_timeout,
+            ssl=ssl_options(settings),  # the same TLS settings as oslo's own connections
+        )
 
     def _channel(self) -> Any:
         # A few tries: at exit the broker may just be coming back from a restart.

@@ -1,9 +1,14 @@
-"""Where the bus is: transport URL resolution, oslo.config, masking, connection checks.
+"""Where the bus is: transport URL resolution, oslo.config, TLS, masking, connection checks.
 
 The URL comes from ``--url``, else ``OSREPLAY_TRANSPORT_URL``, else the service
 configuration files given with ``--config-file`` (``[oslo_messaging_notifications]
 transport_url`` then ``[DEFAULT] transport_url``), else :data:`DEFAULT_URL`. Every run
 builds its own ``cfg.ConfigOpts``; the global ``cfg.CONF`` is never touched.
+
+osreplay opens connections of its own beside oslo's (the connection check, the queue
+admin): they use the same TLS settings as oslo's rabbit driver, ``[oslo_messaging_rabbit]
+ssl``, ``ssl_version``, ``ssl_ca_file``, ``ssl_cert_file``, ``ssl_key_file``, each
+overridable in the URL's query (``?ssl=1``), so a check passes only where oslo can connect.
 
 Passwords never leave this module unmasked: :func:`mask_url` is for URLs, and
 :func:`mask_secrets` for any text (error messages, log lines) that might contain one.
@@ -13,36 +18,26 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from osreplay import busurl
+from osreplay.busurl import MASK, BusURL, mask_secrets, mask_url
 from osreplay.errors import ConfigError, ConnectError, UsageError
 
 if TYPE_CHECKING:  # oslo is imported when a bus is needed, so `validate` starts fast
     import oslo_messaging
     from oslo_config import cfg
 
+__all__ = ["MASK", "mask_secrets", "mask_url"]  # re-exported: callers import them from here
+
 LOG = logging.getLogger(__name__)
 
 DEFAULT_URL = "rabbit://guest:guest@localhost:5672/"
 DEFAULT_TOPIC = "notifications"
 ENV_URL = "OSREPLAY_TRANSPORT_URL"
-MASK = "***"
-
-# user:password@ after "scheme://" or after "," (oslo's multi-host URLs).
-_CREDENTIALS = re.compile(r"((?:[A-Za-z][A-Za-z0-9+.-]*://|,)[^:/@\s,]*:)[^@\s]*?@")
-
-
-def mask_url(url: str) -> str:
-    """``rabbit://guest:guest@h:5672/`` -> ``rabbit://guest:***@h:5672/``."""
-    return _CREDENTIALS.sub(rf"\1{MASK}@", url)
-
-
-def mask_secrets(text: str) -> str:
-    """Mask every URL password found in ``text``."""
-    return _CREDENTIALS.sub(rf"\1{MASK}@", text)
+RABBIT_GROUP = "oslo_messaging_rabbit"
 
 
 class MaskingFilter(logging.Filter):
@@ -58,12 +53,17 @@ class MaskingFilter(logging.Filter):
 
 @dataclass(slots=True)
 class BusSettings:
-    """The resolved connection settings of one run."""
+    """The resolved connection settings of one run.
+
+    ``source`` says where the URL came from; ``warnings`` are lines for the user
+    (e.g. a config file that gave no transport_url).
+    """
 
     url: str
     conf: cfg.ConfigOpts
     topics: list[str] = field(default_factory=lambda: [DEFAULT_TOPIC])
     source: str = "default"
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def masked_url(self) -> str:
@@ -72,6 +72,10 @@ class BusSettings:
     @property
     def is_memory(self) -> bool:
         return self.url.startswith(("kombu+memory:", "fake:"))
+
+    @property
+    def bus(self) -> BusURL:
+        return busurl.parse(self.url)
 
 
 def build_conf(config_files: Sequence[str] = ()) -> cfg.ConfigOpts:
@@ -103,26 +107,47 @@ def resolve(
     topics: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
 ) -> BusSettings:
-    """Resolve the transport URL and topics by the documented order of precedence."""
+    """Resolve the transport URL and topics by the documented order of precedence.
+
+    Raises UsageError (URL masked) for a URL oslo could not use, before any connection.
+    """
     environ = os.environ if environ is None else environ
     conf = build_conf(config_files)
     notifications = conf.oslo_messaging_notifications
+    from_files = _url_from_files(conf, config_files)
+    warnings = []
     if url:
         chosen, source = url, "--url"
     elif environ.get(ENV_URL):
-        chosen, source = environ[ENV_URL], ENV_URL
-    elif config_files and (notifications.transport_url or conf.transport_url):
-        chosen = notifications.transport_url or conf.transport_url
-        source = ", ".join(config_files)
+        chosen, source = environ[ENV_URL], f"${ENV_URL}"
+    elif from_files is not None:
+        chosen, source = from_files
     else:
-        chosen, source = DEFAULT_URL, "default"
+        chosen, source = DEFAULT_URL, "the default"
+    if config_files and from_files is None:
+        files = ", ".join(config_files)
+        warnings.append(f"no transport_url in {files}; using {mask_url(chosen)} from {source}")
+    busurl.parse(chosen)  # refuse a bad URL now, not as an oslo traceback later
     chosen_topics = list(topics) or list(notifications.topics if config_files else [])
     return BusSettings(
         url=chosen,
         conf=conf,
         topics=chosen_topics or [DEFAULT_TOPIC],
         source=source,
+        warnings=warnings,
     )
+
+
+def _url_from_files(conf: cfg.ConfigOpts, config_files: Sequence[str]) -> tuple[str, str] | None:
+    if not config_files:
+        return None
+    files = ", ".join(config_files)
+    if conf.oslo_messaging_notifications.transport_url:
+        where = f"{files} [oslo_messaging_notifications]"
+        return conf.oslo_messaging_notifications.transport_url, where
+    if conf.transport_url:
+        return conf.transport_url, f"{files} [DEFAULT]"
+    return None
 
 
 def get_transport(
@@ -134,6 +159,7 @@ def get_transport(
     """
     import oslo_messaging
 
+    _encode_slashes_in_oslo_urls()
     conf = settings.conf
     if exchange:
         conf.set_override("control_exchange", exchange)
@@ -148,47 +174,156 @@ def get_transport(
             conf.clear_override("control_exchange")
 
 
+def _encode_slashes_in_oslo_urls() -> None:
+    """Make oslo's rabbit driver encode ``/`` in user names, passwords and vhosts.
+
+    oslo 18 builds its kombu URL with ``urllib.parse.quote``, which leaves ``/`` raw
+    (and the vhost unencoded); kombu then takes what follows a ``/`` in a password for
+    the path and fails to connect. Only
+    this process is changed, and only that one method, to what busurl.kombu_urls does.
+    """
+    from oslo_messaging._drivers import impl_rabbit
+
+    connection = impl_rabbit.Connection
+    if getattr(connection, "_osreplay_encodes_slashes", False):
+        return
+
+    def transform(
+        self: Any,
+        url: Any,
+        host: Any,
+        default_username: str = "",
+        default_password: str = "",  # noqa: S107 - oslo's own fallback, empty
+        default_hostname: str = "",
+    ) -> str:
+        from oslo_utils import netutils
+
+        transport = url.transport.replace("kombu+", "").replace("rabbit", "amqp")
+        return "{}://{}:{}@{}:{}/{}".format(
+            transport,
+            busurl.quote(host.username or default_username),
+            busurl.quote(host.password or default_password),
+            netutils.escape_ipv6(host.hostname) or default_hostname,
+            str(host.port or busurl.DEFAULT_PORT),
+            busurl.quote(url.virtual_host or ""),
+        )
+
+    connection._transform_transport_url = transform
+    connection._osreplay_encodes_slashes = True
+
+
 def amqp_urls(settings: BusSettings) -> list[str]:
     """The broker hosts of a rabbit transport URL as kombu ``amqp://`` URLs."""
+    return busurl.kombu_urls(settings.bus)
+
+
+def ssl_options(settings: BusSettings) -> dict[str, Any] | bool:
+    """kombu's ``ssl=`` argument, as oslo's rabbit driver computes it for this URL.
+
+    ``[oslo_messaging_rabbit]`` options, overridden by the URL's query (``?ssl=1``).
+    """
+    import ssl
+
+    rabbit = _rabbit_options(settings)
+    if not rabbit.ssl:
+        return False
+    params: dict[str, Any] = {}
+    if rabbit.ssl_version:
+        params["ssl_version"] = _ssl_version(rabbit.ssl_version)
+    if rabbit.ssl_key_file:
+        params["keyfile"] = _readable(rabbit.ssl_key_file, "ssl_key_file")
+    if rabbit.ssl_cert_file:
+        params["certfile"] = _readable(rabbit.ssl_cert_file, "ssl_cert_file")
+    if rabbit.ssl_ca_file:
+        params["ca_certs"] = _readable(rabbit.ssl_ca_file, "ssl_ca_file")
+        params["cert_reqs"] = ssl.CERT_REQUIRED
+        hosts = settings.bus.hosts
+        params["server_hostname"] = hosts[0].hostname if len(hosts) == 1 else None
+    return params or True
+
+
+def uses_tls(settings: BusSettings) -> bool:
+    return not settings.is_memory and ssl_options(settings) is not False
+
+
+def _rabbit_options(settings: BusSettings) -> Any:
+    """``conf.oslo_messaging_rabbit`` with the URL's query applied, as oslo's driver sees it."""
     import oslo_messaging
+    from oslo_config import cfg
+    from oslo_messaging._drivers import common
 
     parsed = oslo_messaging.TransportURL.parse(settings.conf, settings.url)
-    vhost = parsed.virtual_host or ""
-    urls = []
-    for host in parsed.hosts or [oslo_messaging.transport.TransportHost()]:
-        user = host.username or "guest"
-        password = host.password if host.password is not None else "guest"
-        hostname = host.hostname or "localhost"
-        port = host.port or 5672
-        urls.append(f"amqp://{user}:{password}@{hostname}:{port}/{vhost}")
-    return urls
+    try:
+        return common.ConfigOptsProxy(settings.conf, parsed, RABBIT_GROUP)[RABBIT_GROUP]
+    except (cfg.Error, ValueError) as exc:
+        raise UsageError(
+            f"invalid option in transport URL {settings.masked_url}: {mask_secrets(str(exc))}"
+        ) from None
+
+
+def _ssl_version(version: str) -> Any:
+    import ssl
+
+    name = {
+        "tlsv1": "PROTOCOL_TLSv1",
+        "sslv23": "PROTOCOL_SSLv23",
+        "tlsv1_1": "PROTOCOL_TLSv1_1",
+        "tlsv1_2": "PROTOCOL_TLSv1_2",
+    }.get(version.lower())
+    if name is None or not hasattr(ssl, name):
+        raise ConfigError(f"[{RABBIT_GROUP}] ssl_version {version!r} is not available here")
+    return getattr(ssl, name)
+
+
+def _readable(path: str, option: str) -> str:
+    if not os.access(path, os.R_OK):
+        reason = "permission denied" if os.path.exists(path) else "no such file"
+        raise ConfigError(f"cannot read [{RABBIT_GROUP}] {option} {path}: {reason}")
+    return path
+
+
+def kombu_connection(settings: BusSettings, url: str, *, timeout: float) -> Any:
+    """A kombu connection to ``url`` with the run's TLS settings and login method."""
+    import kombu
+
+    rabbit = _rabbit_options(settings)
+    return kombu.Connection(
+        url,
+        ssl=ssl_options(settings),
+        login_method=rabbit.rabbit_login_method,
+        connect_timeout=timeout,
+    )
 
 
 def check_connection(settings: BusSettings, *, timeout: float = 15.0) -> None:
     """Fail fast, within ``timeout`` seconds, when no broker answers at the URL.
 
-    Raises ConnectError with the masked URL and the reason.
+    Connects exactly as oslo will (TLS included). Raises ConnectError with the masked
+    URL and the reason.
     """
     if settings.is_memory:
         return
     # Only needed when there is a real broker to reach.
     import amqp.exceptions
-    import kombu
     import kombu.exceptions
 
     reason = "no broker host in the URL"
     for amqp_url in amqp_urls(settings):
-        connection = kombu.Connection(amqp_url, connect_timeout=timeout)
+        connection = kombu_connection(settings, amqp_url, timeout=timeout)
         try:
             connection.ensure_connection(max_retries=1, timeout=timeout)
             return
         except (OSError, kombu.exceptions.KombuError, amqp.exceptions.AMQPError) as exc:
-            reason = _reason(exc)
+            reason = _reason(exc, tls=uses_tls(settings))
         finally:
             connection.release()
     raise ConnectError(f"cannot connect to {settings.masked_url}: {reason}")
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return mask_secrets(text)
+def _reason(exc: BaseException, *, tls: bool = False) -> str:
+    text = mask_secrets(str(exc) or type(exc).__name__)
+    if tls and "WRONG_VERSION_NUMBER" in text:
+        text += f" (TLS is on by [{RABBIT_GROUP}] ssl or ?ssl=1, but this port does not speak TLS)"
+    elif not tls and isinstance(exc, OSError) and "reset" in text.lower():
+        text += f" (TLS is off: if this port is a TLS listener, set [{RABBIT_GROUP}] ssl)"
+    return text
