@@ -122,6 +122,12 @@ def validate(
 # --- options shared by record and replay ----------------------------------------------
 
 
+def _echo_bus_notes(settings: Any) -> None:
+    """Where the transport URL came from, when config files were given (stderr)."""
+    for note in settings.notes:
+        click.echo(mask_secrets(note), err=True)
+
+
 def _bus_options(*, action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--url`` and ``--config-file``: where the bus is, resolved as transport.resolve does."""
 
@@ -317,6 +323,7 @@ def replay(
     )
     schedule = make_schedule(rate=rate, speed=speed, max_gap=max_gap)
     settings = resolve(url=url, config_files=config_files)
+    _echo_bus_notes(settings)
     if streaming:
         source: Any = core.StreamSource("-", selection)
     else:
@@ -588,6 +595,7 @@ def record(
     if append and output == "-":
         raise UsageError("--append needs -o FILE (standard output cannot be appended to)")
     settings = resolve(url=url, config_files=config_files, topics=topics)
+    _echo_bus_notes(settings)
     filters = Filters(event_types, publishers, priorities)
     # Before the output is opened: an unreachable broker must not empty an existing file.
     check_connection(settings, timeout=connect_timeout)

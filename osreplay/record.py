@@ -57,6 +57,7 @@ from osreplay.transport import (
     check_connection,
     get_transport,
     mask_secrets,
+    oslo_reason,
     ssl_options,
 )
 
@@ -760,7 +761,7 @@ class Recorder:
             raise
         except Exception as exc:
             self._abort()
-            reason = mask_secrets(str(exc)) or type(exc).__name__
+            reason = oslo_reason(exc)
             if "inequivalent arg 'durable'" in reason:
                 reason += (
                     " (the services declared their exchanges durable: record with their"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,15 +56,15 @@ class MaskingFilter(logging.Filter):
 class BusSettings:
     """The resolved connection settings of one run.
 
-    ``source`` says where the URL came from; ``warnings`` are lines for the user
-    (e.g. a config file that gave no transport_url).
+    ``source`` says where the URL came from; ``notes`` are lines for the user about
+    that choice (which file gave the URL, or a warning that a config file gave none).
     """
 
     url: str
     conf: cfg.ConfigOpts
     topics: list[str] = field(default_factory=lambda: [DEFAULT_TOPIC])
     source: str = "default"
-    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def masked_url(self) -> str:
@@ -115,7 +116,7 @@ def resolve(
     conf = build_conf(config_files)
     notifications = conf.oslo_messaging_notifications
     from_files = _url_from_files(conf, config_files)
-    warnings = []
+    notes = []
     if url:
         chosen, source = url, "--url"
     elif environ.get(ENV_URL):
@@ -126,7 +127,11 @@ def resolve(
         chosen, source = DEFAULT_URL, "the default"
     if config_files and from_files is None:
         files = ", ".join(config_files)
-        warnings.append(f"no transport_url in {files}; using {mask_url(chosen)} from {source}")
+        notes.append(
+            f"Warning: no transport_url in {files}; using {mask_url(chosen)} from {source}"
+        )
+    elif config_files:
+        notes.append(f"Transport URL {mask_url(chosen)} from {source}")
     busurl.parse(chosen)  # refuse a bad URL now, not as an oslo traceback later
     chosen_topics = list(topics) or list(notifications.topics if config_files else [])
     return BusSettings(
@@ -134,19 +139,18 @@ def resolve(
         conf=conf,
         topics=chosen_topics or [DEFAULT_TOPIC],
         source=source,
-        warnings=warnings,
+        notes=notes,
     )
 
 
 def _url_from_files(conf: cfg.ConfigOpts, config_files: Sequence[str]) -> tuple[str, str] | None:
-    if not config_files:
-        return None
-    files = ", ".join(config_files)
-    if conf.oslo_messaging_notifications.transport_url:
-        where = f"{files} [oslo_messaging_notifications]"
-        return conf.oslo_messaging_notifications.transport_url, where
-    if conf.transport_url:
-        return conf.transport_url, f"{files} [DEFAULT]"
+    """The transport_url a config file sets (not oslo's default ``rabbit://``), and where."""
+    for group in ("oslo_messaging_notifications", None):
+        location = conf.get_location("transport_url", group)
+        if config_files and location is not None and location.detail in config_files:
+            section = group or "DEFAULT"
+            value = conf[group].transport_url if group else conf.transport_url
+            return value, f"{location.detail} [{section}]"
     return None
 
 
@@ -318,6 +322,18 @@ def check_connection(settings: BusSettings, *, timeout: float = 15.0) -> None:
         finally:
             connection.release()
     raise ConnectError(f"cannot connect to {settings.masked_url}: {reason}")
+
+
+_OSLO_GAVE_UP = re.compile(r"^Unable to connect to AMQP server on \S+ after \S+ tries: ", re.S)
+
+
+def oslo_reason(exc: BaseException) -> str:
+    """The broker's own words in an oslo error, masked, without oslo's retry preamble.
+
+    oslo wraps a refused declare in ``Unable to connect to AMQP server on H:P after inf
+    tries: …``: the connection was fine, and "inf" reads like a hang.
+    """
+    return _OSLO_GAVE_UP.sub("", mask_secrets(str(exc))) or type(exc).__name__
 
 
 def _reason(exc: BaseException, *, tls: bool = False) -> str:
