@@ -1,0 +1,126 @@
+"""A RabbitMQ node of the test's own, beside the shared broker (never touched).
+
+Started detached as the ``rabbitmq`` user with its own name, ports, data folder and config
+file, as OSLO-NOTES.md describes; :meth:`RabbitNode.stop` stops it and removes its folder.
+Also makes a throw-away CA, server and client certificate with ``openssl`` for TLS
+listeners.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def available() -> bool:
+    return all(shutil.which(tool) for tool in ("rabbitmq-server", "rabbitmqctl", "openssl"))
+
+
+@dataclass
+class Certificates:
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+
+
+def make_certificates(folder: Path) -> Certificates:
+    """A self-signed CA, and a server (localhost, 127.0.0.1) and client certificate."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            "/CN=osreplay test CA", "-keyout", "ca.key", "-out", "ca.pem")  # fmt: skip
+    (folder / "san.ext").write_text("subjectAltName = DNS:localhost, IP:127.0.0.1\n")
+    for name, cn in (("server", "localhost"), ("client", "osreplay-client")):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}",
+                "-keyout", f"{name}.key", "-out", f"{name}.csr")  # fmt: skip
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-days", "2", "-extfile", "san.ext",
+                "-out", f"{name}.pem")  # fmt: skip
+    return Certificates(
+        folder / "ca.pem",
+        folder / "server.pem",
+        folder / "server.key",
+        folder / "client.pem",
+        folder / "client.key",
+    )
+
+
+class RabbitNode:
+    """One detached RabbitMQ node: ``name@localhost`` on ``port`` (and ``tls_port``)."""
+
+    def __init__(self, name: str, port: int, dist_port: int, *, tls_port: int | None = None):
+        self.name, self.port, self.dist_port, self.tls_port = name, port, dist_port, tls_port
+        self.node = f"{name}@localhost"
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        self.dir.chmod(0o755)  # the server runs as rabbitmq and must reach its files
+        self.certs: Certificates | None = None
+
+    def start(self, timeout: float = 90.0) -> None:
+        config = [f"listeners.tcp.default = {self.port}", "loopback_users = none"]
+        if self.tls_port is not None:
+            self.certs = make_certificates(self.dir)
+            config += [
+                f"listeners.ssl.default = {self.tls_port}",
+                f"ssl_options.cacertfile = {self.certs.ca}",
+                f"ssl_options.certfile = {self.certs.server_cert}",
+                f"ssl_options.keyfile = {self.certs.server_key}",
+                "ssl_options.verify = verify_peer",
+                "ssl_options.fail_if_no_peer_cert = true",
+            ]
+        (self.dir / "rabbitmq.conf").write_text("\n".join(config) + "\n")
+        (self.dir / "enabled_plugins").write_text("[].\n")
+        subprocess.run(["chown", "-R", "rabbitmq:rabbitmq", str(self.dir)], check=True)
+        env = dict(
+            os.environ,
+            RABBITMQ_NODENAME=self.node,
+            RABBITMQ_NODE_PORT=str(self.port),
+            RABBITMQ_DIST_PORT=str(self.dist_port),
+            RABBITMQ_MNESIA_BASE=str(self.dir / "mnesia"),
+            RABBITMQ_LOG_BASE=str(self.dir / "log"),
+            RABBITMQ_PID_FILE=str(self.dir / "pid"),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(self.dir / "enabled_plugins"),
+            RABBITMQ_CONFIG_FILE=str(self.dir / "rabbitmq"),
+        )
+        subprocess.run(["rabbitmq-server", "-detached"], env=env, check=True, capture_output=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            # Fails at once while the Erlang node is not up yet; then waits for the boot.
+            if self.ctl("await_startup", "--timeout", "60", check=False).returncode == 0:
+                return
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"RabbitMQ node {self.node} did not start within {timeout} s")
+
+    def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["rabbitmqctl", "-q", "-n", self.node, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=90,
+        )
+
+    def add_user(self, user: str, password: str) -> None:
+        # rabbitmqctl reads the password from stdin when it is not given: no shell quoting.
+        subprocess.run(
+            ["rabbitmqctl", "-q", "-n", self.node, "add_user", user],
+            input=password + "\n",
+            text=True,
+            capture_output=True,
+            check=True,
+            timeout=90,
+        )
+        self.ctl("set_permissions", "-p", "/", user, ".*", ".*", ".*")
+
+    def stop(self) -> None:
+        self.ctl("stop", check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,217 @@
+"""Real credentials and TLS, on a RabbitMQ node the module starts for itself.
+
+The node (``osr-f1@localhost``: plain AMQP on 5761, TLS on 5762 with client certificates
+required) is started once for the module and removed afterwards; the shared broker is
+never touched. A user whose password holds ``@ / % # ? :`` and a space records and
+replays through its percent-encoded URL; a config file's ``[oslo_messaging_rabbit]`` TLS
+options record and replay over the TLS listener; TLS against the plain port fails within
+``--connect-timeout`` in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import rabbitnode
+
+from osreplay.busurl import BrokerHost, BusURL, format_url, quote
+
+pytestmark = pytest.mark.broker
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAIN_PORT, TLS_PORT, DIST_PORT = 5761, 5762, 25761
+USER, PASSWORD = "osr-special", "Qx7@Zk/9%Rt#?Wm: Jv"
+TLS_USER, TLS_PASSWORD = "osr-tls", "Tl5:Pw@d/Hq"
+
+
+def leaks(text: str, password: str) -> list[str]:
+    """Every piece (3+ characters, raw or percent-encoded) of ``password`` in ``text``."""
+    pieces = {password[i:j] for i in range(len(password)) for j in range(i + 3, len(password) + 1)}
+    pieces |= {quote(p) for p in pieces}
+    return sorted(p for p in pieces if p in text)
+
+
+@pytest.fixture(scope="module")
+def node():
+    if not rabbitnode.available():
+        if os.environ.get("CI"):
+            pytest.fail("rabbitmq-server, rabbitmqctl and openssl are needed (CI)")
+        pytest.skip("rabbitmq-server, rabbitmqctl or openssl missing")
+    started = rabbitnode.RabbitNode("osr-f1", PLAIN_PORT, DIST_PORT, tls_port=TLS_PORT)
+    try:
+        started.start()
+        started.add_user(USER, PASSWORD)
+        started.add_user(TLS_USER, TLS_PASSWORD)
+        yield started
+    finally:
+        started.stop()
+
+
+def url(user: str, password: str, port: int, *, host: str = "127.0.0.1") -> str:
+    return format_url(BusURL("rabbit", (BrokerHost(host, port, user, password),), "/"))
+
+
+class Osreplay:
+    """``python -m osreplay ARGS`` in a subprocess, its output collected as it comes."""
+
+    def __init__(self, *args: str) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "OSREPLAY_TRANSPORT_URL"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "osreplay", *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        self.stderr: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:  # type: ignore[union-attr]
+            self.stderr.append(line.rstrip("\n"))
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(line.startswith("Recording from ") for line in self.stderr):
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.proc.kill()
+        raise AssertionError(f"no ready line: {self.finish()}")
+
+    def finish(self, timeout: float = 90.0) -> tuple[int, str, str]:
+        stdout = self.proc.communicate(timeout=timeout)[0]
+        self._reader.join(5)
+        return self.proc.returncode, stdout, "\n".join(self.stderr)
+
+
+def write_records(path: Path, n: int) -> Path:
+    rows = [
+        {
+            "event_type": f"test.credentials.{i}",
+            "publisher_id": "test-host",
+            "priority": "INFO",
+            "payload": {"n": i},
+            "timestamp": "2026-01-01 00:00:00.000000",
+            "message_id": str(uuid.uuid4()),
+        }
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def record_then_replay(tmp_path: Path, bus: list[str]) -> tuple[list[dict], str]:
+    """Record 3 notifications that ``replay`` sends, both using ``bus`` options."""
+    exchange = f"osreplay-test-{uuid.uuid4().hex[:8]}"
+    out = tmp_path / "recorded.ndjson"
+    recorder = Osreplay(
+        "record", *bus, "--exchange", exchange, "--count", "3", "--connect-timeout", "20",
+        "-o", str(out),
+    )  # fmt: skip
+    recorder.wait_ready()
+    replay = subprocess.run(
+        [sys.executable, "-m", "osreplay", "replay", *bus, "--exchange", exchange,
+         "--rate", "0", str(write_records(tmp_path / "sent.ndjson", 3))],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert replay.returncode == 0, replay.stderr
+    code, stdout, stderr = recorder.finish()
+    assert code == 0, stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    output = "\n".join([replay.stdout, replay.stderr, stdout, stderr, out.read_text()])
+    return records, output
+
+
+def test_a_password_with_every_special_character_records_and_replays(node, tmp_path):
+    bus_url = url(USER, PASSWORD, PLAIN_PORT)
+    assert bus_url == ("rabbit://osr-special:Qx7%40Zk%2F9%25Rt%23%3FWm%3A%20Jv@127.0.0.1:5761/%2F")
+    records, output = record_then_replay(tmp_path, ["--url", bus_url])
+    assert sorted(r["event_type"] for r in records) == [f"test.credentials.{i}" for i in range(3)]
+    assert "Recording from rabbit://osr-special:***@127.0.0.1:5761/%2F on exchange" in output
+    assert leaks(output, PASSWORD) == []
+
+
+def test_a_wrong_special_password_is_refused_without_showing_it(node, tmp_path):
+    wrong = PASSWORD[::-1]
+    result = subprocess.run(
+        [sys.executable, "-m", "osreplay", "record", "--url", url(USER, wrong, PLAIN_PORT),
+         "--duration", "1", "-o", str(tmp_path / "o")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "Error: cannot connect to rabbit://osr-special:***@127.0.0.1:5761/%2F: (0, 0): (403) "
+        "ACCESS_REFUSED - Login was refused using authentication mechanism AMQPLAIN. "
+        "For details see the broker logfile."
+    ]
+    assert leaks(result.stdout + result.stderr, wrong) == []
+
+
+def tls_config(node, tmp_path: Path, port: int) -> Path:
+    certs = node.certs
+    conf = tmp_path / "nova.conf"
+    conf.write_text(
+        f"[DEFAULT]\ntransport_url = {url(TLS_USER, TLS_PASSWORD, port, host='localhost')}\n"
+        "[oslo_messaging_rabbit]\nssl = true\n"
+        f"ssl_ca_file = {certs.ca}\nssl_cert_file = {certs.client_cert}\n"
+        f"ssl_key_file = {certs.client_key}\n"
+    )
+    return conf
+
+
+def test_tls_options_from_a_config_file_record_and_replay(node, tmp_path):
+    conf = tls_config(node, tmp_path, TLS_PORT)
+    records, output = record_then_replay(tmp_path, ["--config-file", str(conf)])
+    assert len(records) == 3
+    assert f"Transport URL rabbit://osr-tls:***@localhost:{TLS_PORT}/%2F from {conf} [DEFAULT]" in (
+        output
+    )
+    assert leaks(output, TLS_PASSWORD) == []
+
+
+@pytest.mark.parametrize("command", ["record", "replay"])
+def test_tls_against_the_plain_port_fails_within_the_connect_timeout(node, tmp_path, command):
+    conf = tls_config(node, tmp_path, PLAIN_PORT)
+    args = ["--duration", "30", "--connect-timeout", "5", "-o", str(tmp_path / "o")]
+    if command == "replay":
+        args = [str(write_records(tmp_path / "sent.ndjson", 1))]
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "osreplay", command, "--config-file", str(conf), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert time.monotonic() - started < 15
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: cannot connect to rabbit://osr-tls:***@localhost:{PLAIN_PORT}/%2F: "
+        "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006) (TLS is on by "
+        "[oslo_messaging_rabbit] ssl or ?ssl=1, but this port does not speak TLS)"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_tls_without_a_client_certificate_is_refused_in_one_line(node, tmp_path):
+    bus_url = url(TLS_USER, TLS_PASSWORD, TLS_PORT, host="localhost") + (
+        f"?ssl=1&ssl_ca_file={quote(str(node.certs.ca))}"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "osreplay", "record", "--url", bus_url, "--duration", "1",
+         "--connect-timeout", "5", "-o", str(tmp_path / "o")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"Error: cannot connect to rabbit://osr-tls:***@localhost:{TLS_PORT}/")
