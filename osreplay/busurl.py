@@ -17,6 +17,7 @@ so that any password comes back intact. :func:`mask_url` hides whole passwords, 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib import parse as urlparse
@@ -196,6 +197,7 @@ def _split_port(url: str, address: str) -> tuple[str, int | None]:
     return hostname, int(port_text)
 
 
+@functools.lru_cache(maxsize=1)
 def available_drivers() -> frozenset[str]:
     """The transport names oslo.messaging can load here (its driver entry points)."""
     from importlib.metadata import entry_points
