@@ -340,6 +340,6 @@ def _reason(exc: BaseException, *, tls: bool = False) -> str:
     text = mask_secrets(str(exc) or type(exc).__name__)
     if tls and "WRONG_VERSION_NUMBER" in text:
         text += f" (TLS is on by [{RABBIT_GROUP}] ssl or ?ssl=1, but this port does not speak TLS)"
-    elif not tls and isinstance(exc, OSError) and "reset" in text.lower():
+    elif not tls and "reset by peer" in text:
         text += f" (TLS is off: if this port is a TLS listener, set [{RABBIT_GROUP}] ssl)"
     return text

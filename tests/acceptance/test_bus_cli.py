@@ -119,3 +119,18 @@ def test_the_config_file_and_section_that_gave_the_url_are_named(section, tmp_pa
         f"Error: cannot connect to rabbit://nova:***@127.0.0.1:{port}/: "
         "[Errno 111] Connection refused",
     ]
+
+
+@pytest.mark.parametrize("command", ["record", "replay"])
+def test_a_missing_tls_file_is_named_before_any_connection(command, tmp_path):
+    conf = tmp_path / "nova.conf"
+    conf.write_text(
+        f"[DEFAULT]\ntransport_url = rabbit://nova:S3cretPW@127.0.0.1:{closed_port()}/\n"
+        f"[oslo_messaging_rabbit]\nssl = true\nssl_ca_file = {tmp_path}/missing-ca.pem\n"
+    )
+    result = run(command, "--config-file", str(conf), tmp_path=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: cannot read [oslo_messaging_rabbit] ssl_ca_file {tmp_path}/missing-ca.pem: "
+        "no such file"
+    )

@@ -219,3 +219,31 @@ def test_tls_without_a_client_certificate_is_refused_in_one_line(node, tmp_path)
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"Error: cannot connect to rabbit://osr-tls:***@localhost:{TLS_PORT}/")
+
+
+def test_tls_options_in_the_url_query_record_and_replay(node, tmp_path):
+    certs = node.certs
+    options = (
+        f"?ssl=1&ssl_ca_file={quote(str(certs.ca))}&ssl_cert_file={quote(str(certs.client_cert))}"
+        f"&ssl_key_file={quote(str(certs.client_key))}"
+    )
+    bus_url = url(TLS_USER, TLS_PASSWORD, TLS_PORT, host="localhost") + options
+    records, output = record_then_replay(tmp_path, ["--url", bus_url])
+    assert len(records) == 3
+    assert leaks(output, TLS_PASSWORD) == []
+
+
+def test_plain_amqp_against_the_tls_port_fails_within_the_connect_timeout(node, tmp_path):
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "osreplay", "record", "--connect-timeout", "5",
+         "--url", url(TLS_USER, TLS_PASSWORD, TLS_PORT), "-o", str(tmp_path / "o")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert time.monotonic() - started < 15
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"Error: cannot connect to rabbit://osr-tls:***@127.0.0.1:{TLS_PORT}/%2F: [Errno 104] "
+        "Connection reset by peer (TLS is off: if this port is a TLS listener, set "
+        "[oslo_messaging_rabbit] ssl)"
+    ]
