@@ -11,8 +11,8 @@ masked), what oslo would turn into a traceback or a hang: no scheme, an unknown 
 a port that is not a number from 1 to 65535. :func:`kombu_urls` builds the ``amqp://``
 URLs osreplay connects with itself, encoding every byte of user, password and virtual host
 so that any password comes back intact. :func:`mask_url` hides whole passwords, and
-:func:`mask_secrets` hides them in any text, including every password seen by
-:func:`parse` in this process.
+:func:`mask_secrets` hides them in any text, including, anywhere in it, the passwords of
+the URL given to :func:`remember_url_secrets` (the run's own).
 """
 
 from __future__ import annotations
@@ -114,8 +114,11 @@ def remember_secret(password: str | None, *, username: str | None = None) -> Non
         _KNOWN_SECRETS.add(form)
 
 
-def _remember_raw(url: str) -> None:
-    """Remember what stands in the password places of a URL that may not parse."""
+def remember_url_secrets(url: str) -> None:
+    """Mask the passwords of ``url`` (the run's own URL) in all later :func:`mask_secrets`.
+
+    Read from the raw text, so that a URL which does not parse is covered too.
+    """
     scheme = _SCHEME.match(url)
     rest = url[len(scheme.group(0)) if scheme else 0 :]
     at = rest.rfind("@")
@@ -136,7 +139,6 @@ def parse(url: str, *, drivers: frozenset[str] | None = None) -> BusURL:
 
     ``drivers`` are the transport names oslo can load (default: its installed drivers).
     """
-    _remember_raw(url)
     known = available_drivers() if drivers is None else drivers
     try:
         split = urlparse.urlparse(url)
@@ -159,8 +161,6 @@ def parse(url: str, *, drivers: frozenset[str] | None = None) -> BusURL:
             "'/', '?' and '#' in user names and passwords (%2F, %3F, %23)"
         )
     hosts = tuple(_parse_host(url, text) for text in split.netloc.split(",") if text)
-    for host in hosts:
-        remember_secret(host.password, username=host.username)
     query = {k: ",".join(v) for k, v in urlparse.parse_qs(split.query).items()}
     vhost = urlparse.unquote(split.path[1:]) if split.path.startswith("/") else None
     return BusURL(scheme, hosts, vhost, query)

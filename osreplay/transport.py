@@ -132,6 +132,7 @@ def resolve(
         )
     elif config_files:
         notes.append(f"Transport URL {mask_url(chosen)} from {source}")
+    busurl.remember_url_secrets(chosen)  # masked even in oslo's and kombu's own messages
     busurl.parse(chosen)  # refuse a bad URL now, not as an oslo traceback later
     chosen_topics = list(topics) or list(notifications.topics if config_files else [])
     return BusSettings(
