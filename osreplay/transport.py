@@ -229,6 +229,8 @@ def ssl_options(settings: BusSettings) -> dict[str, Any] | bool:
     """
     import ssl
 
+    if settings.is_memory or settings.bus.driver != "rabbit":
+        return False  # [oslo_messaging_rabbit] is the rabbit driver's alone
     rabbit = _rabbit_options(settings)
     if not rabbit.ssl:
         return False
@@ -248,7 +250,7 @@ def ssl_options(settings: BusSettings) -> dict[str, Any] | bool:
 
 
 def uses_tls(settings: BusSettings) -> bool:
-    return not settings.is_memory and ssl_options(settings) is not False
+    return ssl_options(settings) is not False
 
 
 def _rabbit_options(settings: BusSettings) -> Any:
