@@ -125,7 +125,7 @@ def resolve(
         chosen, source = from_files
     else:
         chosen, source = DEFAULT_URL, "the default"
-    if config_files and from_files is None:
+    if config_files and from_files is None and source == "the default":
         files = ", ".join(config_files)
         notes.append(
             f"Warning: no transport_url in {files}; using {mask_url(chosen)} from {source}"
@@ -148,10 +148,9 @@ def _url_from_files(conf: cfg.ConfigOpts, config_files: Sequence[str]) -> tuple[
     """The transport_url a config file sets (not oslo's default ``rabbit://``), and where."""
     for group in ("oslo_messaging_notifications", None):
         location = conf.get_location("transport_url", group)
-        if config_files and location is not None and location.detail in config_files:
-            section = group or "DEFAULT"
-            value = conf[group].transport_url if group else conf.transport_url
-            return value, f"{location.detail} [{section}]"
+        value = conf[group].transport_url if group else conf.transport_url
+        if config_files and value and location is not None and location.detail:
+            return value, f"{location.detail} [{group or 'DEFAULT'}]"
     return None
 
 

@@ -92,7 +92,7 @@ def closed_port() -> int:
 
 
 @pytest.mark.parametrize("command", ["record", "replay"])
-def test_a_config_file_without_transport_url_is_named_in_a_warning(command, tmp_path):
+def test_with_a_config_file_the_url_from_the_environment_is_named(command, tmp_path):
     conf = tmp_path / "nova.conf"
     conf.write_text("[DEFAULT]\ndebug = true\n")
     port = closed_port()
@@ -100,8 +100,7 @@ def test_a_config_file_without_transport_url_is_named_in_a_warning(command, tmp_
     result = run(command, "--config-file", str(conf), tmp_path=tmp_path, env=env)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"Warning: no transport_url in {conf}; using rabbit://guest:***@127.0.0.1:{port}/ "
-        "from $OSREPLAY_TRANSPORT_URL",
+        f"Transport URL rabbit://guest:***@127.0.0.1:{port}/ from $OSREPLAY_TRANSPORT_URL",
         f"Error: cannot connect to rabbit://guest:***@127.0.0.1:{port}/: "
         "[Errno 111] Connection refused",
     ]
@@ -133,4 +132,15 @@ def test_a_missing_tls_file_is_named_before_any_connection(command, tmp_path):
     assert result.stderr.splitlines()[-1] == (
         f"Error: cannot read [oslo_messaging_rabbit] ssl_ca_file {tmp_path}/missing-ca.pem: "
         "no such file"
+    )
+
+
+def test_a_config_file_without_transport_url_is_named_in_a_warning(tmp_path):
+    conf = tmp_path / "nova.conf"
+    conf.write_text("[DEFAULT]\ndebug = true\n")
+    result = run("replay", "--config-file", str(conf), "--dry-run", tmp_path=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"Warning: no transport_url in {conf}; using rabbit://guest:***@localhost:5672/ "
+        "from the default"
     )
