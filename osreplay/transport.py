@@ -197,7 +197,7 @@ def _encode_slashes_in_oslo_urls() -> None:
         url: Any,
         host: Any,
         default_username: str = "",
-        default_password: str = "",  # noqa: S107 - oslo's own fallback, empty
+        default_password: str = "",
         default_hostname: str = "",
     ) -> str:
         from oslo_utils import netutils
