@@ -1,16 +1,29 @@
-"""Secret keys and masking: what ``osreplay record`` hides before a record is written.
+"""What never reaches disk: one set of rules for every command that writes records.
 
-In the request context (``ctxt``) a key is secret when it is one of :data:`CTXT_KEYS` or
-when oslo.utils would mask it (its lowercase name contains one of
-``oslo_utils.strutils._SANITIZE_KEYS``: ``password``, ``token``, ``secret``, …); the
-value, whatever it is, becomes ``"***"``, at any depth.
+:func:`redact_record` (and :class:`Redactor`, which it uses) masks secrets in a record's
+context (``ctxt``) and payload, at any depth, in objects and in arrays:
 
-Payloads are data, not credentials, so only the known leaks are masked there: CADF
-``credential.token`` (keystonemiddleware's audit events) and keystone's
-``partial_password_hash``. Keys added with ``--redact-key`` are masked everywhere (context
-and payload, at any depth, compared case-insensitively).
+By key (compared case-insensitively; ``-`` and ``_`` are the same)
+    a value whose key is secret becomes ``"***"`` whatever it is (``null`` stays ``null``).
+    Secret keys are oslo.utils' sensitive keys (``strutils._SANITIZE_KEYS``: ``password``,
+    ``admin_password``, ``adminPass``, ``token``, ``secret``, ``private_key``, …), the HTTP
+    credential headers (``X-Auth-Token``, ``Authorization``, ``Cookie``, …), the request
+    context's :data:`CTXT_KEYS`, :data:`PAYLOAD_KEYS`, the keys given with ``--redact-key``,
+    and any key whose last word is one of :data:`SECRET_WORDS` (``new_password``,
+    ``X-Subject-Token``, ``dbPassword``). In the context, as oslo does for its logs, a key
+    that merely *contains* a sensitive fragment is secret too (``keystone_token``).
+    CADF ``credential`` (any case) given as a string or a list of strings is masked whole;
+    as an object its ``token`` goes and ``identity_status`` stays.
+Inside string values
+    the password of a URL (``mysql+pymysql://nova:***@db/nova``,
+    ``rabbit://guest:***@host:5672/``), ``password=…``, ``token=…``, ``"secret": "…"`` and
+    the like for any secret key (up to ``&``, ``;``, a space or a quote, so the rest of a
+    query string stays), and ``Bearer …``/``Basic …`` credentials.
 
-Records are copied only where something is masked; the common case allocates nothing.
+Everything else stays as it was: ``password_expires_at``, ``token_count`` or
+``secret_ref`` are data. Records are copied only where something is masked, and a payload
+whose JSON text holds none of the few words a secret needs is not walked at all
+(:meth:`Redactor.may_hold_payload_secret`), so the common case costs a few string searches.
 """
 
 from __future__ import annotations
@@ -22,48 +35,155 @@ from typing import Any
 
 MASK = "***"
 
+#: Request-context keys that hold credentials (matched exactly, any case).
 CTXT_KEYS = frozenset(
     {"auth_token", "service_token", "auth_token_info", "password", "aws_creds", "trust_id"}
 )
+#: Payload keys that leak credentials although no secret word ends them.
 PAYLOAD_KEYS = frozenset({"partial_password_hash"})
+#: HTTP headers that carry credentials (keystonemiddleware, swift, S3).
+HTTP_CREDENTIAL_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-auth-token",
+        "x-subject-token",
+        "x-service-token",
+        "x-storage-token",
+        "x-auth-key",
+        "x-amz-security-token",
+        "openstack-ec2-signature",
+    }
+)
+#: A key whose last word is one of these is secret (``admin_password``, ``X-Auth-Token``).
+SECRET_WORDS = frozenset(
+    {"password", "passwd", "pswd", "pass", "passphrase", "token", "secret", "credential"}
+)
+#: Keys whose value is a credential in CADF events.
+_CREDENTIAL_KEYS = frozenset({"credential", "credentials"})
 
 
-def _oslo_sensitive_fragments() -> tuple[str, ...]:
+def _oslo_sensitive_keys() -> tuple[str, ...]:
     try:
         from oslo_utils import strutils
     except ImportError:  # pragma: no cover - oslo.utils ships with oslo.messaging
         return ("password", "token", "secret")
     # Private, but it is the list oslo itself masks in logs; reading it keeps osreplay in
     # step with new entries instead of copying the list.
-    return tuple(getattr(strutils, "_SANITIZE_KEYS", ("password", "token", "secret")))
+    keys = getattr(strutils, "_SANITIZE_KEYS", ("password", "token", "secret"))
+    return tuple(key.lower() for key in keys)
 
 
-_FRAGMENTS = _oslo_sensitive_fragments()
+_FRAGMENTS = _oslo_sensitive_keys()
+_EXACT = frozenset(_FRAGMENTS) | CTXT_KEYS | PAYLOAD_KEYS | HTTP_CREDENTIAL_HEADERS
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_WORD_SPLIT = re.compile(r"[\s_.\-]+")
+
+# Words one of which a secret's JSON text must contain (lowercased): every key above
+# contains one, and so does every string pattern below. Checked with `in`, which is ten
+# times faster than one regular expression over the line.
+_NEEDLES = (
+    "pass",
+    "pswd",
+    "token",
+    "secret",
+    "key",
+    "cookie",
+    "cred",
+    "authoriz",
+    "bearer",
+    "basic",
+    "@",
+    "configdrive",
+    "fsid",
+    "kek",
+    "hashsuffix",
+    "signature",
+    "trust_id",
+)
+
+# The password runs to the last "@" before the path: a password may hold "@" itself.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@?#]*:)[^/\s?#]+@")
+_AUTH_SCHEME = re.compile(r"(?P<head>\b(?:bearer|basic|negotiate)\s+)[A-Za-z0-9._~+/=\-]+", re.I)
+_KEY_VALUE = re.compile(
+    r"(?P<key>[A-Za-z0-9_.\-]+)(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s&;,\"'<>)}\]]+)"
+)
+
+
+def _key_words(key: str) -> list[str]:
+    return [word for word in _WORD_SPLIT.split(_CAMEL.sub(r"\1_\2", key).lower()) if word]
+
+
+def is_secret_key(key: str, extra: frozenset[str] = frozenset()) -> bool:
+    """True when the value of ``key`` is a credential (payload rules: exact key or last word)."""
+    lowered = key.lower()
+    if lowered in _EXACT or lowered in extra or lowered.replace("_", "-") in _EXACT:
+        return True
+    if lowered.replace("-", "_") in _EXACT:
+        return True
+    words = _key_words(key)
+    return bool(words) and words[-1] in SECRET_WORDS
 
 
 def is_sensitive_ctxt_key(key: str, extra: frozenset[str] = frozenset()) -> bool:
+    """True for a secret context key: the payload rules, or an oslo fragment anywhere in it."""
     lowered = key.lower()
-    return lowered in CTXT_KEYS or lowered in extra or any(f in lowered for f in _FRAGMENTS)
+    return (
+        lowered in CTXT_KEYS
+        or lowered in extra
+        or any(fragment in lowered for fragment in _FRAGMENTS)
+        or is_secret_key(key, extra)
+    )
+
+
+def _might_hold_secret(text: str, needles: tuple[str, ...]) -> bool:
+    lowered = text.lower()
+    return any(needle in lowered for needle in needles)
 
 
 class Redactor:
-    """Masks secrets in a record's context and payload.
+    """Masks secrets in records; see the module docstring for the rules.
 
     ``enabled=False`` (``--no-redact``) returns everything unchanged; ``extra_keys``
-    (``--redact-key``) are masked in the context and in payloads.
+    (``--redact-key``) are masked in the context and in payloads, at any depth, any case.
     """
 
     def __init__(self, *, enabled: bool = True, extra_keys: Iterable[str] = ()) -> None:
         self.enabled = enabled
         self.extra_keys = frozenset(key.lower() for key in extra_keys)
-        self._payload_keys = PAYLOAD_KEYS | self.extra_keys
+        self._needles = _NEEDLES + tuple(sorted(self.extra_keys))
+        self._payload_cache: dict[str, bool] = {}
         self._ctxt_cache: dict[str, bool] = {}
-        # A key is written to JSON as itself, so a record whose text holds none of these
-        # "key": pairs has nothing to mask in its payload (false hits only cost a walk).
-        needles = sorted(self._payload_keys | {"credential"})
-        self._payload_hint = re.compile(
-            "|".join(re.escape(json_key(key)) for key in needles), re.IGNORECASE
-        )
+
+    # -- whole records ---------------------------------------------------------------------
+
+    def record(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` (a record dict) with its ``ctxt`` and ``payload`` masked; copied if changed."""
+        if not self.enabled:
+            return obj
+        out = obj
+        ctxt = obj.get("ctxt")
+        if isinstance(ctxt, dict):
+            masked = self._mask(ctxt, self._ctxt_secret)
+            if masked is not ctxt:
+                out = {**out, "ctxt": masked}
+        if "payload" in obj:
+            payload = obj["payload"]
+            masked = self._mask(payload, self._payload_secret)
+            if masked is not payload:
+                out = {**out, "payload": masked}
+        return out
+
+    # -- the context ---------------------------------------------------------------------
+
+    def ctxt(self, ctxt: dict[str, Any]) -> dict[str, Any]:
+        """The context with every secret replaced by ``"***"`` (keys and strings, any depth)."""
+        if not self.enabled:
+            return ctxt
+        result: dict[str, Any] = self._mask(ctxt, self._ctxt_secret)
+        return result
 
     def _ctxt_secret(self, key: str) -> bool:
         cached = self._ctxt_cache.get(key)
@@ -73,47 +193,71 @@ class Redactor:
                 self._ctxt_cache[key] = cached
         return cached
 
-    def ctxt(self, ctxt: dict[str, Any]) -> dict[str, Any]:
-        """The context with every secret value replaced by ``"***"``."""
-        if not self.enabled:
-            return ctxt
-        return self._mask_ctxt(ctxt)
-
-    def _mask_ctxt(self, obj: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] | None = None
-        for key, value in obj.items():
-            if isinstance(key, str) and self._ctxt_secret(key):
-                new: Any = MASK if value is not None else None
-            elif isinstance(value, dict):
-                new = self._mask_ctxt(value)
-            else:
-                continue
-            if new is not value:
-                if out is None:
-                    out = dict(obj)
-                out[key] = new
-        return obj if out is None else out
+    # -- the payload ---------------------------------------------------------------------
 
     def may_hold_payload_secret(self, text: str) -> bool:
-        """False when ``text`` (a record's JSON) has no payload key that could need masking."""
-        return self.enabled and self._payload_hint.search(text) is not None
+        """False when ``text`` (JSON holding the payload) cannot hold anything to mask."""
+        return self.enabled and _might_hold_secret(text, self._needles)
 
     def payload(self, payload: Any) -> Any:
-        """The payload with CADF credential tokens and known secret keys masked."""
+        """The payload with secret keys, credentials and secrets in strings masked."""
         if not self.enabled:
             return payload
-        return self._mask_payload(payload)
+        return self._mask(payload, self._payload_secret)
 
-    def _mask_payload(self, obj: Any) -> Any:
+    def _payload_secret(self, key: str) -> bool:
+        cached = self._payload_cache.get(key)
+        if cached is None:
+            cached = is_secret_key(key, self.extra_keys)
+            if len(self._payload_cache) < 4096:
+                self._payload_cache[key] = cached
+        return cached
+
+    # -- strings ---------------------------------------------------------------------------
+
+    def string(self, text: str) -> str:
+        """``text`` with URL passwords, ``key=secret`` pairs and bearer tokens masked."""
+        if not self.enabled:
+            return text
+        # Every pattern needs a separator (``=``, ``:``, ``@`` comes with ``:``) or a space:
+        # most values (ids, names, numbers as text) are done after these few searches.
+        if "=" not in text and ":" not in text and " " not in text and "\t" not in text:
+            return text
+        if not _might_hold_secret(text, self._needles):
+            return text
+        return self._mask_string(text)
+
+    def _mask_string(self, text: str) -> str:
+        masked = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK + "@", text)
+        masked = _AUTH_SCHEME.sub(lambda m: m.group("head") + MASK, masked)
+        masked = _KEY_VALUE.sub(self._mask_pair, masked)
+        return text if masked == text else masked
+
+    def _mask_pair(self, match: re.Match[str]) -> str:
+        value = match.group("value")
+        if value == MASK or not self._payload_secret(match.group("key")):
+            return match.group(0)
+        if value.lower() in ("bearer", "basic", "negotiate"):
+            return match.group(0)  # the scheme; the credential after it is masked already
+        return match.group("key") + match.group("sep") + MASK
+
+    # -- the walk ----------------------------------------------------------------------------
+
+    def _mask(self, obj: Any, secret: Any) -> Any:
         if isinstance(obj, dict):
             out: dict[str, Any] | None = None
             for key, value in obj.items():
-                if isinstance(key, str) and key.lower() in self._payload_keys:
-                    new: Any = MASK if value is not None else None
-                elif key == "credential" and isinstance(value, dict) and "token" in value:
-                    new = self._mask_payload({**value, "token": MASK})
+                if isinstance(key, str) and secret(key):
+                    if isinstance(value, dict) and key.lower() in _CREDENTIAL_KEYS:
+                        new: Any = self._mask(value, secret)  # token goes, status stays
+                    else:
+                        new = MASK if value is not None else None
+                elif isinstance(key, str) and key.lower() in _CREDENTIAL_KEYS:
+                    new = self._credential(value, secret)
                 elif isinstance(value, (dict, list)):
-                    new = self._mask_payload(value)
+                    new = self._mask(value, secret)
+                elif isinstance(value, str):
+                    new = self.string(value)
                 else:
                     continue
                 if new is not value and new != value:
@@ -122,11 +266,44 @@ class Redactor:
                     out[key] = new
             return obj if out is None else out
         if isinstance(obj, list):
-            masked = [self._mask_payload(item) for item in obj]
+            masked = [self._mask(item, secret) for item in obj]
             if any(new is not old for new, old in zip(masked, obj, strict=True)):
                 return masked
             return obj
+        if isinstance(obj, str):
+            return self.string(obj)
         return obj
+
+    def _credential(self, value: Any, secret: Any) -> Any:
+        """A CADF credential: as text it is the token itself; as an object, walk it."""
+        if isinstance(value, str):
+            return MASK
+        if isinstance(value, list):
+            masked = [MASK if isinstance(item, str) else self._mask(item, secret) for item in value]
+            return value if masked == value else masked
+        return self._mask(value, secret)
+
+
+_DEFAULT = Redactor()
+
+
+def redact_record(
+    obj: dict[str, Any], *, extra_keys: Iterable[str] = (), enabled: bool = True
+) -> dict[str, Any]:
+    """``obj`` (a record dict) with every secret in ``ctxt`` and ``payload`` masked.
+
+    The one entry point for commands that write records: ``osreplay record`` applies the
+    same rules through a :class:`Redactor` it keeps for the whole run.
+    """
+    if not enabled:
+        return obj
+    redactor = _DEFAULT if not extra_keys else Redactor(extra_keys=extra_keys)
+    return redactor.record(obj)
+
+
+def mask_text(text: str) -> str:
+    """``text`` with URL passwords, ``key=secret`` pairs and bearer tokens masked."""
+    return _DEFAULT.string(text)
 
 
 def json_key(key: str) -> str:
@@ -134,4 +311,15 @@ def json_key(key: str) -> str:
     return json.dumps(key, ensure_ascii=False) + ":"
 
 
-__all__ = ["CTXT_KEYS", "MASK", "PAYLOAD_KEYS", "Redactor", "is_sensitive_ctxt_key"]
+__all__ = [
+    "CTXT_KEYS",
+    "HTTP_CREDENTIAL_HEADERS",
+    "MASK",
+    "PAYLOAD_KEYS",
+    "SECRET_WORDS",
+    "Redactor",
+    "is_secret_key",
+    "is_sensitive_ctxt_key",
+    "mask_text",
+    "redact_record",
+]
