@@ -84,6 +84,46 @@ def _unflatten_v1(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def unreadable_reason(obj: dict[str, Any]) -> str | None:
+    """Why a normalised object is not a notification at all, or None when it is one.
+
+    The one rule ``validate``, ``replay`` and ``record`` share. *Unreadable* means a
+    notifier could not have sent it and a replay cannot send it: a required key missing,
+    an ``event_type`` that is not a string, a ``publisher_id`` that is neither a string
+    nor null, a priority that is not one of :data:`PRIORITIES`, a ``ctxt`` that is not an
+    object, an ``exchange`` or ``topic`` that is not a string. Anything else is a
+    notification, maybe *invalid* against a schema (``validate`` says which), and is
+    recorded and replayed as it is: oslo sends ``publisher_id: null`` and string payloads.
+    """
+    missing = [key for key in REQUIRED if key not in obj]
+    if missing:
+        return f"missing required key(s): {', '.join(missing)}"
+    event_type = obj["event_type"]
+    if not isinstance(event_type, str):
+        return f"event_type must be a string, not {_json_text(event_type)}"
+    publisher_id = obj["publisher_id"]
+    if publisher_id is not None and not isinstance(publisher_id, str):
+        return f"publisher_id must be a string or null, not {_json_text(publisher_id)}"
+    priority = obj["priority"]
+    if priority not in PRIORITIES:
+        return f"priority {_json_text(priority)} is not one of {', '.join(PRIORITIES)}"
+    ctxt = obj.get("ctxt")
+    if ctxt is not None and not isinstance(ctxt, dict):
+        return "ctxt must be a JSON object"
+    for key in ("exchange", "topic"):
+        value = obj.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"{key} must be a string, not {_json_text(value)}"
+    return None
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return "an object" if isinstance(value, dict) else "an array"
+    text = json.dumps(value)  # escaped: safe to print whatever it holds
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def is_bare_cadf(obj: dict[str, Any]) -> bool:
     """True when ``obj`` is a CADF event itself, with no notification around it."""
     return obj.get("typeURI") == CADF_EVENT_TYPEURI and "event_type" not in obj
@@ -94,8 +134,19 @@ def _reject_constant(name: str) -> Any:
 
 
 def dumps_line(obj: dict[str, Any]) -> str:
-    """One NDJSON line for a record dict: UTF-8 text, no NaN, newline included."""
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n"
+    """One NDJSON line for a record dict: UTF-8 text, no NaN, newline included.
+
+    JSON text may hold an escaped lone surrogate (``"\\udcff"``), which Python decodes
+    to a string UTF-8 cannot encode: such a line is written with every non-ASCII
+    character escaped, so the escape survives and the line is still the same JSON.
+    """
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    if not text.isascii():  # O(1) for the common ASCII line
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(obj, ensure_ascii=True, allow_nan=False)
+    return text + "\n"
 
 
 def loads(text: str | bytes) -> Any:
@@ -108,7 +159,7 @@ class Notification:
     """One notification, normalised. ``extra`` keeps unknown top-level keys."""
 
     event_type: str
-    publisher_id: str
+    publisher_id: str | None
     priority: str
     payload: Any
     message_id: str | None = None
@@ -121,19 +172,15 @@ class Notification:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> Notification:
-        """Build from a record or an oslo wire body; raise RecordError when it is not one."""
+        """Build from a record or an oslo wire body; raise RecordError when it is not one.
+
+        What is refused is decided by :func:`unreadable_reason`, the rule ``validate``
+        and ``replay`` share: a record that breaks a schema is still built.
+        """
         obj = normalise(obj)
-        missing = [key for key in REQUIRED if key not in obj]
-        if missing:
-            raise RecordError(f"missing required key(s): {', '.join(missing)}")
-        for key in ("event_type", "publisher_id"):
-            if not isinstance(obj[key], str) or not obj[key]:
-                raise RecordError(f"{key} must be a non-empty string, not {obj[key]!r}")
-        if obj["priority"] not in PRIORITIES:
-            raise RecordError(f"priority {obj['priority']!r} is not one of {', '.join(PRIORITIES)}")
-        ctxt = obj.get("ctxt")
-        if ctxt is not None and not isinstance(ctxt, dict):
-            raise RecordError("ctxt must be a JSON object")
+        reason = unreadable_reason(obj)
+        if reason is not None:
+            raise RecordError(reason)
         return cls(
             event_type=obj["event_type"],
             publisher_id=obj["publisher_id"],
@@ -141,7 +188,7 @@ class Notification:
             payload=obj["payload"],
             message_id=obj.get("message_id"),
             timestamp=obj.get("timestamp"),
-            ctxt=ctxt,
+            ctxt=obj.get("ctxt"),
             exchange=obj.get("exchange"),
             topic=obj.get("topic"),
             recorded_at=obj.get("recorded_at"),

@@ -62,7 +62,13 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from osreplay.errors import InputError, UsageError
-from osreplay.notification import CADF_EVENT_TYPEURI, RecordError, is_bare_cadf, normalise
+from osreplay.notification import (
+    CADF_EVENT_TYPEURI,
+    RecordError,
+    is_bare_cadf,
+    normalise,
+    unreadable_reason,
+)
 from osreplay.recording import (
     display_name,
     fast_loads,
@@ -547,16 +553,15 @@ class Validator:
 
         try:
             record = normalise(obj)
+            reason = unreadable_reason(record)
         except RecordError as exc:
+            reason = str(exc)
+        if reason is not None:
+            # Not a notification at all: the rule replay and record apply (one function).
             event_type = obj.get("event_type")
-            return self._verdict(
-                path,
-                lineno,
-                event_type if isinstance(event_type, str) else None,
-                (),
-                [("$['oslo.message']", str(exc))],
-                payload_schema=True,
-            )
+            event_type = event_type if isinstance(event_type, str) else None
+            problem = Problem(path, lineno, event_type, None, reason)
+            return Verdict(path, lineno, event_type, UNREADABLE, (), (problem,))
 
         event_type = record.get("event_type")
         if not isinstance(event_type, str):

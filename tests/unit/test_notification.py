@@ -10,6 +10,7 @@ import pytest
 from osreplay.notification import (
     Notification,
     RecordError,
+    unreadable_reason,
     is_bare_cadf,
     normalise,
     parse_timestamp,
@@ -74,9 +75,10 @@ def test_a_v2_body_whose_message_is_not_an_object_is_a_record_error(message):
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"event_type": None}, "event_type must be a non-empty string"),
-        ({"publisher_id": ""}, "publisher_id must be a non-empty string"),
-        ({"priority": "LOUD"}, "priority 'LOUD' is not one of AUDIT"),
+        ({"event_type": None}, "event_type must be a string, not null"),
+        ({"publisher_id": 3}, "publisher_id must be a string or null, not 3"),
+        ({"exchange": ["nova"]}, "exchange must be a string, not an array"),
+        ({"priority": "LOUD"}, 'priority "LOUD" is not one of AUDIT'),
         ({"ctxt": ["a"]}, "ctxt must be a JSON object"),
     ],
 )
@@ -125,3 +127,21 @@ def test_a_line_is_one_line_of_utf8_json_without_nan():
     assert "héllo" in line
     with pytest.raises(ValueError):
         Notification.from_dict({**RECORD, "payload": float("nan")}).to_line()
+
+
+def test_a_null_publisher_and_a_string_payload_are_a_notification_as_oslo_sends_them():
+    # oslo-messaging-send-notification without --publisher-id: both as on the wire.
+    obj = {**RECORD, "publisher_id": None, "payload": "plain text"}
+    assert unreadable_reason(obj) is None
+    notification = Notification.from_dict(obj)
+    assert notification.publisher_id is None and notification.payload == "plain text"
+    assert json.loads(notification.to_line()) == obj
+
+
+def test_a_lone_surrogate_is_written_as_its_json_escape():
+    # Valid JSON text that Python decodes to a string UTF-8 cannot encode.
+    obj = json.loads('{"event_type": "x", "publisher_id": "p", "priority": "INFO", '
+                     '"payload": {"name": "caf\\u00e9 \\udcff"}}')  # fmt: skip
+    line = Notification.from_dict(obj).to_line()
+    assert line.encode("utf-8").endswith(b'"payload": {"name": "caf\\u00e9 \\udcff"}}\n')
+    assert json.loads(line) == obj
