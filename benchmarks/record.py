@@ -15,8 +15,9 @@ times, as subprocesses from spawn to exit (interpreter start-up and imports incl
 
 Best of ``--runs`` each. Then it counts, in each output file, lines that are not valid
 JSON (corrupt) and messages missing (lost: acknowledged, so gone from the queue, but not in
-the file), prints everything, and exits 1 when osreplay is slower than the plain pattern, redaction costs more than 10 %,
-or lost or corrupted anything. The queues and the exchange are deleted at the end.
+the file), prints everything, and exits 1 when osreplay is slower than the plain pattern,
+default redaction costs more than 10 % of its throughput, or it lost or corrupted
+anything. The queues and the exchange are deleted at the end.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ Nothing here prints: progress, reconnects and the summary reach the caller throu
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import os
 import socket
@@ -48,7 +49,7 @@ import oslo_messaging
 
 from osreplay.errors import ConnectError, InputError, OsreplayError, UsageError
 from osreplay.filters import Filters
-from osreplay.notification import Notification, utcnow_iso
+from osreplay.notification import Notification, unreadable_reason, utcnow_iso
 from osreplay.recording import RecordingWriter, read_lines
 from osreplay.redact import Redactor
 from osreplay.transport import (
@@ -125,6 +126,7 @@ class RecordStats:
     duplicates: int = 0
     requeued: int = 0
     unencodable: int = 0
+    not_notifications: int = 0
     event_types: Counter[str] = field(default_factory=Counter)
     exchanges: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
@@ -151,6 +153,7 @@ class RecordSummary:
     deleted_queues: list[str]
     kept_queues: list[str]
     error: OsreplayError | None = None
+    not_notifications: int = 0
 
     @property
     def rate(self) -> float:
@@ -160,12 +163,25 @@ class RecordSummary:
 # --- the single writer -----------------------------------------------------------------
 
 
+#: What identifies one delivery: oslo publishes a message once per topic with one
+#: message_id, so the same id heard on two tap queues is two records, and only the same
+#: id again on the same exchange and topic is a redelivery.
+DeliveryKey = tuple[str, "str | None", "str | None"]
+
+
 @dataclass(slots=True)
 class _Entry:
     message_id: str | None
     line: str
     event_type: str
     exchange: str
+    topic: str | None = None
+
+    @property
+    def key(self) -> DeliveryKey | None:
+        if self.message_id is None:
+            return None
+        return (self.message_id, self.exchange, self.topic)
 
 
 class _Submission:
@@ -178,28 +194,43 @@ class _Submission:
         self.error: OsreplayError | None = None
 
 
+class WriterError(OsreplayError):
+    """The writer failed in a way no file error explains; the run stops, queues kept."""
+
+
+def _unexpected(name: str, exc: BaseException) -> str:
+    return (
+        f"cannot write {name}: unexpected {type(exc).__name__}: "
+        f"{_safe(exc) or 'no details'}; recording stopped"
+    )
+
+
 class WriteFailed(Exception):
     """The writer could not put a batch on file; its messages must be requeued."""
 
 
 class DedupWindow:
-    """The most recent message_ids, bounded; only the writer thread touches it."""
+    """The most recent deliveries (message_id, exchange, topic), bounded.
 
-    def __init__(self, size: int = DEDUP_WINDOW, initial: Iterable[str] = ()) -> None:
+    Only the writer thread touches it. A bare message_id (an older caller) stands for
+    that id on no particular exchange and topic.
+    """
+
+    def __init__(self, size: int = DEDUP_WINDOW, initial: Iterable[DeliveryKey | str] = ()) -> None:
         self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        for message_id in initial:
-            self.add(message_id)
+        self._ids: OrderedDict[object, None] = OrderedDict()
+        for key in initial:
+            self.add(key)
 
-    def __contains__(self, message_id: object) -> bool:
-        return message_id in self._ids
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
 
     def __len__(self) -> int:
         return len(self._ids)
 
-    def add(self, message_id: str) -> None:
-        self._ids[message_id] = None
-        self._ids.move_to_end(message_id)
+    def add(self, key: DeliveryKey | str) -> None:
+        self._ids[key] = None
+        self._ids.move_to_end(key)
         if len(self._ids) > self.size:
             self._ids.popitem(last=False)
 
@@ -261,14 +292,33 @@ class LineSink:
         self._thread.join()
 
     def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending and not self._closed:
-                    self._cond.wait()
-                group, self._pending = self._pending, []
-                if not group and self._closed:
-                    return
-            self._commit(group)
+        group: list[_Submission] = []
+        try:
+            while True:
+                with self._cond:
+                    while not self._pending and not self._closed:
+                        self._cond.wait()
+                    group, self._pending = self._pending, []
+                    if not group and self._closed:
+                        return
+                self._commit(group)
+                group = []
+        except BaseException as exc:  # noqa: BLE001 - never leave the endpoints waiting
+            LOG.debug("writer failed", exc_info=True)
+            self._fail(group, WriterError(_unexpected(self._writer.name, exc)))
+
+    def _fail(self, group: list[_Submission], error: OsreplayError) -> None:
+        """Refuse ``group`` and everything after it; stop the run (queues are kept)."""
+        with self._cond:
+            if self.error is None:
+                self.error = error
+            group = group + self._pending
+            self._pending = []
+        for submission in group:
+            submission.error = self.error
+            submission.done.set()
+        if self._on_error is not None:
+            self._on_error(self.error)
 
     def _commit(self, group: list[_Submission]) -> None:
         stats = self._stats
@@ -279,14 +329,14 @@ class LineSink:
             return
         lines: list[str] = []
         accepted: list[_Entry] = []
-        batch_ids: set[str] = set()
+        batch_keys: set[DeliveryKey] = set()
         room = None if self._limit is None else self._limit - stats.written
         duplicates = 0
         for submission in group:
             complete = True
             for entry in submission.entries:
-                message_id = entry.message_id
-                if message_id is not None and (message_id in self._seen or message_id in batch_ids):
+                key = entry.key
+                if key is not None and (key in self._seen or key in batch_keys):
                     duplicates += 1
                     continue
                 if room is not None and len(lines) >= room:
@@ -294,24 +344,24 @@ class LineSink:
                     break
                 lines.append(entry.line)
                 accepted.append(entry)
-                if message_id is not None:
-                    batch_ids.add(message_id)
+                if key is not None:
+                    batch_keys.add(key)
             submission.complete = complete
         try:
             if lines:
                 self._writer.write(lines)
                 self._writer.flush()
         except OsreplayError as exc:
-            self.error = exc
-            for submission in group:
-                submission.error = exc
-                submission.done.set()
-            if self._on_error is not None:
-                self._on_error(exc)
+            self._fail(group, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - any other failure ends the run cleanly
+            LOG.debug("writer failed", exc_info=True)
+            self._fail(group, WriterError(_unexpected(self._writer.name, exc)))
             return
         for entry in accepted:
-            if entry.message_id is not None:
-                self._seen.add(entry.message_id)
+            key = entry.key
+            if key is not None:
+                self._seen.add(key)
             stats.event_types[entry.event_type] += 1
             stats.exchanges[entry.exchange] += 1
         stats.written += len(lines)
@@ -466,8 +516,11 @@ def plan_pool(
 # --- resuming a file ---------------------------------------------------------------------
 
 
-def prepare_append(path: str, *, window: int = DEDUP_WINDOW) -> list[str]:
-    """Make ``path`` safe to append to and return its last ``window`` message_ids.
+def prepare_append(path: str, *, window: int = DEDUP_WINDOW) -> list[DeliveryKey]:
+    """Make ``path`` safe to append to and return its last ``window`` deliveries.
+
+    A delivery is ``(message_id, exchange, topic)`` as the records say (see
+    :data:`DeliveryKey`): the copy of a message on another topic is not a duplicate.
 
     A recorder killed in the middle of a write leaves a partial last line (its message was
     never acknowledged, so it will come again): cut it off, so the next line starts clean.
@@ -479,11 +532,18 @@ def prepare_append(path: str, *, window: int = DEDUP_WINDOW) -> list[str]:
         _repair_gzip(path)
     else:
         _repair_plain(path)
-    ids: OrderedDict[str, None] = OrderedDict()
+    ids: OrderedDict[DeliveryKey, None] = OrderedDict()
     for line in read_lines(path):
-        message_id = line.obj.get("message_id") if line.obj is not None else None
+        obj = line.obj
+        message_id = obj.get("message_id") if obj is not None else None
         if isinstance(message_id, str):
-            ids[message_id] = None
+            exchange, topic = obj.get("exchange"), obj.get("topic")  # type: ignore[union-attr]
+            key = (
+                message_id,
+                exchange if isinstance(exchange, str) else None,
+                topic if isinstance(topic, str) else None,
+            )
+            ids[key] = None
             if len(ids) > window:
                 ids.popitem(last=False)
     return list(ids)
@@ -785,10 +845,9 @@ class Recorder:
         self, endpoint: _TapEndpoint, priority: str, messages: list[dict[str, Any]]
     ) -> str | None:
         filters = self.filters
-        redactor = self.redactor
         recorded_at = utcnow_iso()
         entries: list[_Entry] = []
-        filtered = unencodable = 0
+        filtered = skipped = not_notifications = 0
         for message in messages:
             event_type = message.get("event_type")
             publisher_id = message.get("publisher_id")
@@ -796,42 +855,44 @@ class Recorder:
                 filtered += 1
                 continue
             metadata = message.get("metadata") or {}
-            ctxt = message.get("ctxt")
-            if isinstance(ctxt, dict):
-                ctxt = {
-                    k: v for k, v in ctxt.items() if not (k in _RECEIVED_CTXT_KEYS and v is None)
+            message_id = metadata.get("message_id")
+            reason = unreadable_reason(
+                {
+                    "event_type": event_type,
+                    "publisher_id": publisher_id,
+                    "priority": priority,
+                    "payload": message.get("payload"),
                 }
-                ctxt = redactor.ctxt(ctxt) if ctxt else None
-            note = Notification(
-                event_type=event_type,
-                publisher_id=publisher_id,
-                priority=priority,
-                payload=message.get("payload"),
-                message_id=metadata.get("message_id"),
-                timestamp=metadata.get("timestamp"),
-                ctxt=ctxt,
-                exchange=endpoint.exchange,
-                topic=endpoint.topic,
-                recorded_at=recorded_at,
             )
+            if reason is not None:
+                # Never a record that replay would refuse (event_type null, …).
+                not_notifications += 1
+                self.on_event(
+                    "skipped", f"skipped message {_safe(message_id)}: not a notification: {reason}"
+                )
+                continue
             try:
-                line = note.to_line()
-                # Walking every payload is the costliest step; the text says when it is needed.
-                if redactor.may_hold_payload_secret(line):
-                    masked = redactor.payload(note.payload)
-                    if masked is not note.payload:
-                        note.payload = masked
-                        line = note.to_line()
+                entry = self._entry(endpoint, priority, message, metadata, recorded_at)
             except (TypeError, ValueError) as exc:
                 # NaN or Infinity in a payload: not JSON, so it cannot be written as a record.
-                unencodable += 1
-                self.on_event("skipped", f"skipped message {note.message_id}: {exc}")
+                skipped += 1
+                self.on_event("skipped", f"skipped message {_safe(message_id)}: {_safe(exc)}")
                 continue
-            entries.append(_Entry(note.message_id, line, str(event_type), endpoint.exchange))
-        if filtered or unencodable:
+            except Exception as exc:  # noqa: BLE001 - one message never stops a recording
+                LOG.debug("cannot build a record", exc_info=True)
+                skipped += 1
+                self.on_event(
+                    "skipped",
+                    f"skipped message {_safe(message_id)}: cannot be written as a record "
+                    f"({type(exc).__name__}: {_safe(exc)})",
+                )
+                continue
+            entries.append(entry)
+        if filtered or skipped or not_notifications:
             with self._stats_lock:
                 self.stats.filtered += filtered
-                self.stats.unencodable += unencodable
+                self.stats.unencodable += skipped
+                self.stats.not_notifications += not_notifications
         if not entries:
             return None
         try:
@@ -843,6 +904,47 @@ class Recorder:
         with self._stats_lock:
             self.stats.requeued += len(messages)
         return oslo_messaging.NotificationResult.REQUEUE
+
+    def _entry(
+        self,
+        endpoint: _TapEndpoint,
+        priority: str,
+        message: dict[str, Any],
+        metadata: dict[str, Any],
+        recorded_at: str,
+    ) -> _Entry:
+        """One message as a complete, redacted NDJSON line."""
+        redactor = self.redactor
+        ctxt = message.get("ctxt")
+        if isinstance(ctxt, dict):
+            ctxt = {k: v for k, v in ctxt.items() if not (k in _RECEIVED_CTXT_KEYS and v is None)}
+            ctxt = redactor.ctxt(ctxt) if ctxt else None
+        else:
+            ctxt = None
+        note = Notification(
+            event_type=message["event_type"],
+            publisher_id=message.get("publisher_id"),
+            priority=priority,
+            payload=message.get("payload"),
+            message_id=metadata.get("message_id"),
+            timestamp=metadata.get("timestamp"),
+            ctxt=ctxt,
+            exchange=endpoint.exchange,
+            topic=endpoint.topic,
+            recorded_at=recorded_at,
+        )
+        line = note.to_line()
+        if redactor.enabled:
+            # Walking a payload is the costliest step; its text says when it is needed.
+            # The context (already masked) comes after the payload in the line: leave it
+            # out of the search, or its "auth_token" would send every payload for a walk.
+            cut = line.rfind(', "ctxt": {') if ctxt is not None else -1
+            if redactor.may_hold_payload_secret(line if cut < 0 else line[:cut]):
+                masked = redactor.payload(note.payload)
+                if masked is not note.payload:
+                    note.payload = masked
+                    line = note.to_line()
+        return _Entry(note.message_id, line, note.event_type, endpoint.exchange, endpoint.topic)
 
     # -- run ---------------------------------------------------------------------------------
 
@@ -912,6 +1014,7 @@ class Recorder:
             duplicates=self.stats.duplicates,
             requeued=self.stats.requeued,
             unencodable=self.stats.unencodable,
+            not_notifications=self.stats.not_notifications,
             elapsed=elapsed,
             output=self.writer.name,
             pool=self.pool,
@@ -984,6 +1087,15 @@ class Recorder:
             pass
 
 
+def _safe(value: object) -> str:
+    """``value`` as text that any terminal can print (control characters and lone
+    surrogates escaped)."""
+    text = str(value)
+    if text.isprintable() and text.isascii():
+        return text
+    return json.dumps(text)[1:-1]
+
+
 def _reader_left(writer: RecordingWriter, error: BaseException) -> bool:
     """True when writing to standard output failed because its reader went away."""
     # RecordingWriter raises InputError "from None"; the OSError is still the context.
@@ -1050,6 +1162,11 @@ def summary_lines(summary: RecordSummary) -> list[str]:
         f"  filtered out {summary.filtered}, duplicates skipped {summary.duplicates}, "
         f"requeued {summary.requeued}"
         + (f", unencodable skipped {summary.unencodable}" if summary.unencodable else "")
+        + (
+            f", not notifications skipped {summary.not_notifications}"
+            if summary.not_notifications
+            else ""
+        )
     )
     if summary.top_event_types:
         lines.append(

@@ -10,10 +10,10 @@ import pytest
 from osreplay.notification import (
     Notification,
     RecordError,
-    unreadable_reason,
     is_bare_cadf,
     normalise,
     parse_timestamp,
+    unreadable_reason,
 )
 
 RECORD = {

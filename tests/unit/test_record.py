@@ -30,9 +30,9 @@ from osreplay.record import (
 from osreplay.recording import RecordingWriter
 
 
-def entry(message_id: str, event_type: str = "a.b") -> _Entry:
-    line = json.dumps({"message_id": message_id, "event_type": event_type}) + "\n"
-    return _Entry(message_id, line, event_type, "nova")
+def entry(message_id: str, event_type: str = "a.b", topic: str = "notifications") -> _Entry:
+    line = json.dumps({"message_id": message_id, "event_type": event_type, "topic": topic})
+    return _Entry(message_id, line + "\n", event_type, "nova", topic)
 
 
 # --- queue names and filters ---------------------------------------------------------
@@ -113,12 +113,27 @@ def test_sink_skips_message_ids_already_written(tmp_path):
     path = tmp_path / "out.ndjson"
     stats = RecordStats()
     with RecordingWriter(str(path)) as writer:
-        sink = LineSink(writer, stats, seen=DedupWindow(initial=["old"]))
+        sink = LineSink(writer, stats, seen=DedupWindow(initial=[("old", "nova", "notifications")]))
         assert sink.submit([entry("old"), entry("new"), entry("new")]) is True
         assert sink.submit([entry("new")]) is True
         sink.close()
     assert path.read_text().count("\n") == 1
     assert stats.written == 1 and stats.duplicates == 3
+
+
+def test_the_same_message_on_two_topics_is_two_records_and_only_redeliveries_are_skipped(
+    tmp_path,
+):
+    # oslo publishes one message_id once per configured topic: two deliveries, two records.
+    path = tmp_path / "out.ndjson"
+    stats = RecordStats()
+    with RecordingWriter(str(path)) as writer:
+        sink = LineSink(writer, stats)
+        assert sink.submit([entry("m1", topic="tA"), entry("m1", topic="tB")]) is True
+        assert sink.submit([entry("m1", topic="tB"), entry("m1", topic="tA")]) is True
+        sink.close()
+    assert [json.loads(line)["topic"] for line in path.read_text().splitlines()] == ["tA", "tB"]
+    assert stats.written == 2 and stats.duplicates == 2
 
 
 class BrokenWriter:
@@ -140,6 +155,38 @@ def test_a_failed_write_fails_every_waiting_batch_and_later_ones():
         sink.submit([entry("b")])
     sink.close()
     assert len(errors) == 1 and isinstance(sink.error, InputError)
+
+
+class SurprisingWriter(BrokenWriter):
+    def write(self, lines):
+        "".join(lines).encode("utf-8")  # what a file does with a lone surrogate
+        raise AssertionError("unreachable")
+
+
+def test_an_unexpected_writer_error_ends_the_run_and_never_leaves_a_batch_waiting():
+    errors = []
+    sink = LineSink(SurprisingWriter(), RecordStats(), on_error=errors.append)
+    waiting = []
+
+    def submit(message_id):
+        try:
+            sink.submit([_Entry(message_id, '"\udcff"\n', "a.b", "nova")])
+        except WriteFailed as exc:
+            waiting.append(str(exc))
+
+    threads = [threading.Thread(target=submit, args=(f"m{i}",)) for i in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    sink.close()  # returns: the thread is not a zombie
+    assert len(waiting) == 5 and len(errors) == 1
+    assert str(sink.error).startswith(
+        "cannot write broken.ndjson: unexpected UnicodeEncodeError: 'utf-8' codec can't encode"
+    )
+    assert str(sink.error).endswith("; recording stopped")
+    assert sink.error.exit_code == 2
 
 
 def test_dedup_window_is_bounded():
@@ -207,14 +254,23 @@ def test_a_named_pool_is_resumed_but_never_shared_with_a_live_recorder():
 def test_prepare_append_cuts_a_partial_last_line_and_returns_the_ids(tmp_path):
     path = tmp_path / "rec.ndjson"
     path.write_text('{"message_id": "m1"}\n{"message_id": "m2"}\n{"message_id": "m3", "pa')
-    assert prepare_append(str(path)) == ["m1", "m2"]
+    assert prepare_append(str(path)) == [("m1", None, None), ("m2", None, None)]
     assert path.read_text() == '{"message_id": "m1"}\n{"message_id": "m2"}\n'
 
 
 def test_prepare_append_keeps_only_the_most_recent_ids(tmp_path):
     path = tmp_path / "rec.ndjson"
     path.write_text("".join(f'{{"message_id": "m{i}"}}\n' for i in range(10)))
-    assert prepare_append(str(path), window=3) == ["m7", "m8", "m9"]
+    assert [key[0] for key in prepare_append(str(path), window=3)] == ["m7", "m8", "m9"]
+
+
+def test_prepare_append_keys_each_record_by_message_id_exchange_and_topic(tmp_path):
+    path = tmp_path / "rec.ndjson"
+    path.write_text(
+        '{"message_id": "m1", "exchange": "nova", "topic": "tA"}\n'
+        '{"message_id": "m1", "exchange": "nova", "topic": "tB"}\n'
+    )
+    assert prepare_append(str(path)) == [("m1", "nova", "tA"), ("m1", "nova", "tB")]
 
 
 def test_prepare_append_repairs_a_truncated_gzip_file(tmp_path):
@@ -225,7 +281,7 @@ def test_prepare_append_repairs_a_truncated_gzip_file(tmp_path):
         out.write(b'{"message_id": "m2"}\n{"message_id": "m3"}\n')
     data = path.read_bytes()
     path.write_bytes(data[:-12])  # killed before the member's trailer was written
-    ids = prepare_append(str(path))
+    ids = [key[0] for key in prepare_append(str(path))]
     assert ids[0] == "m1" and set(ids) <= {"m1", "m2", "m3"}
     assert gzip.decompress(path.read_bytes()).endswith(b"\n")
 
