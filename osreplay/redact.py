@@ -77,7 +77,8 @@ def _oslo_sensitive_keys() -> tuple[str, ...]:
 
 
 _FRAGMENTS = _oslo_sensitive_keys()
-_EXACT = frozenset(_FRAGMENTS) | CTXT_KEYS | PAYLOAD_KEYS | HTTP_CREDENTIAL_HEADERS
+# CTXT_KEYS count in contexts only: a payload's trust_id names a trust, it is no secret.
+_EXACT = frozenset(_FRAGMENTS) | PAYLOAD_KEYS | HTTP_CREDENTIAL_HEADERS
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _WORD_SPLIT = re.compile(r"[\s_.\-]+")
 
@@ -101,11 +102,12 @@ _NEEDLES = (
     "kek",
     "hashsuffix",
     "signature",
-    "trust_id",
 )
 
-# The password runs to the last "@" before the path: a password may hold "@" itself.
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@?#]*:)[^/\s?#]+@")
+# A URL's authority (up to the path); oslo's transport URLs list several hosts with ",".
+_URL_AUTHORITY = re.compile(
+    r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<authority>[^/\s?#]*@[^/\s?#]*)"
+)
 _AUTH_SCHEME = re.compile(r"(?P<head>\b(?:bearer|basic|negotiate)\s+)[A-Za-z0-9._~+/=\-]+", re.I)
 _KEY_VALUE = re.compile(
     r"(?P<key>[A-Za-z0-9_.\-]+)(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s&;,\"'<>)}\]]+)"
@@ -156,6 +158,8 @@ class Redactor:
         self._needles = _NEEDLES + tuple(sorted(self.extra_keys))
         self._payload_cache: dict[str, bool] = {}
         self._ctxt_cache: dict[str, bool] = {}
+        self._payload_kinds: dict[Any, int] = {}
+        self._ctxt_kinds: dict[Any, int] = {}
 
     # -- whole records ---------------------------------------------------------------------
 
@@ -228,7 +232,7 @@ class Redactor:
         return self._mask_string(text)
 
     def _mask_string(self, text: str) -> str:
-        masked = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK + "@", text)
+        masked = _URL_AUTHORITY.sub(_mask_authority, text)
         masked = _AUTH_SCHEME.sub(lambda m: m.group("head") + MASK, masked)
         masked = _KEY_VALUE.sub(self._mask_pair, masked)
         return text if masked == text else masked
@@ -242,46 +246,106 @@ class Redactor:
         return match.group("key") + match.group("sep") + MASK
 
     # -- the walk ----------------------------------------------------------------------------
+    #
+    # Written for speed: the context is walked for every message. Each key is classified
+    # once (cached): _PLAIN, _SECRET, or _CREDENTIAL (a CADF credential); strings without
+    # a separator cannot hold a pattern and are passed after a few C-level searches.
 
     def _mask(self, obj: Any, secret: Any) -> Any:
-        if isinstance(obj, dict):
-            out: dict[str, Any] | None = None
-            for key, value in obj.items():
-                if isinstance(key, str) and secret(key):
-                    if isinstance(value, dict) and key.lower() in _CREDENTIAL_KEYS:
-                        new: Any = self._mask(value, secret)  # token goes, status stays
-                    else:
-                        new = MASK if value is not None else None
-                elif isinstance(key, str) and key.lower() in _CREDENTIAL_KEYS:
-                    new = self._credential(value, secret)
-                elif isinstance(value, (dict, list)):
-                    new = self._mask(value, secret)
-                elif isinstance(value, str):
-                    new = self.string(value)
-                else:
-                    continue
-                if new is not value and new != value:
-                    if out is None:
-                        out = dict(obj)
-                    out[key] = new
-            return obj if out is None else out
-        if isinstance(obj, list):
-            masked = [self._mask(item, secret) for item in obj]
-            if any(new is not old for new, old in zip(masked, obj, strict=True)):
-                return masked
-            return obj
-        if isinstance(obj, str):
+        cache = self._ctxt_kinds if secret == self._ctxt_secret else self._payload_kinds
+        cls = obj.__class__
+        if cls is dict:
+            return self._mask_dict(obj, cache, secret)
+        if cls is list:
+            return self._mask_list(obj, cache, secret)
+        if cls is str:
             return self.string(obj)
         return obj
 
-    def _credential(self, value: Any, secret: Any) -> Any:
+    def _kind(self, key: Any, cache: dict[Any, int], secret: Any) -> int:
+        if not isinstance(key, str):
+            return _PLAIN
+        kind = _SECRET if secret(key) else _PLAIN
+        if key.lower() in _CREDENTIAL_KEYS:
+            kind = _CREDENTIAL
+        if len(cache) < 4096:
+            cache[key] = kind
+        return kind
+
+    def _mask_dict(self, obj: dict[str, Any], cache: dict[Any, int], secret: Any) -> Any:
+        out: dict[str, Any] | None = None
+        for key, value in obj.items():
+            kind = cache.get(key)
+            if kind is None:
+                kind = self._kind(key, cache, secret)
+            cls = value.__class__
+            if kind == _PLAIN:
+                if cls is str:
+                    if ":" not in value and "=" not in value and " " not in value:
+                        continue
+                    new: Any = self.string(value)
+                elif cls is dict:
+                    new = self._mask_dict(value, cache, secret)
+                elif cls is list:
+                    new = self._mask_list(value, cache, secret)
+                else:
+                    continue
+            elif kind == _SECRET:
+                if value is None or value == MASK:
+                    continue
+                new = MASK
+            else:
+                new = self._credential(value, cache, secret)
+            if new is not value:
+                if out is None:
+                    out = dict(obj)
+                out[key] = new
+        return obj if out is None else out
+
+    def _mask_list(self, obj: list[Any], cache: dict[Any, int], secret: Any) -> Any:
+        out: list[Any] | None = None
+        for index, value in enumerate(obj):
+            cls = value.__class__
+            if cls is str:
+                if ":" not in value and "=" not in value and " " not in value:
+                    continue
+                new: Any = self.string(value)
+            elif cls is dict:
+                new = self._mask_dict(value, cache, secret)
+            elif cls is list:
+                new = self._mask_list(value, cache, secret)
+            else:
+                continue
+            if new is not value:
+                if out is None:
+                    out = list(obj)
+                out[index] = new
+        return obj if out is None else out
+
+    def _credential(self, value: Any, cache: dict[Any, int], secret: Any) -> Any:
         """A CADF credential: as text it is the token itself; as an object, walk it."""
-        if isinstance(value, str):
-            return MASK
+        if value is None or value == MASK:
+            return value
+        if isinstance(value, dict):
+            return self._mask_dict(value, cache, secret)  # token goes, status stays
         if isinstance(value, list):
             masked = [MASK if isinstance(item, str) else self._mask(item, secret) for item in value]
             return value if masked == value else masked
-        return self._mask(value, secret)
+        return MASK
+
+
+_PLAIN, _SECRET, _CREDENTIAL = 0, 1, 2
+
+
+def _mask_authority(match: re.Match[str]) -> str:
+    """``user:pass@host,user:pass@host2`` -> ``user:***@host,user:***@host2``."""
+    hosts = []
+    for host in match.group("authority").split(","):
+        userinfo, at, hostport = host.rpartition("@")
+        if at and ":" in userinfo:
+            host = f"{userinfo.split(':', 1)[0]}:{MASK}@{hostport}"
+        hosts.append(host)
+    return match.group("scheme") + ",".join(hosts)
 
 
 _DEFAULT = Redactor()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from planted_secrets import ORDINARY, PLANTED, planted_context, planted_payloads, value_at
 
-from osreplay.redact import MASK, Redactor, is_sensitive_ctxt_key
+from osreplay.notification import dumps_line
+from osreplay.redact import MASK, Redactor, is_secret_key, is_sensitive_ctxt_key, redact_record
 
 
 @pytest.mark.parametrize(
@@ -54,6 +56,61 @@ def test_cadf_credential_token_and_partial_password_hash_are_masked():
     assert masked["attachments"][0]["content"]["partial_password_hash"] == MASK
     assert masked["reason"] is payload["reason"]
     assert payload["initiator"]["credential"]["token"] == "gAAAAAB-real-token"
+
+
+def test_a_hostile_message_set_keeps_no_planted_secret_and_every_ordinary_value():
+    records = [
+        {"event_type": "e", "publisher_id": "p", "priority": "INFO", "payload": payload,
+         "ctxt": planted_context()}
+        for payload in planted_payloads()
+    ]  # fmt: skip
+    masked = [redact_record(record) for record in records]
+    text = "".join(dumps_line(record) for record in masked)
+    assert [secret for secret in PLANTED if secret in text] == []
+    for path, value in ORDINARY:
+        assert value_at(masked, path) == value, path
+    assert "PLANTED-10" in dumps_line(records[0])  # the input is not modified
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["password", "admin_password", "adminPass", "secret", "token", "Token", "X-Auth-Token",
+     "Authorization", "x_subject_token", "new_password", "dbPassword", "Credential",
+     "private_key", "Cookie"],
+)  # fmt: skip
+def test_secret_payload_keys_in_any_spelling(key):
+    assert is_secret_key(key)
+    assert Redactor().payload({"deep": [{key: "s3cr3t"}]}) == {"deep": [{key: MASK}]}
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["password_expires_at", "token_count", "secret_ref", "key_name", "tokens_issued",
+     "trust_id", "passes", "user", "id"],
+)  # fmt: skip
+def test_ordinary_payload_keys_stay(key):
+    assert not is_secret_key(key)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("mysql+pymysql://nova:s3@db/nova", "mysql+pymysql://nova:***@db/nova"),
+        ("rabbit://a:x@h1:5672,b:y@h2:5672/vh", "rabbit://a:***@h1:5672,b:***@h2:5672/vh"),
+        ("GET /v3/x?password=s3&a=1", "GET /v3/x?password=***&a=1"),
+        ("token=abc; next", "token=***; next"),
+        ('{"admin_password": "s3", "name": "vm"}', '{"admin_password": "***", "name": "vm"}'),
+        ("Authorization: Bearer eyJ.abc", "Authorization: Bearer ***"),
+        ("X-Auth-Token: gAAAA", "X-Auth-Token: ***"),
+        ("token_count=3 at 12:00", "token_count=3 at 12:00"),
+        ("see https://host.example/path?q=1", "see https://host.example/path?q=1"),
+        ("http://user@host/", "http://user@host/"),
+        ("time 2024-05-01 12:00:00", "time 2024-05-01 12:00:00"),
+    ],
+)
+def test_secrets_inside_strings(text, masked):
+    assert Redactor().payload({"v": text}) == {"v": masked}
+    assert Redactor().ctxt({"v": text}) == {"v": masked}
 
 
 def test_payload_password_like_keys_are_data_and_stay():
