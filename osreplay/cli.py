@@ -7,6 +7,7 @@ Reports go to stdout, diagnostics to stderr; user mistakes never print a traceba
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -391,8 +392,8 @@ def _run_replay(
         def observer(entry: Any, exch: str, top: str, offset: float, late: float) -> None:
             note = entry.note
             click.echo(
-                f"{entry.lineno}\t+{offset:.3f}\t{exch}\t{top}\t{note.priority}\t"
-                f"{note.publisher_id}\t{note.event_type}"
+                f"{entry.lineno}\t+{offset:.3f}\t{_cell(exch)}\t{_cell(top)}\t{note.priority}\t"
+                f"{_cell(note.publisher_id)}\t{_cell(note.event_type)}"
             )
 
         click.echo("line\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type")
@@ -651,6 +652,12 @@ def record(
                 f"resume with osreplay record --pool {summary.pool} --append -o FILE)"
             )
         raise summary.error
+
+
+def _cell(value: Any) -> str:
+    """A --dry-run column: ``null`` for None; tabs, newlines and lone surrogates escaped."""
+    text = "null" if value is None else str(value)
+    return text if text.isprintable() else json.dumps(text)[1:-1]
 
 
 def _silence_stdout() -> None:

@@ -659,6 +659,56 @@ class _ReconnectWatcher(logging.Handler):
                 self._on_event("reconnected", f"Reconnected to {self._masked_url}")
 
 
+# --- one message, one line ---------------------------------------------------------------
+
+
+def build_entry(
+    message: dict[str, Any],
+    *,
+    priority: str,
+    exchange: str,
+    topic: str | None,
+    recorded_at: str,
+    redactor: Redactor,
+) -> _Entry:
+    """One message as oslo's batch listener hands it, as a complete, redacted NDJSON line.
+
+    The caller has checked it is a notification (:func:`unreadable_reason`). Raises
+    TypeError or ValueError when the payload cannot be JSON (NaN, Infinity).
+    """
+    metadata = message.get("metadata") or {}
+    ctxt = message.get("ctxt")
+    if isinstance(ctxt, dict):
+        ctxt = {k: v for k, v in ctxt.items() if not (k in _RECEIVED_CTXT_KEYS and v is None)}
+        ctxt = redactor.ctxt(ctxt) if ctxt else None
+    else:
+        ctxt = None
+    note = Notification(
+        event_type=message["event_type"],
+        publisher_id=message.get("publisher_id"),
+        priority=priority,
+        payload=message.get("payload"),
+        message_id=metadata.get("message_id"),
+        timestamp=metadata.get("timestamp"),
+        ctxt=ctxt,
+        exchange=exchange,
+        topic=topic,
+        recorded_at=recorded_at,
+    )
+    line = note.to_line()
+    if redactor.enabled:
+        # Walking a payload is the costliest step; its text says when it is needed. The
+        # context (already masked) comes after the payload in the line: leave it out of
+        # the search, or its "auth_token" would send every payload for a walk.
+        cut = line.rfind(', "ctxt": {') if ctxt is not None else -1
+        if redactor.may_hold_payload_secret(line if cut < 0 else line[:cut]):
+            masked = redactor.payload(note.payload)
+            if masked is not note.payload:
+                note.payload = masked
+                line = note.to_line()
+    return _Entry(note.message_id, line, note.event_type, exchange, topic)
+
+
 # --- the recorder ------------------------------------------------------------------------
 
 
@@ -872,7 +922,14 @@ class Recorder:
                 )
                 continue
             try:
-                entry = self._entry(endpoint, priority, message, metadata, recorded_at)
+                entry = build_entry(
+                    message,
+                    priority=priority,
+                    exchange=endpoint.exchange,
+                    topic=endpoint.topic,
+                    recorded_at=recorded_at,
+                    redactor=self.redactor,
+                )
             except (TypeError, ValueError) as exc:
                 # NaN or Infinity in a payload: not JSON, so it cannot be written as a record.
                 skipped += 1
@@ -904,47 +961,6 @@ class Recorder:
         with self._stats_lock:
             self.stats.requeued += len(messages)
         return oslo_messaging.NotificationResult.REQUEUE
-
-    def _entry(
-        self,
-        endpoint: _TapEndpoint,
-        priority: str,
-        message: dict[str, Any],
-        metadata: dict[str, Any],
-        recorded_at: str,
-    ) -> _Entry:
-        """One message as a complete, redacted NDJSON line."""
-        redactor = self.redactor
-        ctxt = message.get("ctxt")
-        if isinstance(ctxt, dict):
-            ctxt = {k: v for k, v in ctxt.items() if not (k in _RECEIVED_CTXT_KEYS and v is None)}
-            ctxt = redactor.ctxt(ctxt) if ctxt else None
-        else:
-            ctxt = None
-        note = Notification(
-            event_type=message["event_type"],
-            publisher_id=message.get("publisher_id"),
-            priority=priority,
-            payload=message.get("payload"),
-            message_id=metadata.get("message_id"),
-            timestamp=metadata.get("timestamp"),
-            ctxt=ctxt,
-            exchange=endpoint.exchange,
-            topic=endpoint.topic,
-            recorded_at=recorded_at,
-        )
-        line = note.to_line()
-        if redactor.enabled:
-            # Walking a payload is the costliest step; its text says when it is needed.
-            # The context (already masked) comes after the payload in the line: leave it
-            # out of the search, or its "auth_token" would send every payload for a walk.
-            cut = line.rfind(', "ctxt": {') if ctxt is not None else -1
-            if redactor.may_hold_payload_secret(line if cut < 0 else line[:cut]):
-                masked = redactor.payload(note.payload)
-                if masked is not note.payload:
-                    note.payload = masked
-                    line = note.to_line()
-        return _Entry(note.message_id, line, note.event_type, endpoint.exchange, endpoint.topic)
 
     # -- run ---------------------------------------------------------------------------------
 

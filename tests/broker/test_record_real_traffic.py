@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+from planted_secrets import ORDINARY, PLANTED, planted_context, planted_payloads, value_at
 from test_record_broker import (  # noqa: F401  (bus is a fixture)
     ROOT,
     Recording,
@@ -23,8 +24,6 @@ from test_record_broker import (  # noqa: F401  (bus is a fixture)
     unique,
     wait_for,
 )
-
-from planted_secrets import ORDINARY, PLANTED, planted_context, planted_payloads, value_at
 
 pytestmark = pytest.mark.broker
 
@@ -70,7 +69,9 @@ def test_a_service_with_two_topics_is_recorded_twice_and_replayed_to_each_topic(
     code, _ = rec.finish()
     assert code == 0, rec.stderr
     records = read_records(out)
-    by_topic = {t: sorted(r["payload"]["n"] for r in records if r["topic"] == t) for t in (t_a, t_b)}
+    by_topic = {
+        t: sorted(r["payload"]["n"] for r in records if r["topic"] == t) for t in (t_a, t_b)
+    }
     assert by_topic == {t_a: list(range(30)), t_b: list(range(30))}
     # one message_id per message, heard once on each topic
     assert len({r["message_id"] for r in records}) == 30
@@ -129,9 +130,7 @@ def test_a_null_publisher_and_a_string_payload_are_recorded_validated_and_replay
     ]
 
 
-def test_a_lone_surrogate_among_ordinary_messages_is_written_and_sigint_still_stops(
-    bus, tmp_path
-):
+def test_a_lone_surrogate_among_ordinary_messages_is_written_and_sigint_still_stops(bus, tmp_path):
     exchange, topic = unique("nova"), unique("topic")
     out = tmp_path / "rec.ndjson"
     rec = Recording(
