@@ -14,18 +14,13 @@ import sys
 import time
 
 import pytest
+import test_record_broker
 from planted_secrets import ORDINARY, PLANTED, planted_context, planted_payloads, value_at
-from test_record_broker import (  # noqa: F401  (bus is a fixture)
-    ROOT,
-    Recording,
-    bus,
-    line_count,
-    read_records,
-    unique,
-    wait_for,
-)
+from test_record_broker import ROOT, Recording, line_count, read_records, unique, wait_for
 
 pytestmark = pytest.mark.broker
+
+bus = test_record_broker.bus  # the fixture: notifiers, a queue admin, clean-up
 
 
 def osreplay(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
