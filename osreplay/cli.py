@@ -553,6 +553,19 @@ def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: 
     help="Messages per listener batch (and half the prefetch).",
 )
 @click.option(
+    "--durable",
+    is_flag=True,
+    help="Declare the tap queues durable, so they and their messages survive a broker "
+    "restart (needs durable exchanges, as with amqp_durable_queues = true).",
+)
+@click.option(
+    "--queue-type",
+    type=click.Choice(["classic", "quorum"]),
+    default="classic",
+    show_default=True,
+    help="quorum: replicated quorum tap queues (always durable; RabbitMQ 3.8 or later).",
+)
+@click.option(
     "-q",
     "--quiet",
     is_flag=True,
@@ -577,6 +590,8 @@ def record(
     redact_keys: tuple[str, ...],
     connect_timeout: float,
     batch_size: int,
+    durable: bool,
+    queue_type: str,
     quiet: bool,
 ) -> None:
     """Record notifications from the bus into NDJSON, on osreplay's own queues.
@@ -617,6 +632,8 @@ def record(
             seen_ids=seen,
             batch_size=batch_size,
             connect_timeout=connect_timeout,
+            durable=durable,
+            queue_type=queue_type,
             on_event=events.event,
         )
         stop = threading.Event()

@@ -43,6 +43,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import oslo_messaging
@@ -83,6 +84,8 @@ DEFAULT_EXCHANGES = (
     "aodh",
 )
 DEFAULT_BATCH_SIZE = 500
+#: ``--queue-type``: RabbitMQ's classic queues, or quorum queues (durable, replicated).
+QUEUE_TYPES = ("classic", "quorum")
 DEFAULT_BATCH_TIMEOUT = 0.2
 # Redelivered messages are the unacknowledged ones, at most the prefetch of each listener:
 # remembering this many recent message_ids catches every duplicate with room to spare.
@@ -154,6 +157,8 @@ class RecordSummary:
     kept_queues: list[str]
     error: OsreplayError | None = None
     not_notifications: int = 0
+    gaps: list[Gap] = field(default_factory=list)
+    durable: bool = False
 
     @property
     def rate(self) -> float:
@@ -444,6 +449,29 @@ class QueueAdmin:
         finally:
             _close_quietly(channel)
 
+    def transient_exchange(self, name: str) -> bool:
+        """True when exchange ``name`` exists and is not durable (a durable tap cannot bind
+        to it without oslo falling back to a transient queue)."""
+        channel = self._channel()
+        try:
+            channel.exchange_declare(exchange=name, type="topic", passive=True)
+        except Exception as exc:
+            if _is_not_found(exc):
+                return False  # oslo declares it durable, as the services' config will
+            raise
+        finally:
+            _close_quietly(channel)
+        channel = self._channel()
+        try:
+            channel.exchange_declare(exchange=name, type="topic", durable=True)
+            return False
+        except Exception as exc:
+            if "inequivalent arg 'durable'" in str(exc):
+                return True
+            raise
+        finally:
+            _close_quietly(channel)
+
     def close(self) -> None:
         self._connection.release()
 
@@ -607,14 +635,58 @@ def _repair_gzip(path: str) -> None:
 # --- reconnect notices -------------------------------------------------------------------
 
 
-class _ReconnectWatcher(logging.Handler):
-    """Turns oslo's reconnect log records into one masked line each way."""
+@dataclass(frozen=True)
+class Gap:
+    """A time the tap was away from the broker (wall clock, UTC)."""
 
-    def __init__(self, masked_url: str, on_event: EventCallback) -> None:
+    lost_at: datetime
+    back_at: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.back_at - self.lost_at).total_seconds()
+
+    def window(self) -> str:
+        return f"{_hms(self.lost_at)}–{_hms(self.back_at)} UTC"
+
+
+def _hms(moment: datetime) -> str:
+    return moment.strftime("%H:%M:%S")
+
+
+def gap_notice(gap: Gap, *, durable: bool) -> str:
+    """What a reconnect means for the recording, with the window and how to avoid a gap."""
+    if durable:
+        return (
+            f"  the tap was away {gap.seconds:.1f} s ({gap.window()}); its queues are durable, "
+            "so what was published meanwhile waited in them (unless the broker lost it)"
+        )
+    return (
+        f"  messages published while the tap was away ({gap.window()}, {gap.seconds:.1f} s) may "
+        "be missing: a broker restart drops non-durable tap queues; record with --durable "
+        "to keep them"
+    )
+
+
+class _ReconnectWatcher(logging.Handler):
+    """Turns oslo's reconnect log records into one masked line each way, and keeps the gaps."""
+
+    def __init__(
+        self,
+        masked_url: str,
+        on_event: EventCallback,
+        *,
+        durable: bool = False,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
         super().__init__(level=logging.INFO)
+        self._now = now
         self._masked_url = masked_url
         self._on_event = on_event
+        self._durable = durable
         self._lost: set[str] = set()
+        self._lost_at: datetime | None = None
+        self.gaps: list[Gap] = []
         self._lock = threading.Lock()
         self._loggers = [logging.getLogger(name) for name in _RABBIT_LOGGERS]
         self._saved: dict[str, tuple[int, bool]] = {}
@@ -644,6 +716,8 @@ class _ReconnectWatcher(logging.Handler):
             with self._lock:
                 first = not self._lost
                 self._lost.add(connection)
+                if first:
+                    self._lost_at = self._now()
             if first:
                 reason = mask_secrets(str(args.get("err_str", ""))) or "connection lost"
                 self._on_event(
@@ -655,8 +729,16 @@ class _ReconnectWatcher(logging.Handler):
                 was_lost = bool(self._lost)
                 self._lost.discard(connection)
                 back = was_lost and not self._lost
+                gap = None
+                if back and self._lost_at is not None:
+                    gap = Gap(self._lost_at, self._now())
+                    self.gaps.append(gap)
+                    self._lost_at = None
             if back:
-                self._on_event("reconnected", f"Reconnected to {self._masked_url}")
+                notice = f"Reconnected to {self._masked_url}"
+                if gap is not None:
+                    notice += "\n" + gap_notice(gap, durable=self._durable)
+                self._on_event("reconnected", notice)
 
 
 # --- one message, one line ---------------------------------------------------------------
@@ -768,6 +850,8 @@ class Recorder:
         prefetch: int | None = None,
         workers: int = 4,
         connect_timeout: float = 15.0,
+        durable: bool = False,
+        queue_type: str = "classic",
         on_event: EventCallback | None = None,
     ) -> None:
         if count is not None and count < 1:
@@ -791,6 +875,11 @@ class Recorder:
         self.prefetch = prefetch or 2 * batch_size
         self.workers = workers
         self.connect_timeout = connect_timeout
+        if queue_type not in QUEUE_TYPES:
+            raise UsageError(f"--queue-type {queue_type}: choose {' or '.join(QUEUE_TYPES)}")
+        # Quorum queues are always durable (RabbitMQ refuses a transient one).
+        self.durable = durable or queue_type == "quorum"
+        self.queue_type = queue_type
         self.on_event = on_event or (lambda kind, message: None)
         self.stats = RecordStats()
         self.stop_event = threading.Event()
@@ -807,7 +896,7 @@ class Recorder:
         self._listeners: list[Any] = []
         self._transport: Any = None
         self._admin: QueueAdmin | None = None
-        self._watcher = _ReconnectWatcher(settings.masked_url, self.on_event)
+        self._watcher = _ReconnectWatcher(settings.masked_url, self.on_event, durable=self.durable)
         self._stopped_by = "stop"
         self._summary: RecordSummary | None = None
 
@@ -828,6 +917,8 @@ class Recorder:
             self._admin = QueueAdmin.for_settings(
                 self.settings, connect_timeout=self.connect_timeout
             )
+            if self.durable and not self.settings.is_memory:
+                self._check_durable_exchanges(self._admin)
             self.plan = plan_pool(
                 self._admin,
                 self.exchanges,
@@ -850,6 +941,10 @@ class Recorder:
         self._close_admin()
         conf = self.settings.conf
         conf.set_override("rabbit_qos_prefetch_count", self.prefetch, group="oslo_messaging_rabbit")
+        if self.durable:
+            conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
+        if self.queue_type == "quorum":
+            conf.set_override("rabbit_quorum_queue", True, group="oslo_messaging_rabbit")
         self._watcher.attach()
         try:
             self._transport = get_transport(self.settings)
@@ -879,6 +974,15 @@ class Recorder:
                 )
             raise ConnectError(f"cannot listen on {self.settings.masked_url}: {reason}") from None
         self.stats.started = time.monotonic()
+
+    def _check_durable_exchanges(self, admin: QueueAdmin) -> None:
+        transient = [name for name in self.exchanges if admin.transient_exchange(name)]
+        if transient:
+            raise UsageError(
+                f"--durable: exchange {', '.join(transient)} is not durable (the services run "
+                "with amqp_durable_queues = false), so a broker restart drops it with every "
+                "binding and no tap queue can outlive it; record without --durable"
+            )
 
     def _abort(self) -> None:
         self._shutdown_listeners()
@@ -1031,6 +1135,8 @@ class Recorder:
             requeued=self.stats.requeued,
             unencodable=self.stats.unencodable,
             not_notifications=self.stats.not_notifications,
+            gaps=list(self._watcher.gaps),
+            durable=self.durable,
             elapsed=elapsed,
             output=self.writer.name,
             pool=self.pool,
@@ -1095,12 +1201,11 @@ class Recorder:
             except Exception:  # noqa: BLE001
                 pass
             self._transport = None
-        try:
-            self.settings.conf.clear_override(
-                "rabbit_qos_prefetch_count", group="oslo_messaging_rabbit"
-            )
-        except Exception:  # noqa: BLE001
-            pass
+        for option in ("rabbit_qos_prefetch_count", "amqp_durable_queues", "rabbit_quorum_queue"):
+            try:
+                self.settings.conf.clear_override(option, group="oslo_messaging_rabbit")
+            except Exception:  # noqa: BLE001
+                pass
 
 
 def _safe(value: object) -> str:
@@ -1193,6 +1298,19 @@ def summary_lines(summary: RecordSummary) -> list[str]:
             "  by exchange: "
             + ", ".join(f"{name} {n}" for name, n in sorted(summary.exchanges.items()))
         )
+    if summary.gaps:
+        times = "time" if len(summary.gaps) == 1 else "times"
+        windows = ", ".join(gap.window() for gap in summary.gaps)
+        if summary.durable:
+            lines.append(
+                f"  reconnected {len(summary.gaps)} {times} ({windows}); the tap queues are "
+                "durable: what was published meanwhile waited in them"
+            )
+        else:
+            lines.append(
+                f"  reconnected {len(summary.gaps)} {times}: messages published while the tap "
+                f"was away may be missing ({windows}); record with --durable to keep them"
+            )
     if summary.kept_queues:
         lines.append(
             f"  kept tap queues {', '.join(summary.kept_queues)}: they keep collecting; "

@@ -6,6 +6,7 @@ import gzip
 import json
 import logging
 import threading
+from datetime import datetime, timezone
 
 import pytest
 
@@ -296,7 +297,11 @@ def test_prepare_append_on_a_missing_file_or_stdout_is_empty(tmp_path):
 
 def test_reconnect_log_records_become_one_masked_line_each_way():
     events = []
-    watcher = _ReconnectWatcher("rabbit://guest:***@h:5672/", lambda k, m: events.append(m))
+    times = iter([datetime(2024, 5, 1, 12, 0, 1, tzinfo=timezone.utc),
+                  datetime(2024, 5, 1, 12, 0, 9, 500000, tzinfo=timezone.utc)])  # fmt: skip
+    watcher = _ReconnectWatcher(
+        "rabbit://guest:***@h:5672/", lambda k, m: events.append(m), now=lambda: next(times)
+    )
     watcher.attach()
     log = logging.getLogger("oslo.messaging._drivers.impl_rabbit")
     try:
@@ -322,8 +327,20 @@ def test_reconnect_log_records_become_one_masked_line_each_way():
     assert events == [
         "Connection to rabbit://guest:***@h:5672/ lost (amqp://guest:***@h:5672// refused); "
         "reconnecting",
-        "Reconnected to rabbit://guest:***@h:5672/",
+        "Reconnected to rabbit://guest:***@h:5672/\n"
+        "  messages published while the tap was away (12:00:01–12:00:09 UTC, 8.5 s) may be "
+        "missing: a broker restart drops non-durable tap queues; record with --durable to "
+        "keep them",
     ]
+    summary = RecordSummary(
+        written=3, filtered=0, duplicates=0, requeued=0, unencodable=0, elapsed=1.0,
+        output="o.ndjson", pool="p", stopped_by="signal", top_event_types=[], exchanges={},
+        deleted_queues=[], kept_queues=[], gaps=watcher.gaps,
+    )  # fmt: skip
+    assert summary_lines(summary)[-1] == (
+        "  reconnected 1 time: messages published while the tap was away may be missing "
+        "(12:00:01–12:00:09 UTC); record with --durable to keep them"
+    )
 
 
 def test_progress_and_summary_lines():
