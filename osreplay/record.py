@@ -352,11 +352,16 @@ class LineSink:
                 if key is not None:
                     batch_keys.add(key)
             submission.complete = complete
+        mark = self._writer.mark() if lines and hasattr(self._writer, "mark") else None
         try:
             if lines:
                 self._writer.write(lines)
                 self._writer.flush()
         except OsreplayError as exc:
+            # The group is requeued: none of its lines may stay in the file, or the summary
+            # would undercount it and a resume into another file would write them twice.
+            if mark is not None and not self._writer.rollback(mark):
+                LOG.warning("could not cut %s back after a failed write", self._writer.name)
             self._fail(group, exc)
             return
         except Exception as exc:  # noqa: BLE001 - any other failure ends the run cleanly

@@ -12,6 +12,7 @@ content; only a file that cannot be opened or read raises :class:`InputError`.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import sys
 import zlib
@@ -206,7 +207,9 @@ class RecordingWriter:
                 self._raw = open(path, mode)
                 self._out = gzip.GzipFile(fileobj=self._raw, mode=mode)  # type: ignore[assignment]
             else:
-                self._out = open(path, mode)
+                # Unbuffered: each write() is one group of whole lines, so a buffer adds
+                # nothing, and nothing is left in one to reach the file after a failure.
+                self._out = open(path, mode, buffering=0)
         except IsADirectoryError:
             raise InputError(f"cannot write {path}: it is a directory") from None
         except PermissionError:
@@ -218,10 +221,37 @@ class RecordingWriter:
 
     def write(self, lines: Iterable[str]) -> None:
         """Write whole lines; raise InputError if the file refuses them."""
+        data = "".join(lines).encode("utf-8")
         try:
-            self._out.write("".join(lines).encode("utf-8"))
+            if isinstance(self._out, io.RawIOBase):
+                view = memoryview(data)
+                while view:  # a raw write may take part of it (a nearly full disk)
+                    view = view[self._out.write(view) or 0 :]
+            else:
+                self._out.write(data)
         except OSError as exc:
             raise InputError(f"cannot write {self.name}: {_os_reason(exc)}") from None
+
+    def mark(self) -> int | None:
+        """Where the next write begins, for :meth:`rollback`; None when it cannot be undone
+        (standard output, a ``.gz`` file)."""
+        if not isinstance(self._out, io.RawIOBase):
+            return None
+        try:
+            return os.fstat(self._out.fileno()).st_size
+        except OSError:
+            return None
+
+    def rollback(self, mark: int) -> bool:
+        """Cut the file back to ``mark``: what a failed write left (part of a group) goes."""
+        if not isinstance(self._out, io.RawIOBase):
+            return False
+        try:
+            os.ftruncate(self._out.fileno(), mark)
+            self._out.seek(mark)
+        except OSError:
+            return False
+        return True
 
     def flush(self) -> None:
         """Make what was written reach the OS (and the disk with fsync)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
+import io
 import json
 import logging
 import threading
@@ -188,6 +190,38 @@ def test_an_unexpected_writer_error_ends_the_run_and_never_leaves_a_batch_waitin
     )
     assert str(sink.error).endswith("; recording stopped")
     assert sink.error.exit_code == 2
+
+
+class NearlyFullDisk(io.FileIO):
+    """A file on a disk with ``room`` bytes left: writes take what fits, then ENOSPC."""
+
+    room = 0
+
+    def write(self, data):
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        taken = super().write(bytes(data[: self.room]))
+        self.room -= taken
+        return taken
+
+
+def test_a_disk_full_mid_batch_leaves_only_acknowledged_lines_and_counts_them(tmp_path):
+    path = tmp_path / "rec.ndjson"
+    stats = RecordStats()
+    writer = RecordingWriter(str(path))
+    writer._out.close()
+    writer._out = NearlyFullDisk(str(path), "wb")
+    writer._out.room = 250  # the first batch fits, the second only in part
+    sink = LineSink(writer, stats)
+    assert sink.submit([entry(f"a{i}") for i in range(2)]) is True
+    with pytest.raises(WriteFailed, match="no space left on device"):
+        sink.submit([entry(f"b{i}") for i in range(4)])
+    sink.close()
+    writer.close()
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b""  # no partial line
+    assert [json.loads(line)["message_id"] for line in lines[:-1]] == ["a0", "a1"]
+    assert stats.written == 2  # the summary counts what is in the file
 
 
 def test_dedup_window_is_bounded():
