@@ -173,7 +173,8 @@ class _Tally:
     def add(self, note: Notification) -> None:
         self.records += 1
         self.event_types[note.event_type] += 1
-        self.publishers[note.publisher_id] += 1
+        # oslo sends publisher_id null when none is set: counted under "null"
+        self.publishers[note.publisher_id if note.publisher_id is not None else "null"] += 1
         self.priorities[note.priority] += 1
         self.exchanges[note.exchange if isinstance(note.exchange, str) else "-"] += 1
         moment = sent_at(note)

@@ -121,6 +121,8 @@ class _Collector:
             return
         epoch = moment.timestamp()
         key = note.event_type if self.options.rows == "event_type" else note.publisher_id
+        if key is None:
+            key = "null"  # oslo sends publisher_id null when none is set
         row = self.row_index.get(key)
         if row is None:
             row = self.row_index[key] = len(result.rows)
