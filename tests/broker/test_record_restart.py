@@ -158,3 +158,24 @@ def test_with_durable_a_broker_restart_loses_nothing(own_broker, tmp_path):
     assert got == want, rec.stderr
     assert any("its queues are durable" in line for line in rec.stderr)
     assert any(line.startswith("  deleted 1 tap queue") for line in rec.stderr)
+
+
+def test_quorum_tap_queues_are_quorum_queues_and_record(own_broker, tmp_path):
+    exchange, topic, pool = unique("nova"), unique("topic"), unique("pool")
+    out = tmp_path / "rec.ndjson"
+    rec = Recording(
+        ["--url", URL, "--exchange", exchange, "--topic", topic, "--pool", pool,
+         "--queue-type", "quorum", "--count", "5", "-o", str(out)]
+    )  # fmt: skip
+    rec.wait_ready()
+    listed = ctl("list_queues", "name", "type", "durable").stdout.splitlines()
+    assert f"{pool}.{exchange}\tquorum\ttrue" in listed
+    transport, send = notifier(exchange, topic, durable=True)
+    for i in range(5):
+        send.info({}, "test.event", {"n": i})
+    transport.cleanup()
+    assert rec.finish()[0] == 0, rec.stderr
+    assert sorted(r["payload"]["n"] for r in read_records(out)) == list(range(5))
+    assert not any(
+        line.startswith(f"{pool}.") for line in ctl("list_queues", "name").stdout.splitlines()
+    )
