@@ -186,3 +186,31 @@ def test_secrets_planted_where_services_put_them_never_reach_the_file(bus, tmp_p
     records = sorted(read_records(out), key=lambda r: r["event_type"])
     for path, value in ORDINARY:
         assert value_at(records, path) == value, path
+
+
+def test_durable_on_a_transient_exchange_is_refused_with_the_reason(bus, tmp_path):
+    import kombu
+
+    exchange, pool = unique("nova"), unique("pool")
+    with kombu.Connection(bus.url.replace("rabbit://", "amqp://")) as conn:
+        channel = conn.channel()
+        kombu.Exchange(exchange, type="topic", durable=False)(channel).declare()
+        channel.close()
+    try:
+        rec = Recording(
+            ["--url", bus.url, "--exchange", exchange, "--pool", pool, "--durable",
+             "--duration", "1", "-o", str(tmp_path / "rec.ndjson")]
+        )  # fmt: skip
+        code, _ = rec.finish()
+        assert code == 2
+        assert rec.stderr == [
+            f"Error: --durable: exchange {exchange} is not durable (the services run with "
+            "amqp_durable_queues = false), so a broker restart drops it with every binding "
+            "and no tap queue can outlive it; record without --durable"
+        ]
+        assert bus.inspect(f"{pool}.{exchange}") is None
+    finally:
+        with kombu.Connection(bus.url.replace("rabbit://", "amqp://")) as conn:
+            channel = conn.channel()
+            channel.exchange_delete(exchange)
+            channel.close()
