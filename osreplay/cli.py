@@ -666,7 +666,8 @@ def record(
         if summary.kept_queues:
             raise type(summary.error)(
                 f"{summary.error} (the tap queues were kept, nothing is lost: fix this, then "
-                f"resume with osreplay record --pool {summary.pool} --append -o FILE)"
+                f"resume with osreplay record --pool {summary.pool} --append -o FILE"
+                + (" --durable)" if summary.durable else ")")
             )
         raise summary.error
 

@@ -1320,6 +1320,7 @@ def summary_lines(summary: RecordSummary) -> list[str]:
         lines.append(
             f"  kept tap queues {', '.join(summary.kept_queues)}: they keep collecting; "
             f"resume with: osreplay record --pool {summary.pool} --append -o FILE"
+            + (" --durable" if summary.durable else "")
         )
     elif summary.deleted_queues:
         lines.append(

@@ -400,3 +400,15 @@ def test_progress_and_summary_lines():
     assert lines[0] == "Recorded 10 records in 2.0 s (5.0/s) to out.ndjson (stopped by count)"
     assert lines[1] == "  filtered out 2, duplicates skipped 1, requeued 0"
     assert "resume with: osreplay record --pool p --append -o FILE" in lines[-1]
+
+
+def test_a_kept_durable_pool_is_resumed_with_durable():
+    summary = RecordSummary(
+        written=1, filtered=0, duplicates=0, requeued=0, unencodable=0, elapsed=1.0,
+        output="o.ndjson", pool="p", stopped_by="signal", top_event_types=[], exchanges={},
+        deleted_queues=[], kept_queues=["p.nova"], durable=True,
+    )  # fmt: skip
+    assert summary_lines(summary)[-1] == (
+        "  kept tap queues p.nova: they keep collecting; "
+        "resume with: osreplay record --pool p --append -o FILE --durable"
+    )
