@@ -97,6 +97,8 @@ def unreadable_reason(obj: dict[str, Any]) -> str | None:
     """
     missing = [key for key in REQUIRED if key not in obj]
     if missing:
+        if is_bare_cadf(obj):  # validate checks it as a CADF event; nothing can send it
+            return "a bare CADF event, not a notification (no event_type, publisher_id, …)"
         return f"missing required key(s): {', '.join(missing)}"
     event_type = obj["event_type"]
     if not isinstance(event_type, str):

@@ -96,6 +96,9 @@ def test_a_bare_cadf_event_is_recognised():
     event = {"typeURI": "http://schemas.dmtf.org/cloud/audit/1.0/event", "id": "e"}
     assert is_bare_cadf(event)
     assert not is_bare_cadf({**RECORD, "payload": event})
+    assert unreadable_reason(event) == (
+        "a bare CADF event, not a notification (no event_type, publisher_id, …)"
+    )
 
 
 @pytest.mark.parametrize(
