@@ -853,3 +853,63 @@ def timeline(files: tuple[str, ...], output: str, rows: str, max_marks: int) -> 
 
     console = TimelineConsole(sys.stdout, sys.stderr, output=output)
     console.finish(core.run(core.TimelineOptions(files, rows=rows, max_marks=max_marks), console))
+
+
+# --- redact --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("source", metavar="IN")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    metavar="OUT",
+    help="Where to write the scrubbed recording (NDJSON; .gz compresses; - is stdout).",
+)
+@click.option(
+    "--pseudonymise",
+    "--pseudonymize",
+    "pseudonymise",
+    is_flag=True,
+    help="Also replace UUIDs, request ids, IP addresses, user/project/domain ids and "
+    "names and host names by consistent keyed pseudonyms of the same shape.",
+)
+@click.option(
+    "--seed",
+    metavar="S",
+    help="Key the pseudonyms with S: the same seed gives the same output (default: a "
+    "random key, never shown).",
+)
+@click.option(
+    "--redact-key",
+    "redact_keys",
+    multiple=True,
+    metavar="KEY",
+    help="Also mask this key, in the context and in payloads (repeatable).",
+)
+def redact(
+    source: str, output: str, pseudonymise: bool, seed: str | None, redact_keys: tuple[str, ...]
+) -> None:
+    """Scrub a recording IN (NDJSON, .gz, - for stdin) with the rules record applies.
+
+    Masks tokens, passwords and other secrets exactly as `osreplay record` does by
+    default. Unreadable lines are dropped and listed. Exits 0 when every line was
+    scrubbed, 1 when a line was dropped, 2 for usage errors.
+    """
+    from osreplay import scrub
+    from osreplay.report import redact_lines
+
+    summary = scrub.run(
+        scrub.RedactOptions(
+            source=source,
+            output=output,
+            pseudonymise=pseudonymise,
+            seed=seed,
+            redact_keys=redact_keys,
+        )
+    )
+    for line in redact_lines(summary):
+        click.echo(line, err=True)
+    sys.exit(EXIT_OK if summary.ok else EXIT_FINDINGS)

@@ -231,3 +231,29 @@ __all__ = [
     "format_problem",
     "format_summary",
 ]
+
+
+# --- osreplay redact -------------------------------------------------------------------
+
+
+def redact_lines(summary: Any) -> list[str]:
+    """What ``osreplay redact`` says on stderr: dropped lines, then one summary line."""
+    lines = [
+        f"Dropped line {dropped.lineno} of {summary.source}: {dropped.reason} "
+        "(unreadable, so it could not be scrubbed)"
+        for dropped in summary.dropped
+    ]
+    text = (
+        f"Redacted {summary.records} records from {summary.source} into {summary.output}: "
+        f"{summary.masked} with secrets masked"
+    )
+    if summary.pseudonyms:
+        text += f", {summary.pseudonyms} distinct values pseudonymised"
+    if summary.dropped:
+        noun = "line" if len(summary.dropped) == 1 else "lines"
+        text += f", {len(summary.dropped)} unreadable {noun} dropped"
+    lines.append(text)
+    return lines
+
+
+__all__ += ["redact_lines"]
