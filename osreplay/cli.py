@@ -266,7 +266,29 @@ EXIT_INTERRUPTED = 130
     "--dry-run",
     is_flag=True,
     help="Connect to nothing; print each record's planned offset, exchange, topic, "
-    "priority, publisher and event type.",
+    "priority, publisher and event type (and the rewritten record with --fresh-ids, "
+    "--retime or --set).",
+)
+@click.option(
+    "--fresh-ids",
+    is_flag=True,
+    help="Replace every UUID and request id by a new one: the same within a pass, "
+    "new in each pass of --loop.",
+)
+@click.option(
+    "--retime",
+    is_flag=True,
+    help="Move every date-time in the records by one offset so that the first record's "
+    "time is when it is sent (gaps and formats kept).",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="JSONPATH=VALUE",
+    help="Overwrite this field in every record where it exists, e.g. "
+    "'$.payload.tenant_id=test-project'; VALUE is JSON if it parses, else a string "
+    "(repeatable).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
 def replay(
@@ -288,6 +310,9 @@ def replay(
     retry: int,
     skip_invalid: bool,
     dry_run: bool,
+    fresh_ids: bool,
+    retime: bool,
+    sets: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Republish recorded notifications through an oslo.messaging Notifier, paced.
@@ -304,6 +329,7 @@ def replay(
     from osreplay import replay as core
     from osreplay.errors import UsageError
     from osreplay.pacing import make_schedule
+    from osreplay.rewrite import Rewriter
     from osreplay.transport import resolve
 
     if rate is not None and speed is not None:
@@ -323,6 +349,7 @@ def replay(
         start_at=core.parse_start_at(start_at, files),
     )
     schedule = make_schedule(rate=rate, speed=speed, max_gap=max_gap)
+    rewriter = Rewriter.from_options(fresh_ids=fresh_ids, retime=retime, sets=sets)
     settings = resolve(url=url, config_files=config_files)
     _echo_bus_notes(settings)
     if streaming:
@@ -347,6 +374,7 @@ def replay(
         summary = _run_replay(
             source, schedule, settings, exchange=exchange, topic=topic, driver=driver,
             retry=retry, skip_invalid=skip_invalid, dry_run=dry_run, quiet=quiet,
+            rewriter=rewriter,
         )  # fmt: skip
     finally:
         gc.unfreeze()
@@ -375,6 +403,7 @@ def _run_replay(
     skip_invalid: bool,
     dry_run: bool,
     quiet: bool,
+    rewriter: Any = None,
 ) -> Any:
     """Connect (unless --dry-run), replay ``source`` and return the ReplaySummary."""
     from osreplay import replay as core
@@ -388,6 +417,9 @@ def _run_replay(
         clock = core.VirtualClock()
         pacer = Pacer(clock=clock.clock, sleep=clock.sleep)
         sender: Any = core.NullSender()
+        rewriting = rewriter is not None and rewriter.active
+        if rewriting:
+            rewriter.now = _virtual_now(clock)
 
         def observer(entry: Any, exch: str, top: str, offset: float, late: float) -> None:
             note = entry.note
@@ -395,6 +427,8 @@ def _run_replay(
                 f"{entry.lineno}\t+{offset:.3f}\t{_cell(exch)}\t{_cell(top)}\t{note.priority}\t"
                 f"{_cell(note.publisher_id)}\t{_cell(note.event_type)}"
             )
+            if rewriting:
+                click.echo(note.to_line(), nl=False)
 
         click.echo("line\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type")
     else:
@@ -416,6 +450,7 @@ def _run_replay(
         skip_invalid=skip_invalid,
         observer=observer,
         on_skip=_echo_skipped,
+        rewrite=rewriter if rewriter is not None and rewriter.active else None,
     )
     try:
         return replayer.run(source)
@@ -423,6 +458,14 @@ def _run_replay(
         sender.close()
         if progress is not None:
             progress.close()
+
+
+def _virtual_now(clock: Any) -> Callable[[], Any]:
+    """--retime in a dry run: now, moved on by the virtual clock's planned waits."""
+    from datetime import datetime, timedelta, timezone
+
+    started = datetime.now(timezone.utc)
+    return lambda: started + timedelta(seconds=clock.clock())
 
 
 def _echo_skipped(entry: Any) -> None:

@@ -30,7 +30,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import oslo_messaging
@@ -544,6 +544,8 @@ class Source(Protocol):
 
 #: Called after each confirmed record: (entry, exchange, topic, target offset, lateness).
 Observer = Callable[[Entry, str, str, float, float], None]
+#: Rewrites a record just before it is sent, given the pass number (osreplay.rewrite).
+Rewrite = Callable[[Notification, int], Notification]
 
 
 class Replayer:
@@ -566,6 +568,7 @@ class Replayer:
         skip_invalid: bool = False,
         observer: Observer | None = None,
         on_skip: Callable[[Entry], None] | None = None,
+        rewrite: Rewrite | None = None,
     ) -> None:
         self.sender = sender
         self.schedule = schedule
@@ -577,6 +580,7 @@ class Replayer:
         self.skip_invalid = skip_invalid
         self.observer = observer
         self.on_skip = on_skip
+        self.rewrite = rewrite
 
     def run(self, source: Source) -> ReplaySummary:
         summary = ReplaySummary(total=source.total, skipped=list(source.skipped))
@@ -629,6 +633,9 @@ class Replayer:
                             summary.max_lateness = lateness
                     exchange = exchange_override or note.exchange or default_exchange
                     topic = topic_override or note.topic or default_topic
+                    if self.rewrite is not None:  # --fresh-ids, --retime, --set
+                        note = self.rewrite(note, pass_no)
+                        entry = replace(entry, note=note)
                     try:
                         send(note, exchange, topic)
                     except PublishError as exc:

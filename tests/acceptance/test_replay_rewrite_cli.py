@@ -1,0 +1,66 @@
+"""`osreplay replay --dry-run` shows records as --fresh-ids, --retime and --set rewrite them."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from osreplay.cli import main
+
+RECORD = {
+    "event_type": "compute.instance.update",
+    "publisher_id": "compute.host1",
+    "priority": "INFO",
+    "payload": {"tenant_id": "6f5e4d3c2b1a40f9e8d7c6b5a4f3e2d1", "state": "active"},
+    "timestamp": "2024-03-05 10:00:00.000000",
+}
+
+
+def replay(*args: str):
+    env = {"OSREPLAY_TRANSPORT_URL": ""}
+    return CliRunner().invoke(main, ["replay", *args], env=env, prog_name="osreplay")
+
+
+def test_dry_run_shows_each_rewritten_record_after_its_plan_line(tmp_path):
+    path = tmp_path / "r.ndjson"
+    path.write_text(json.dumps(RECORD) + "\n")
+    result = replay(str(path), "--dry-run", "--set", "$.payload.tenant_id=test-project",
+                    "--set", "$.payload.count=3", "--set", "$.payload.state=null")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rewritten = {**RECORD, "payload": {"tenant_id": "test-project", "state": None}}
+    assert result.stdout.splitlines() == [
+        "line\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type",
+        "1\t+0.000\topenstack\tnotifications\tINFO\tcompute.host1\tcompute.instance.update",
+        json.dumps(rewritten, ensure_ascii=False),
+        "Dry run: 1 of 1 records planned over 0.0 s; nothing sent",
+    ]
+
+
+def test_dry_run_with_fresh_ids_shows_new_ids(tmp_path):
+    path = tmp_path / "r.ndjson"
+    path.write_text(json.dumps(RECORD) + "\n")
+    result = replay(str(path), "--dry-run", "--fresh-ids", "--loop", "2")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    ids = [json.loads(lines[i])["payload"]["tenant_id"] for i in (2, 4)]
+    assert len(set(ids)) == 2 and RECORD["payload"]["tenant_id"] not in ids
+    assert all(len(i) == 32 for i in ids)
+
+
+def test_without_rewriting_the_dry_run_shows_only_the_plan(tmp_path):
+    path = tmp_path / "r.ndjson"
+    path.write_text(json.dumps(RECORD) + "\n")
+    result = replay(str(path), "--dry-run")
+    assert len(result.stdout.splitlines()) == 3
+
+
+def test_a_bad_set_is_a_usage_error(tmp_path):
+    path = tmp_path / "r.ndjson"
+    path.write_text(json.dumps(RECORD) + "\n")
+    result = replay(str(path), "--dry-run", "--set", "payload.x=1")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: --set payload.x=1: the path starts with $ (e.g. $.payload.tenant_id)\n"
+    )
