@@ -35,7 +35,7 @@ def scenario(exchange: str, topic: str) -> list[dict]:
                 "tenant_id": PROJECT,
                 "image_ref_url": f"http://glance/images/{INSTANCE.replace('-', '')}",
                 "created_at": "2024-03-05 10:00:00",
-                "launched_at": "2024-03-05T10:00:0%d.500000Z" % (i * 2),
+                "launched_at": f"2024-03-05T10:00:0{i * 2}.500000Z",
             },
             "timestamp": f"2024-03-05 10:00:0{i * 2}.000000",
             "ctxt": {"request_id": REQUEST, "project_id": PROJECT},
@@ -98,7 +98,8 @@ def test_retime_puts_the_first_record_at_now_and_keeps_the_gaps(bus, tap, tmp_pa
     assert 0.0 <= (launched[0] - before).total_seconds() < 1.5
     assert 0.5 <= (launched[0] - sent).total_seconds() < 1.5
     # gaps kept (2 s recorded, whatever the --speed), formats kept
-    assert [(b - a).total_seconds() for a, b in zip(launched, launched[1:])] == [2.0, 2.0]
+    gaps = [(b - a).total_seconds() for a, b in zip(launched, launched[1:], strict=False)]
+    assert gaps == [2.0, 2.0]
     assert all(
         re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", b["payload"]["launched_at"])
         for b in bodies

@@ -8,7 +8,7 @@ import pytest
 
 from osreplay.errors import UsageError
 from osreplay.notification import Notification
-from osreplay.rewrite import Rewriter, RewriteError, parse_set, shift_datetime
+from osreplay.rewrite import RewriteError, Rewriter, parse_set, shift_datetime
 
 HOUR = timedelta(hours=1, microseconds=250)
 
