@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+# The plugin's own tests run a consumer's test file in a pytest of its own.
+pytest_plugins = ["pytester"]
+
 BROKER_URL = os.environ.get("OSREPLAY_TEST_URL", "rabbit://guest:guest@127.0.0.1:5672/")
 
 
