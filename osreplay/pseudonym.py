@@ -62,6 +62,7 @@ _UUID_RE = re.compile(
 )
 _IPV4_RE = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.\d)")
 _IPV6_RE = re.compile(r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_KEY_CACHE = 4096
 _SKIPPED_NAMES = frozenset({"", "-", "None", "null"})
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 _UPPER = _LOWER.upper()
@@ -89,6 +90,7 @@ class Pseudonymiser:
         self.kinds = frozenset(kinds)
         self._maps: dict[str, dict[str, str]] = {UUID: {}, IP: {}, NAME: {}}
         self._used: dict[str, set[str]] = {UUID: set(), IP: set(), NAME: set()}
+        self._keys: dict[str, str] = {}
 
     @property
     def distinct(self) -> int:
@@ -109,32 +111,42 @@ class Pseudonymiser:
             return self._string(value, key, parent)
         if isinstance(value, dict):
             return {
-                (self.text(k) if isinstance(k, str) else k): self.value(v, k, key)
+                (self._key_text(k) if isinstance(k, str) else k): self.value(v, k, key)
                 for k, v in value.items()
             }
         if isinstance(value, list):
             return [self.value(item, key, parent) for item in value]
         return value
 
+    def _key_text(self, key: str) -> str:
+        # The same few keys come back in every record; most hold nothing to replace.
+        found = self._keys.get(key)
+        if found is None:
+            found = self.text(key)
+            if len(self._keys) < _KEY_CACHE:
+                self._keys[key] = found
+        return found
+
     def _string(self, value: str, key: str | None, parent: str | None) -> str:
         replaced = self.text(value)
         if replaced != value or NAME not in self.kinds or key is None:
             return replaced
-        lowered = key.lower()
-        if (
-            lowered in NAME_KEYS
-            or lowered in HOST_KEYS
-            or (lowered in ("name", "id") and parent is not None and parent in IDENTITY_PARENTS)
-        ):
+        if self._is_identity(key, parent):
             return self.name(value)
         return value
+
+    def _is_identity(self, key: str, parent: str | None) -> bool:
+        lowered = key.lower()
+        if lowered in ("name", "id"):
+            return parent is not None and parent.lower() in IDENTITY_PARENTS
+        return lowered in NAME_KEYS or lowered in HOST_KEYS
 
     def text(self, text: str) -> str:
         """``text`` with every UUID and IP address in it replaced."""
         if UUID in self.kinds and len(text) >= 32:
             text = _UUID_RE.sub(lambda m: self.uuid(m.group()), text)
         if IP in self.kinds:
-            if "." in text:
+            if text.count(".") >= 3:
                 text = _IPV4_RE.sub(lambda m: self._ipv4(m.group()), text)
             if text.count(":") >= 2:
                 text = _IPV6_RE.sub(lambda m: self._ipv6(m.group()), text)

@@ -253,3 +253,30 @@ def test_redact_over_the_corpus_keeps_verdicts_and_leaves_no_original(tmp_path):
     assert not ips & set(IPV4_RE.findall(text))
     _, _, names_after = _originals(read_records(pseudo))
     assert not names & names_after
+
+
+def test_memory_grows_with_distinct_values_not_records(tmp_path):
+    import tracemalloc
+
+    from osreplay import scrub
+
+    def peak(records: int) -> tuple[int, int]:
+        source = tmp_path / f"big-{records}.ndjson"
+        with source.open("w", encoding="utf-8") as handle:
+            for i in range(records):
+                row = {**PLANTED[0], "payload": {"instance_id": f"{i % 50:032x}", "i": i}}
+                handle.write(json.dumps(row) + "\n")
+        options = scrub.RedactOptions(
+            str(source), str(tmp_path / "out.ndjson"), pseudonymise=True, seed="s"
+        )
+        tracemalloc.start()
+        try:
+            summary = scrub.run(options)
+            return tracemalloc.get_traced_memory()[1], summary.pseudonyms
+        finally:
+            tracemalloc.stop()
+
+    small, distinct_small = peak(1_000)
+    large, distinct_large = peak(10_000)
+    assert distinct_small == distinct_large == 52  # 50 instances, a user name, a host
+    assert large < small * 1.5 + 100_000, (small, large)
