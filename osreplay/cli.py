@@ -419,7 +419,9 @@ def _run_replay(
         sender: Any = core.NullSender()
         rewriting = rewriter is not None and rewriter.active
         if rewriting:
-            rewriter.now = _virtual_now(clock)
+            from osreplay.rewrite import clock_now
+
+            rewriter.now = clock_now(clock.clock)  # --retime plans with the virtual clock
 
         def observer(entry: Any, exch: str, top: str, offset: float, late: float) -> None:
             note = entry.note
@@ -458,14 +460,6 @@ def _run_replay(
         sender.close()
         if progress is not None:
             progress.close()
-
-
-def _virtual_now(clock: Any) -> Callable[[], Any]:
-    """--retime in a dry run: now, moved on by the virtual clock's planned waits."""
-    from datetime import datetime, timedelta, timezone
-
-    started = datetime.now(timezone.utc)
-    return lambda: started + timedelta(seconds=clock.clock())
 
 
 def _echo_skipped(entry: Any) -> None:

@@ -213,6 +213,13 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def clock_now(seconds: Callable[[], float]) -> Callable[[], datetime]:
+    """Now, moved on as ``seconds`` (a dry run's virtual clock) moves: planned times."""
+    started = _utcnow()
+    origin = seconds()
+    return lambda: started + timedelta(seconds=seconds() - origin)
+
+
 class Rewriter:
     """Applies ``--fresh-ids``, ``--retime`` and ``--set`` to each record sent.
 
@@ -281,6 +288,7 @@ __all__ = [
     "Rewriter",
     "SetField",
     "apply_set",
+    "clock_now",
     "parse_datetime",
     "parse_set",
     "shift_datetime",

@@ -64,3 +64,22 @@ def test_a_bad_set_is_a_usage_error(tmp_path):
     assert result.stderr == (
         "Error: --set payload.x=1: the path starts with $ (e.g. $.payload.tenant_id)\n"
     )
+
+
+def test_dry_run_with_retime_plans_the_times_from_now(tmp_path):
+    from datetime import datetime, timezone
+
+    path = tmp_path / "r.ndjson"
+    rows = [{**RECORD, "timestamp": f"2024-03-05 10:00:{s:02d}.250000"} for s in (0, 7, 30)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    before = datetime.now(timezone.utc).replace(tzinfo=None)
+    result = replay(str(path), "--dry-run", "--retime", "--max-gap", "5")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    times = [datetime.fromisoformat(json.loads(lines[i])["timestamp"]) for i in (2, 4, 6)]
+    assert 0 <= (times[0] - before).total_seconds() < 1
+    # the record times keep the recorded gaps, even where --max-gap shortens the wait
+    assert [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)] == [7, 23]
+    assert [line.split("\t")[1] for line in (lines[1], lines[3], lines[5])] == [
+        "+0.000", "+5.000", "+10.000"
+    ]  # fmt: skip
