@@ -15,13 +15,14 @@ prints.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from osreplay.errors import UsageError
+from osreplay.errors import InputError, UsageError
 from osreplay.notification import RecordError, dumps_line, is_bare_cadf, normalise
 from osreplay.pseudonym import Pseudonymiser, key_from_seed, new_key
-from osreplay.recording import RecordingWriter, display_name, read_lines
+from osreplay.recording import Line, RecordingWriter, display_name, read_lines
 from osreplay.redact import Redactor
 
 _BATCH = 256
@@ -112,30 +113,53 @@ def run(options: RedactOptions) -> RedactSummary:
         raise UsageError("--seed keys the pseudonyms: it needs --pseudonymise")
     scrubber = Scrubber(Redactor(extra_keys=options.redact_keys), pseudonymiser)
     summary = RedactSummary(display_name(options.source), _output_name(options.output))
-    lines = read_lines(options.source)
-    with RecordingWriter(options.output) as writer:
-        batch: list[str] = []
-        for line in lines:
-            if line.obj is None:
-                summary.dropped.append(Dropped(line.lineno, line.error or "unreadable"))
-                continue
-            try:
-                obj, masked = scrubber.scrub(line.obj)
-                text = dumps_line(obj)
-            except (RecordError, ValueError, TypeError) as exc:
-                summary.dropped.append(Dropped(line.lineno, str(exc)))
-                continue
-            summary.records += 1
-            summary.masked += masked
-            batch.append(text)
-            if len(batch) >= _BATCH:
-                writer.write(batch)
-                batch.clear()
-        writer.write(batch)
-        writer.flush()
+    # A file is written beside OUT and renamed once complete: a run that fails half-way
+    # leaves OUT as it was, never a half-scrubbed copy that looks whole.
+    partial = options.output if options.output == "-" else _partial_path(options.output)
+    try:
+        with RecordingWriter(partial) as writer:
+            _copy(read_lines(options.source), writer, scrubber, summary)
+        if partial != options.output:
+            os.replace(partial, options.output)
+    except BaseException as exc:
+        if partial != options.output and os.path.exists(partial):
+            os.unlink(partial)
+        if isinstance(exc, InputError) and partial != options.output:
+            raise InputError(str(exc).replace(partial, options.output)) from None
+        raise
     if pseudonymiser is not None:
         summary.pseudonyms = pseudonymiser.distinct
     return summary
+
+
+def _copy(
+    lines: Iterable[Line], writer: RecordingWriter, scrubber: Scrubber, summary: RedactSummary
+) -> None:
+    batch: list[str] = []
+    for line in lines:
+        if line.obj is None:
+            summary.dropped.append(Dropped(line.lineno, line.error or "unreadable"))
+            continue
+        try:
+            obj, masked = scrubber.scrub(line.obj)
+            text = dumps_line(obj)
+        except (RecordError, ValueError, TypeError) as exc:
+            summary.dropped.append(Dropped(line.lineno, str(exc)))
+            continue
+        summary.records += 1
+        summary.masked += masked
+        batch.append(text)
+        if len(batch) >= _BATCH:
+            writer.write(batch)
+            batch.clear()
+    writer.write(batch)
+    writer.flush()
+
+
+def _partial_path(output: str) -> str:
+    directory, name = os.path.split(output)
+    suffix = ".gz" if output.endswith(".gz") else ""  # the writer compresses by the name
+    return os.path.join(directory, f".{name}.partial-{os.getpid()}{suffix}")
 
 
 def _output_name(output: str) -> str:

@@ -280,3 +280,36 @@ def test_memory_grows_with_distinct_values_not_records(tmp_path):
     large, distinct_large = peak(10_000)
     assert distinct_small == distinct_large == 52  # 50 instances, a user name, a host
     assert large < small * 1.5 + 100_000, (small, large)
+
+
+def test_a_run_that_fails_half_way_leaves_the_output_as_it_was(tmp_path):
+    import gzip
+
+    source = tmp_path / "cut.ndjson.gz"
+    rows = [{**PLANTED[0], "payload": {"i": i, "pad": "x" * 200}} for i in range(2000)]
+    data = gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode())
+    source.write_bytes(data[: len(data) // 2])  # a gzip stream cut in the middle
+    out = tmp_path / "clean.ndjson"
+    out.write_text("an earlier copy\n")
+    result = run(str(source), "-o", str(out))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: cannot read {source} after line ")
+    assert out.read_text() == "an earlier copy\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.ndjson", "cut.ndjson.gz"]
+
+
+def test_an_output_in_a_missing_directory_is_named_as_given(tmp_path):
+    source = write_lines(tmp_path / "a.ndjson", PLANTED[:1])
+    out = tmp_path / "no" / "such.ndjson"
+    result = run(str(source), "-o", str(out))
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: cannot write {out}: its directory does not exist\n"
+
+
+def test_gzip_output(tmp_path):
+    import gzip
+
+    source = write_lines(tmp_path / "a.ndjson", PLANTED[:1])
+    out = tmp_path / "clean.ndjson.gz"
+    assert run(str(source), "-o", str(out)).exit_code == 0
+    assert json.loads(gzip.decompress(out.read_bytes()))["ctxt"]["auth_token"] == "***"
