@@ -249,9 +249,12 @@ def redact_lines(summary: Any) -> list[str]:
     )
     if summary.pseudonyms:
         text += f", {summary.pseudonyms} distinct values pseudonymised"
-    if summary.dropped:
-        noun = "line" if len(summary.dropped) == 1 else "lines"
-        text += f", {len(summary.dropped)} unreadable {noun} dropped"
+    unlisted = summary.dropped_total - len(summary.dropped)
+    if unlisted:
+        lines.append(f"Dropped {unlisted} more unreadable lines of {summary.source}")
+    if summary.dropped_total:
+        noun = "line" if summary.dropped_total == 1 else "lines"
+        text += f", {summary.dropped_total} unreadable {noun} dropped"
     lines.append(text)
     return lines
 

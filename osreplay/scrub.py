@@ -26,6 +26,8 @@ from osreplay.recording import Line, RecordingWriter, display_name, read_lines
 from osreplay.redact import Redactor
 
 _BATCH = 256
+#: Dropped lines listed one by one; more are only counted (memory stays bounded).
+LISTED_DROPS = 20
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,18 @@ class RedactSummary:
     records: int = 0
     masked: int = 0
     pseudonyms: int = 0
+    #: The first :data:`LISTED_DROPS` lines dropped; ``dropped_total`` counts them all.
     dropped: list[Dropped] = field(default_factory=list)
+    dropped_total: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.dropped
+        return not self.dropped_total
+
+    def drop(self, lineno: int, reason: str) -> None:
+        self.dropped_total += 1
+        if len(self.dropped) < LISTED_DROPS:
+            self.dropped.append(Dropped(lineno, reason))
 
 
 class Scrubber:
@@ -101,7 +110,8 @@ def _changed(new: Any, old: Any) -> bool:
 def run(options: RedactOptions) -> RedactSummary:
     """Scrub ``options.source`` into ``options.output``; return what was done."""
     if options.source != "-" and options.output != "-":
-        if os.path.exists(options.output) and os.path.samefile(options.source, options.output):
+        same = os.path.exists(options.source) and os.path.exists(options.output)
+        if same and os.path.samefile(options.source, options.output):
             raise UsageError(
                 f"-o {options.output} is the input file: write the redacted copy elsewhere"
             )
@@ -138,13 +148,13 @@ def _copy(
     batch: list[str] = []
     for line in lines:
         if line.obj is None:
-            summary.dropped.append(Dropped(line.lineno, line.error or "unreadable"))
+            summary.drop(line.lineno, line.error or "unreadable")
             continue
         try:
             obj, masked = scrubber.scrub(line.obj)
             text = dumps_line(obj)
         except (RecordError, ValueError, TypeError) as exc:
-            summary.dropped.append(Dropped(line.lineno, str(exc)))
+            summary.drop(line.lineno, str(exc))
             continue
         summary.records += 1
         summary.masked += masked

@@ -313,3 +313,30 @@ def test_gzip_output(tmp_path):
     out = tmp_path / "clean.ndjson.gz"
     assert run(str(source), "-o", str(out)).exit_code == 0
     assert json.loads(gzip.decompress(out.read_bytes()))["ctxt"]["auth_token"] == "***"
+
+
+def test_many_unreadable_lines_are_listed_up_to_twenty_then_counted(tmp_path):
+    source = tmp_path / "junk.ndjson"
+    source.write_text("[1]\n" * 25 + json.dumps(PLANTED[0]) + "\n")
+    out = tmp_path / "clean.ndjson"
+    result = run(str(source), "-o", str(out))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 22
+    assert lines[0] == (
+        f"Dropped line 1 of {source}: not a JSON object (a JSON array) "
+        "(unreadable, so it could not be scrubbed)"
+    )
+    assert lines[-2:] == [
+        f"Dropped 5 more unreadable lines of {source}",
+        f"Redacted 1 records from {source} into {out}: 1 with secrets masked, "
+        "25 unreadable lines dropped",
+    ]
+
+
+def test_a_missing_input_with_an_existing_output(tmp_path):
+    out = write_lines(tmp_path / "out.ndjson", PLANTED[:1])
+    result = run(str(tmp_path / "missing.ndjson"), "-o", str(out))
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: cannot open {tmp_path / 'missing.ndjson'}: no such file\n"
+    assert read_records(out) == PLANTED[:1]
