@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import itertools
 import re
 import secrets
 from collections.abc import Collection
@@ -80,7 +81,11 @@ def key_from_seed(seed: str) -> bytes:
 
 
 class Pseudonymiser:
-    """Replaces identifying values in JSON values; one mapping for a whole stream."""
+    """Replaces identifying values in JSON values; one mapping for a whole stream.
+
+    Values are never changed in place: what holds something to replace is copied, the
+    rest is shared with the original.
+    """
 
     def __init__(self, key: bytes, *, kinds: Collection[str] = ALL_KINDS) -> None:
         unknown = set(kinds) - ALL_KINDS
@@ -101,22 +106,37 @@ class Pseudonymiser:
 
     def record(self, obj: dict[str, Any]) -> dict[str, Any]:
         """A copy of a record (or any JSON object) with every identifying value replaced."""
-        out = self.value(obj)
-        if NAME in self.kinds and isinstance(out.get("publisher_id"), str):
-            out["publisher_id"] = self.publisher_id(out["publisher_id"])
-        return out  # type: ignore[no-any-return]
+        out: dict[str, Any] = self.value(obj)
+        publisher = out.get("publisher_id")
+        if NAME in self.kinds and isinstance(publisher, str):
+            renamed = self.publisher_id(publisher)
+            if renamed != publisher:
+                out = {**out, "publisher_id": renamed}
+        return out
 
     def value(self, value: Any, key: str | None = None, parent: str | None = None) -> Any:
         if isinstance(value, str):
             return self._string(value, key, parent)
         if isinstance(value, dict):
-            return {
-                (self._key_text(k) if isinstance(k, str) else k): self.value(v, k, key)
-                for k, v in value.items()
-            }
+            return self._dict(value, key)
         if isinstance(value, list):
-            return [self.value(item, key, parent) for item in value]
+            items = [self.value(item, key, parent) for item in value]
+            changed = any(new is not old for new, old in zip(items, value, strict=True))
+            return items if changed else value
         return value
+
+    def _dict(self, obj: dict[Any, Any], parent: str | None) -> dict[Any, Any]:
+        # Copied only where something is replaced: most of a payload is shared as it is.
+        out: dict[Any, Any] | None = None
+        for index, (key, value) in enumerate(obj.items()):
+            new_key = self._key_text(key) if isinstance(key, str) else key
+            new_value = self.value(value, key, parent)
+            if out is None:
+                if new_key is key and new_value is value:
+                    continue
+                out = dict(itertools.islice(obj.items(), index))
+            out[new_key] = new_value
+        return obj if out is None else out
 
     def _key_text(self, key: str) -> str:
         # The same few keys come back in every record; most hold nothing to replace.

@@ -261,19 +261,17 @@ class Rewriter:
             self._ids = Pseudonymiser(self._new_key(), kinds={UUID}) if self.fresh_ids else None
             self._delta = None
         obj = note.to_dict()
-        copied = False  # both walks below build new containers all the way down
         if self._ids is not None:
-            obj, copied = self._ids.record(obj), True
+            obj = self._ids.record(obj)
         if self.retime:
             if self._delta is None:
                 anchor = note.sent_at or next(_datetimes(obj), None)
                 if anchor is not None:
                     self._delta = self.now() - as_utc(anchor)
             if self._delta is not None:
-                obj, copied = _shift_all(obj, self._delta), True
+                obj = _shift_all(obj, self._delta)
         if self.sets:
-            if not copied:
-                obj = copy.deepcopy(obj)  # never change the record the file keeps
+            obj = copy.deepcopy(obj)  # --set changes it in place: never the file's record
             for field in self.sets:
                 apply_set(obj, field)
         try:
