@@ -156,3 +156,19 @@ def test_the_vhost_fixture_skips_without_a_broker(pytester, monkeypatch):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*no RabbitMQ answers at 127.0.0.1:1 (set OSREPLAY_TEST_URL)*"])
+
+
+def test_warnings_as_errors_in_the_consumers_suite(pytester):
+    # Nothing imported oslo before the fixture: eventlet's import-time warning must not
+    # fail a suite that turns warnings into errors.
+    recording = pytester.path / "scenario.ndjson"
+    recording.write_text("".join(json.dumps(r) + "\n" for r in RECORDS), encoding="utf-8")
+    pytester.makepyfile(
+        test_quiet=f"""
+def test_replay_only(osreplay_replay):
+    summary = osreplay_replay({str(recording)!r}, topics=["nobody-listens"])
+    assert (summary.sent, summary.failed) == (3, 0)
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-W", "error")
+    result.assert_outcomes(passed=1)
