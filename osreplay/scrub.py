@@ -1,8 +1,8 @@
 """``osreplay redact``: scrub an existing recording, streaming, line by line.
 
-Secrets are masked by :class:`osreplay.redact.Redactor`, the rules ``osreplay record``
-applies by default (one place: a rule added there applies here too): the context's secret
-keys and the payload's known leaks, plus ``--redact-key`` keys. With ``pseudonymise``
+Secrets are masked by :meth:`osreplay.redact.Redactor.record`, the rules ``osreplay
+record`` applies by default (one place: a rule added there applies here too), plus
+``--redact-key`` keys. With ``pseudonymise``
 identifying values are also replaced by keyed pseudonyms (:mod:`osreplay.pseudonym`).
 
 Each line is read in the recording format (oslo v1 and v2 wire bodies are unwrapped, as
@@ -82,22 +82,10 @@ class Scrubber:
     def scrub(self, obj: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The scrubbed record and whether a secret was masked; RecordError if unreadable."""
         obj = normalise(obj)
-        masked = False
-        if is_bare_cadf(obj):
-            new = self.redactor.payload(obj)
-            masked = _changed(new, obj)
-            obj = new
-        else:
-            ctxt = obj.get("ctxt")
-            if isinstance(ctxt, dict):
-                new_ctxt = self.redactor.ctxt(ctxt)
-                if _changed(new_ctxt, ctxt):
-                    obj, masked = {**obj, "ctxt": new_ctxt}, True
-            if "payload" in obj:
-                payload = obj["payload"]
-                new_payload = self.redactor.payload(payload)
-                if _changed(new_payload, payload):
-                    obj, masked = {**obj, "payload": new_payload}, True
+        # A bare CADF event is the payload of a notification; anything else is a record.
+        new = self.redactor.payload(obj) if is_bare_cadf(obj) else self.redactor.record(obj)
+        masked = _changed(new, obj)
+        obj = new
         if self.pseudonymiser is not None:
             obj = self.pseudonymiser.record(obj)
         return obj, masked

@@ -340,3 +340,27 @@ def test_a_missing_input_with_an_existing_output(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == f"Error: cannot open {tmp_path / 'missing.ndjson'}: no such file\n"
     assert read_records(out) == PLANTED[:1]
+
+
+def test_redact_removes_the_hostile_planted_secrets(tmp_path):
+    # The hostile message set of the redaction rules' own tests, as a recording made with
+    # --no-redact: `osreplay redact` applies the same rules, so nothing planted survives.
+    from planted_secrets import ORDINARY, PLANTED, planted_context, planted_payloads, value_at
+
+    rows = [
+        {"event_type": "e", "publisher_id": "p", "priority": "INFO", "payload": payload,
+         "ctxt": planted_context()}
+        for payload in planted_payloads()
+    ]  # fmt: skip
+    source = write_lines(tmp_path / "hostile.ndjson", rows)
+    assert [s for s in PLANTED if s in source.read_text()] == PLANTED
+    out = tmp_path / "clean.ndjson"
+    result = run(str(source), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert [secret for secret in PLANTED if secret in out.read_text()] == []
+    cleaned = read_records(out)
+    for path, value in ORDINARY:
+        assert value_at(cleaned, path) == value, path
+    pseudo = tmp_path / "pseudo.ndjson"
+    assert run(str(source), "-o", str(pseudo), "--pseudonymise").exit_code == 0
+    assert [secret for secret in PLANTED if secret in pseudo.read_text()] == []
