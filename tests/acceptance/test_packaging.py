@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -18,10 +19,44 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+def _outer_site_dirs() -> list[str]:
+    """The running interpreter's package directories (its venv's, then the system's)."""
+    return [
+        entry
+        for entry in sys.path
+        if Path(entry).name in ("site-packages", "dist-packages") and Path(entry).is_dir()
+    ]
+
+
+def _see_outer_packages(python: Path) -> None:
+    """Let ``python`` import the running environment's packages, whatever it is.
+
+    ``system_site_packages`` would show the base interpreter's packages, not those of a
+    venv the tests run in. A ``.pth`` line only appends a directory to ``sys.path``: the
+    ``.pth`` files inside it (an editable install of this checkout) are not run, so
+    ``osreplay`` still comes from the wheel installed in the inner environment.
+    """
+    site = run(str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))",
+               cwd=python.parent)  # fmt: skip
+    outer = "\n".join(_outer_site_dirs()) + "\n"
+    (Path(site.stdout.strip()) / "outer-environment.pth").write_text(outer)
+
+
+def _build_isolation() -> list[str]:
+    """Build without isolation when the running environment can (fast, offline); else let
+    pip fetch the build backend into a throw-away environment: the tests never need
+    setuptools installed."""
+    try:
+        version = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    return ["--no-build-isolation"] if int(version.split(".")[0]) >= 77 else []
+
+
 def test_the_wheel_ships_the_schemas_and_validates_outside_the_checkout(tmp_path):
     dist = tmp_path / "dist"
     built = run(
-        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+        sys.executable, "-m", "pip", "wheel", "--no-deps", *_build_isolation(),
         "-w", str(dist), str(ROOT), cwd=tmp_path,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
@@ -32,8 +67,9 @@ def test_the_wheel_ships_the_schemas_and_validates_outside_the_checkout(tmp_path
 
     # A fresh environment that sees the dependencies but not the checkout.
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    _see_outer_packages(python)
     installed = run(
         str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed",
         str(wheel),
