@@ -19,7 +19,16 @@ from osreplay import __version__
 from osreplay.errors import OsreplayError
 from osreplay.filters import PRIORITY_CHOICES, Filters
 from osreplay.recording import open_binary
-from osreplay.report import REPORTERS, RecordConsole, ReplayProgress, ValidateProgress
+from osreplay.report import (
+    REPORTERS,
+    RecordConsole,
+    ReplayProgress,
+    ValidateProgress,
+    reads_a_terminal,
+    record_draws_counter,
+    records,
+    replay_draws_progress,
+)
 from osreplay.transport import MaskingFilter, mask_secrets
 from osreplay.validate import Summary, Validator, parse_schema_option
 
@@ -184,9 +193,6 @@ def _filter_options(*, verb: str) -> Callable[[Callable[..., Any]], Callable[...
 
 # --- replay --------------------------------------------------------------------------
 
-EXIT_INTERRUPTED = 130
-
-
 @main.command()
 @click.argument("files", nargs=-1, metavar="[FILE...]")
 @_bus_options(action="replay into")
@@ -330,6 +336,7 @@ def replay(
     from osreplay.errors import UsageError
     from osreplay.pacing import make_schedule
     from osreplay.rewrite import Rewriter
+    from osreplay.signals import exit_code_for, terminate_like_interrupt
     from osreplay.transport import resolve
 
     if rate is not None and speed is not None:
@@ -352,37 +359,52 @@ def replay(
     rewriter = Rewriter.from_options(fresh_ids=fresh_ids, retime=retime, sets=sets)
     settings = resolve(url=url, config_files=config_files)
     _echo_bus_notes(settings)
-    if streaming:
-        source: Any = core.StreamSource("-", selection)
-    else:
-        source = core.FileSource(
-            files,
-            selection,
-            skip_invalid=skip_invalid,
-            needs_timestamps=schedule.needs_timestamps,
-            loop=loop,
+    if streaming and reads_a_terminal(sys.stdin):
+        click.echo(
+            "Reading records from standard input (one JSON record per line; Ctrl-D ends). "
+            "To replay a recording: osreplay replay FILE",
+            err=True,
         )
-        # The records a checked file keeps stay live for the whole run and hold no cycles:
-        # frozen before the cyclic garbage collector runs again, they are never scanned.
-        gc.disable()
+    # SIGTERM (timeout, systemd) stops like Ctrl-C: the summary and the resume point.
+    with terminate_like_interrupt():
         try:
-            source.check()  # refuses unreadable lines before anything is sent
-            gc.freeze()
-        finally:
-            gc.enable()
-    try:
-        summary = _run_replay(
-            source, schedule, settings, exchange=exchange, topic=topic, driver=driver,
-            retry=retry, skip_invalid=skip_invalid, dry_run=dry_run, quiet=quiet,
-            rewriter=rewriter,
-        )  # fmt: skip
-    finally:
-        gc.unfreeze()
+            if streaming:
+                source: Any = core.StreamSource("-", selection)
+            else:
+                source = core.FileSource(
+                    files,
+                    selection,
+                    skip_invalid=skip_invalid,
+                    needs_timestamps=schedule.needs_timestamps,
+                    loop=loop,
+                )
+                # The records a checked file keeps stay live for the whole run and hold no
+                # cycles: frozen before the cyclic garbage collector runs again, they are
+                # never scanned.
+                gc.disable()
+                try:
+                    source.check()  # refuses unreadable lines before anything is sent
+                    gc.freeze()
+                finally:
+                    gc.enable()
+            try:
+                summary = _run_replay(
+                    source, schedule, settings, exchange=exchange, topic=topic,
+                    driver=driver, retry=retry, skip_invalid=skip_invalid, dry_run=dry_run,
+                    quiet=quiet, progress_allowed=replay_draws_progress(
+                        stderr=sys.stderr, stdin=sys.stdin, streaming=streaming
+                    ), rewriter=rewriter,
+                )  # fmt: skip
+            finally:
+                gc.unfreeze()
+        except KeyboardInterrupt as exc:  # while checking the files or connecting
+            click.echo("Interrupted before the first record: nothing sent.", err=True)
+            sys.exit(exit_code_for(exc))
     if not quiet:
         if dry_run:
             click.echo(
-                f"Dry run: {summary.sent} of {summary.selected} records planned over "
-                f"{summary.elapsed:.1f} s; nothing sent"
+                f"Dry run: {summary.sent} of {summary.selected} {records(summary.selected)} "
+                f"planned over {summary.elapsed:.1f} s; nothing sent"
             )
         else:
             click.echo(summary.line())
@@ -403,6 +425,7 @@ def _run_replay(
     skip_invalid: bool,
     dry_run: bool,
     quiet: bool,
+    progress_allowed: bool = False,
     rewriter: Any = None,
 ) -> Any:
     """Connect (unless --dry-run), replay ``source`` and return the ReplaySummary."""
@@ -413,6 +436,12 @@ def _run_replay(
     for entry in source.skipped:
         _echo_skipped(entry)
     progress: Any = None
+
+    def on_skip(entry: Any) -> None:
+        if progress is not None:
+            progress.clear()
+        _echo_skipped(entry)
+
     if dry_run:
         clock = core.VirtualClock()
         pacer = Pacer(clock=clock.clock, sleep=clock.sleep)
@@ -437,7 +466,7 @@ def _run_replay(
         check_connection(settings)
         pacer = Pacer()
         sender = core.OsloSender(settings, driver=driver, retry=retry)
-        if not quiet and sys.stderr.isatty():
+        if not quiet and progress_allowed:
             progress = ReplayProgress(source.total, sys.stderr)
         observer = progress  # type: ignore[assignment]
 
@@ -451,7 +480,7 @@ def _run_replay(
         default_topic=settings.topics[0],
         skip_invalid=skip_invalid,
         observer=observer,
-        on_skip=_echo_skipped,
+        on_skip=on_skip,
         rewrite=rewriter if rewriter is not None and rewriter.active else None,
     )
     try:
@@ -462,6 +491,33 @@ def _run_replay(
             progress.close()
 
 
+def _interrupted_hint(
+    stop: Any, summary: Any, files: tuple[str, ...], limit: int | None, loop: int
+) -> str:
+    """What an interrupted replay did, and how to go on (only what is true)."""
+    from osreplay import replay as core
+
+    how = "Terminated (SIGTERM)" if stop.reason == "terminated" else "Interrupted"
+    if not stop.lineno:
+        return f"{how} before the first record: nothing sent."
+    if stop.source == "-" or not files or files == ("-",):
+        return (
+            f"{how} at line {stop.lineno} of standard input: the records before it were "
+            "confirmed; that line and any read after it were not replayed, and standard "
+            "input cannot be read again (a recorder feeding the pipe has already "
+            "acknowledged them). To replay a stream you can resume, record it to a file "
+            "first (osreplay record -o FILE) and replay the file."
+        )
+    if loop == 0:
+        return (
+            f"{how} at line {stop.lineno} of {stop.source} in pass {stop.pass_no} of an "
+            f"endless --loop 0 ({summary.sent} {records(summary.sent)} confirmed): run the "
+            "same command again to go on."
+        )
+    resume = core.resume_option(stop, files, limit=limit, loop=loop)
+    return f"{how} at line {stop.lineno} of {stop.source}; resume with {resume}"
+
+
 def _echo_skipped(entry: Any) -> None:
     click.echo(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}", err=True)
 
@@ -469,20 +525,15 @@ def _echo_skipped(entry: Any) -> None:
 def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: int) -> int:
     """Explain why a replay stopped early, on stderr; return the exit code."""
     from osreplay import replay as core
+    from osreplay.signals import EXIT_INTERRUPTED, EXIT_TERMINATED
 
     stop = summary.stop
     if stop is None:
         return EXIT_OK if summary.ok else EXIT_FINDINGS
     if stop.kind == "interrupted":
-        if stop.lineno:
-            resume = core.resume_option(stop, files, limit=limit, loop=loop)
-            click.echo(
-                f"Interrupted at line {stop.lineno} of {stop.source}; resume with {resume}",
-                err=True,
-            )
-        else:
-            click.echo("Interrupted before the first record.", err=True)
-        return EXIT_INTERRUPTED
+        code = EXIT_TERMINATED if stop.reason == "terminated" else EXIT_INTERRUPTED
+        click.echo(_interrupted_hint(stop, summary, files, limit, loop), err=True)
+        return code
     where = f"line {stop.lineno} of {stop.source}"
     resume = core.resume_option(stop, files, limit=limit, loop=loop)
     if stop.kind == "failed":
@@ -643,6 +694,7 @@ def record(
     from osreplay.errors import UsageError
     from osreplay.recording import RecordingWriter
     from osreplay.redact import Redactor
+    from osreplay.signals import run_unless_stopped
     from osreplay.transport import check_connection, resolve
 
     if append and output == "-":
@@ -674,9 +726,15 @@ def record(
             on_event=events.event,
         )
         stop = threading.Event()
-        restore = _install_stop_signals(stop, events)
+        received: list[int] = []
+        restore = _install_stop_signals(stop, events, received)
         try:
-            recorder.start()
+            # Connecting can hang (oslo retries some failures forever): --duration, Ctrl-C
+            # and SIGTERM still end the run.
+            started = run_unless_stopped(recorder.start, stop, timeout=duration)
+            if started != "done":
+                writer.close()
+                _leave_while_connecting(started, settings, recorder, received, duration)
             click.echo(rec.ready_line(settings, recorder), err=True)
             plan = recorder.plan
             if plan is not None and plan.resumed and not quiet:
@@ -686,7 +744,8 @@ def record(
                     + ", ".join(plan.resumed),
                     err=True,
                 )
-            tick = events.progress if (not quiet and sys.stderr.isatty()) else None
+            draw = record_draws_counter(stderr=sys.stderr, stdout=sys.stdout, output=output)
+            tick = events.progress if (not quiet and draw) else None
             recorder.run_until(stop, duration=duration, tick=tick)
             events.clear_progress()
             summary = recorder.stop()
@@ -727,12 +786,48 @@ def _silence_stdout() -> None:
         pass
 
 
-def _install_stop_signals(stop: Any, events: RecordConsole) -> Any:
+def _leave_while_connecting(
+    why: str, settings: Any, recorder: Any, received: list[int], duration: float | None
+) -> None:
+    """Stopped (signal or --duration) before listening: say so and exit at once.
+
+    The connection attempt cannot be cancelled (it runs in oslo's threads), so the process
+    leaves without waiting for it; nothing was recorded, nothing acknowledged.
+    """
+    import os
+    import signal
+
+    from osreplay.signals import EXIT_INTERRUPTED, EXIT_TERMINATED
+
+    where = settings.masked_url
+    if why == "timeout":
+        message = (
+            f"Error: still not listening on {where} after {duration:g} s (--duration): "
+            "nothing recorded (the broker accepted the connection check but not the "
+            "listeners; -v shows oslo's retries)"
+        )
+        code = EXIT_USAGE
+    else:
+        message = f"Stopped while connecting to {where}: nothing recorded"
+        code = EXIT_TERMINATED if signal.SIGTERM in received else EXIT_INTERRUPTED
+    if recorder.plan is not None and not recorder.keep_queue:
+        message += (
+            f"\n  tap queues of pool {recorder.pool} may be left on the broker: "
+            f"{', '.join(recorder.queues)}"
+        )
+    click.echo(mask_secrets(message), err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _install_stop_signals(stop: Any, events: RecordConsole, received: list[int]) -> Any:
     """First SIGINT/SIGTERM: stop cleanly. A second SIGINT: exit now (130)."""
     import os
     import signal
 
     def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
         if stop.is_set():
             if signum == signal.SIGINT:
                 os.write(2, b"\nInterrupted again: exiting now without cleaning up\n")

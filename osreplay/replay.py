@@ -43,6 +43,7 @@ from osreplay.notification import Notification, RecordError
 from osreplay.pacing import MissingTimestamp, Pacer, Schedule
 from osreplay.recording import read_lines
 from osreplay.redact import Redactor
+from osreplay.signals import Terminated
 from osreplay.transport import get_transport, mask_secrets
 
 LOG = logging.getLogger(__name__)
@@ -529,7 +530,8 @@ class ReplaySummary:
 
     def line(self) -> str:
         return (
-            f"Replayed {self.sent} of {self.selected} records in {self.elapsed:.1f} s "
+            f"Replayed {self.sent} of {self.selected} "
+            f"{'record' if self.selected == 1 else 'records'} in {self.elapsed:.1f} s "
             f"({self.rate:.1f} msg/s), {self.failed} failed, "
             f"max lateness {self.max_lateness * 1000:.0f} ms"
         )
@@ -652,22 +654,28 @@ class Replayer:
                         pacer.start()
                     if observer is not None:
                         observer(entry, exchange, topic, offset, lateness)
-        except KeyboardInterrupt:
-            summary.stop = _interrupted(pending, last, pass_no, position)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (osreplay.signals)
+            summary.stop = _interrupted(pending, last, pass_no, position, exc)
         finally:
             summary.elapsed = pacer.clock() - began if started else 0.0
         return summary
 
 
-def _interrupted(pending: Entry | None, last: Entry | None, pass_no: int, position: int) -> Stop:
-    """Where to resume after Ctrl-C: the record in flight, else the line after the last sent."""
+def _interrupted(
+    pending: Entry | None,
+    last: Entry | None,
+    pass_no: int,
+    position: int,
+    exc: BaseException | None = None,
+) -> Stop:
+    """Where to resume after Ctrl-C or SIGTERM: the record in flight, else the line after
+    the last sent. ``reason`` is ``interrupted`` (Ctrl-C) or ``terminated`` (SIGTERM)."""
+    reason = "terminated" if isinstance(exc, Terminated) else "interrupted"
     if pending is not None:
-        return Stop("interrupted", pending.source, pending.lineno, "interrupted", pass_no, position)
+        return Stop("interrupted", pending.source, pending.lineno, reason, pass_no, position)
     if last is not None:
-        return Stop(
-            "interrupted", last.source, last.lineno + 1, "interrupted", pass_no, position + 1
-        )
-    return Stop("interrupted", "", 0, "interrupted before the first record", max(pass_no, 1), 1)
+        return Stop("interrupted", last.source, last.lineno + 1, reason, pass_no, position + 1)
+    return Stop("interrupted", "", 0, reason, max(pass_no, 1), 1)
 
 
 class VirtualClock:

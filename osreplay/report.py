@@ -30,6 +30,8 @@ It ignores ``quiet``: the document is always complete.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -43,6 +45,11 @@ NO_EVENT_TYPE = "-"
 _CLEAR_LINE = "\r\033[K"
 
 
+def records(count: int) -> str:
+    """``record`` or ``records``, to follow ``count``."""
+    return "record" if count == 1 else "records"
+
+
 def format_problem(problem: Problem) -> str:
     """``FILE:LINE: EVENT_TYPE: JSON_PATH: MESSAGE``, or ``FILE:LINE: MESSAGE`` if unreadable."""
     if problem.json_path is None:
@@ -53,7 +60,8 @@ def format_problem(problem: Problem) -> str:
 
 def format_summary(summary: Summary) -> str:
     return (
-        f"{summary.records} records: {summary.valid} valid, {summary.invalid} invalid, "
+        f"{summary.records} {records(summary.records)}: {summary.valid} valid, "
+        f"{summary.invalid} invalid, "
         f"{summary.no_schema} without payload schema, {summary.unreadable} unreadable"
     )
 
@@ -105,6 +113,56 @@ class JsonReporter:
 
 
 # --- live output of the long-running commands (stderr, terminals only) ----------------
+#
+# A live line (record's counter, replay's progress bar) is redrawn in place with a carriage
+# return, so anything else written to that terminal meanwhile lands on it. It is drawn only
+# where nothing else can write to the terminal while it runs:
+#
+# - ``record`` draws its counter only when the records go to a file: not to the terminal
+#   (they would land on the counter) and not into a pipe, whose reader (``jq``, ``osreplay
+#   replay``) may print to the same terminal;
+# - ``replay`` draws its progress bar only when it reads files (or a file redirected to
+#   standard input), not a pipe, whose writer (``osreplay record``) may print to the same
+#   terminal. In the ``record | replay`` mirror neither draws: both print whole lines only.
+
+
+def _kind(stream: Any) -> str:
+    """``tty``, ``pipe`` (FIFO or socket), ``file`` (regular file or /dev/null) or ``other``."""
+    try:
+        fd = stream.fileno()
+        if os.isatty(fd):
+            return "tty"
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, OSError, ValueError):  # not a real file (tests, closed)
+        return "other"
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        return "pipe"
+    if stat.S_ISREG(mode) or stat.S_ISCHR(mode):
+        return "file"
+    return "other"
+
+
+def stderr_is_terminal(stderr: Any) -> bool:
+    return _kind(stderr) == "tty"
+
+
+def record_draws_counter(*, stderr: Any, stdout: Any, output: str) -> bool:
+    """True when record's live counter can be drawn on ``stderr`` (see above)."""
+    if not stderr_is_terminal(stderr):
+        return False
+    return output != "-" or _kind(stdout) == "file"
+
+
+def replay_draws_progress(*, stderr: Any, stdin: Any, streaming: bool) -> bool:
+    """True when replay's progress bar can be drawn on ``stderr`` (see above)."""
+    if not stderr_is_terminal(stderr):
+        return False
+    return not streaming or _kind(stdin) == "file"
+
+
+def reads_a_terminal(stdin: Any) -> bool:
+    """True when standard input is a terminal (a person would type the records)."""
+    return _kind(stdin) == "tty"
 
 
 class ReplayProgress:
@@ -149,6 +207,12 @@ class ReplayProgress:
             text = f"{self.count} records {rate:.1f} msg/s"
         self.stream.write(_CLEAR_LINE + text)
         self.stream.flush()
+
+    def clear(self) -> None:
+        """Erase the bar before another line is written to the terminal (redrawn later)."""
+        self.stream.write(_CLEAR_LINE)
+        self.stream.flush()
+        self.drawn = 0.0
 
     def close(self) -> None:
         self.stream.write(_CLEAR_LINE)
@@ -230,6 +294,11 @@ __all__ = [
     "ValidateProgress",
     "format_problem",
     "format_summary",
+    "reads_a_terminal",
+    "records",
+    "record_draws_counter",
+    "replay_draws_progress",
+    "stderr_is_terminal",
 ]
 
 

@@ -84,7 +84,7 @@ def test_standard_input_is_replayed_as_it_arrives(route):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("Replayed 2 of 2 records")
     result = run("-", "--url", MEMORY, "--rate", "0", *route, input=lines([record(0)]))
-    assert result.exit_code == 0 and result.stdout.startswith("Replayed 1 of 1 records")
+    assert result.exit_code == 0 and result.stdout.startswith("Replayed 1 of 1 record ")
 
 
 def test_rate_and_speed_exclude_each_other(recording):

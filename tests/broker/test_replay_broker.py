@@ -445,7 +445,7 @@ def test_a_publish_the_broker_refuses_is_a_failure_not_a_silent_drop(bus, tap, t
     path = write(tmp_path / "r.ndjson", [record(0, "INFO", exchange, bus.topic)])
     result = replay(path, "--url", bus.transport_url(), "--rate", "0", "--retry", "0")
     assert result.exit_code == 1
-    assert result.stdout.startswith("Replayed 0 of 1 records in ")
+    assert result.stdout.startswith("Replayed 0 of 1 record in ")
     assert ", 1 failed, " in result.stdout
     assert result.stderr.startswith(f"Error: line 1 of {path} was not confirmed by the broker: ")
     assert "PRECONDITION_FAILED" in result.stderr
