@@ -222,8 +222,20 @@ def test_record_stuck_connecting_still_stops(bus, how, code, said, tmp_path):  #
     # The connection check and the queue inspection get through; oslo's listener does not.
     proxy = StallingProxy((bus.host, bus.port), allow=2)
     url = bus.transport_url(port=proxy.port, query="?kombu_reconnect_delay=0")
-    args = [sys.executable, "-m", "osreplay", "record", "--url", url, "--exchange",
-            unique("nova"), "--pool", unique("pool"), "-o", str(tmp_path / "out.ndjson")]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "osreplay",
+        "record",
+        "--url",
+        url,
+        "--exchange",
+        unique("nova"),
+        "--pool",
+        unique("pool"),
+        "-o",
+        str(tmp_path / "out.ndjson"),
+    ]
     if how == "--duration":
         args += ["--duration", "2"]
     proc = subprocess.Popen(args, cwd=ROOT, env=environ(), stderr=subprocess.PIPE, text=True)
@@ -251,8 +263,20 @@ def test_record_stuck_reconnecting_still_stops_with_its_summary(bus, how, tmp_pa
     proxy = Proxy((bus.host, bus.port))
     url = bus.transport_url(port=proxy.port, query="?kombu_reconnect_delay=0")
     pool = unique("pool")
-    args = [sys.executable, "-m", "osreplay", "record", "--url", url, "--exchange",
-            unique("nova"), "--pool", pool, "-o", str(tmp_path / "out.ndjson")]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "osreplay",
+        "record",
+        "--url",
+        url,
+        "--exchange",
+        unique("nova"),
+        "--pool",
+        pool,
+        "-o",
+        str(tmp_path / "out.ndjson"),
+    ]
     if how == "--duration":
         args += ["--duration", "4"]
     proc = subprocess.Popen(args, cwd=ROOT, env=environ(), stderr=subprocess.PIPE, text=True)
