@@ -29,6 +29,7 @@ from osreplay.report import (
     records,
     replay_draws_progress,
 )
+from osreplay.signals import exit_code_for, terminate_like_interrupt
 from osreplay.transport import MaskingFilter, mask_secrets
 from osreplay.validate import Summary, Validator, parse_schema_option
 
@@ -117,15 +118,28 @@ def validate(
     # (or nothing printed before the summary).
     show_progress = sys.stderr.isatty() and (quiet or not sys.stdout.isatty())
     progress = ValidateProgress(sys.stderr) if show_progress else None
-    for path in files:
-        for verdict in validator.validate_file(path):
-            summary.add(verdict)
-            reporter.verdict(verdict)
-            if progress is not None:
-                progress.tick(verdict.path)
+    stopped: KeyboardInterrupt | None = None
+    with terminate_like_interrupt():  # SIGTERM ends it as Ctrl-C does
+        try:
+            for path in files:
+                for verdict in validator.validate_file(path):
+                    summary.add(verdict)
+                    reporter.verdict(verdict)
+                    if progress is not None:
+                        progress.tick(verdict.path)
+        except KeyboardInterrupt as exc:
+            stopped = exc
     if progress is not None:
         progress.close()
     reporter.finish(summary)
+    if stopped is not None:
+        # Not 1: that would read as "invalid records found".
+        click.echo(
+            f"Interrupted after {summary.records} {records(summary.records)}: "
+            "the summary covers only those",
+            err=True,
+        )
+        sys.exit(exit_code_for(stopped))
     sys.exit(EXIT_OK if summary.ok(strict=strict) else EXIT_FINDINGS)
 
 
@@ -336,7 +350,6 @@ def replay(
     from osreplay.errors import UsageError
     from osreplay.pacing import make_schedule
     from osreplay.rewrite import Rewriter
-    from osreplay.signals import exit_code_for, terminate_like_interrupt
     from osreplay.transport import resolve
 
     if rate is not None and speed is not None:
