@@ -1284,9 +1284,17 @@ def summary_lines(summary: RecordSummary) -> list[str]:
         f"in {summary.elapsed:.1f} s ({summary.rate:.1f}/s) to {summary.output}"
         f" (stopped by {summary.stopped_by})"
     ]
+    requeued = f"requeued {summary.requeued}"
+    if summary.requeued and summary.stopped_by == "count":
+        # The batch that crossed --count goes back whole (written records included).
+        requeued += (
+            " (the batch that crossed --count; kept in the tap queues)"
+            if summary.kept_queues
+            else " (the batch that crossed --count; dropped with the tap queues)"
+        )
     lines.append(
         f"  filtered out {summary.filtered}, duplicates skipped {summary.duplicates}, "
-        f"requeued {summary.requeued}"
+        + requeued
         + (f", unencodable skipped {summary.unencodable}" if summary.unencodable else "")
         + (
             f", not notifications skipped {summary.not_notifications}"

@@ -549,7 +549,11 @@ class Validator:
         """Check one parsed JSON object (a record, a wire body or a bare CADF event)."""
         if is_bare_cadf(obj):
             found = self._cadf.problems(obj, "$")
-            return self._verdict(path, lineno, None, ("cadf-event",), found, payload_schema=True)
+            # No event_type around it: name it by its CADF action (else its typeURI).
+            label = obj.get("action")
+            if not isinstance(label, str) or not label:
+                label = obj.get("typeURI")
+            return self._verdict(path, lineno, label, ("cadf-event",), found, payload_schema=True)
 
         try:
             record = normalise(obj)

@@ -412,3 +412,15 @@ def test_a_kept_durable_pool_is_resumed_with_durable():
         "  kept tap queues p.nova: they keep collecting; "
         "resume with: osreplay record --pool p --append -o FILE --durable"
     )
+
+
+def test_the_summary_explains_what_count_requeued():
+    summary = RecordSummary(
+        written=50, filtered=0, duplicates=0, requeued=60, unencodable=0, elapsed=1.0,
+        output="logins.ndjson", pool="p", stopped_by="count", top_event_types=[],
+        exchanges={}, deleted_queues=["p.keystone"], kept_queues=[],
+    )  # fmt: skip
+    assert summary_lines(summary)[1] == (
+        "  filtered out 0, duplicates skipped 0, requeued 60 "
+        "(the batch that crossed --count; dropped with the tap queues)"
+    )

@@ -164,11 +164,18 @@ def test_payload_nested_too_deep_to_validate_is_a_problem_not_a_crash(
 # -- selection -------------------------------------------------------------------------------
 
 
+def test_a_bare_cadf_event_is_named_by_its_action(validator: Validator) -> None:
+    verdict = validator.validate_object({"typeURI": CADF_URI, "id": "e1", "action": "authenticate"})
+
+    assert verdict.event_type == "authenticate"
+    assert verdict.problems and {p.event_type for p in verdict.problems} == {"authenticate"}
+
+
 def test_bare_cadf_event_is_checked_as_cadf(validator: Validator) -> None:
     verdict = validator.validate_object({"typeURI": CADF_URI, "id": "e1"})
 
     assert verdict.schemas == ("cadf-event",)
-    assert verdict.event_type is None
+    assert verdict.event_type == CADF_URI  # no action: named by its typeURI, not "-"
     assert ("$", "'eventType' is a required property") in [
         (p.json_path, p.message) for p in verdict.problems
     ]
