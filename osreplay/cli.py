@@ -24,6 +24,7 @@ from osreplay.report import (
     RecordConsole,
     ReplayProgress,
     ValidateProgress,
+    long_plan_warning,
     reads_a_terminal,
     record_draws_counter,
     records,
@@ -400,13 +401,19 @@ def replay(
                     gc.freeze()
                 finally:
                     gc.enable()
+            planned = None
+            if not streaming:
+                fresh = make_schedule(rate=rate, speed=speed, max_gap=max_gap)
+                planned = core.planned_duration(source, fresh)
+                if planned is not None and planned > 3600 and rate is None and max_gap is None:
+                    click.echo(long_plan_warning(planned), err=True)
             try:
                 summary = _run_replay(
                     source, schedule, settings, exchange=exchange, topic=topic,
                     driver=driver, retry=retry, skip_invalid=skip_invalid, dry_run=dry_run,
                     quiet=quiet, progress_allowed=replay_draws_progress(
                         stderr=sys.stderr, stdin=sys.stdin, streaming=streaming
-                    ), rewriter=rewriter,
+                    ), rewriter=rewriter, planned=planned if schedule.paced else None,
                 )  # fmt: skip
             finally:
                 gc.unfreeze()
@@ -440,6 +447,7 @@ def _run_replay(
     quiet: bool,
     progress_allowed: bool = False,
     rewriter: Any = None,
+    planned: float | None = None,
 ) -> Any:
     """Connect (unless --dry-run), replay ``source`` and return the ReplaySummary."""
     from osreplay import replay as core
@@ -468,19 +476,20 @@ def _run_replay(
         def observer(entry: Any, exch: str, top: str, offset: float, late: float) -> None:
             note = entry.note
             click.echo(
-                f"{entry.lineno}\t+{offset:.3f}\t{_cell(exch)}\t{_cell(top)}\t{note.priority}\t"
-                f"{_cell(note.publisher_id)}\t{_cell(note.event_type)}"
+                f"{_cell(entry.source)}\t{entry.lineno}\t+{offset:.3f}\t{_cell(exch)}\t"
+                f"{_cell(top)}\t{note.priority}\t{_cell(note.publisher_id)}\t"
+                f"{_cell(note.event_type)}"
             )
             if rewriting:
                 click.echo(note.to_line(), nl=False)
 
-        click.echo("line\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type")
+        click.echo("file\tline\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type")
     else:
         check_connection(settings)
         pacer = Pacer()
         sender = core.OsloSender(settings, driver=driver, retry=retry)
         if not quiet and progress_allowed:
-            progress = ReplayProgress(source.total, sys.stderr)
+            progress = ReplayProgress(source.total, sys.stderr, planned=planned)
         observer = progress  # type: ignore[assignment]
 
     replayer = core.Replayer(

@@ -40,7 +40,7 @@ from oslo_messaging.notify.messaging import MessagingDriver
 from osreplay.errors import ConfigError, OsreplayError, UsageError
 from osreplay.filters import Filters
 from osreplay.notification import Notification, RecordError
-from osreplay.pacing import MissingTimestamp, Pacer, Schedule
+from osreplay.pacing import MissingTimestamp, Pacer, RateSchedule, Schedule
 from osreplay.recording import read_lines
 from osreplay.redact import Redactor
 from osreplay.signals import Terminated
@@ -592,6 +592,7 @@ class Replayer:
         default_exchange, default_topic = self.default_exchange, self.default_topic
         started = False
         began = 0.0
+        current_source: str | None = None  # files go back to back, each on its own gaps
         pending: Entry | None = None  # the record being paced or sent, not yet confirmed
         last: Entry | None = None  # the last record confirmed
         pass_no = position = 0
@@ -617,6 +618,10 @@ class Replayer:
                     position += 1
                     summary.seen += 1
                     pending = entry
+                    if entry.source != current_source:
+                        if current_source is not None:
+                            schedule.new_pass()  # the next file starts right after this one
+                        current_source = entry.source
                     try:
                         offset = schedule.offset(note.sent_at if timed else None)
                     except MissingTimestamp as exc:
@@ -678,6 +683,32 @@ def _interrupted(
     return Stop("interrupted", "", 0, reason, max(pass_no, 1), 1)
 
 
+def planned_duration(source: FileSource, schedule: Schedule) -> float | None:
+    """Seconds a replay of ``source`` is planned to take under ``schedule`` (a fresh one).
+
+    Files go back to back, each paced on its own gaps (as :class:`Replayer` does), passes
+    too. ``None`` for an endless ``--loop 0``.
+    """
+    if source.per_pass is None:
+        source.check()
+    if source.loop == 0:
+        return None
+    if not schedule.paced or not source.per_pass:
+        return 0.0
+    if isinstance(schedule, RateSchedule):
+        return (source.per_pass * source.loop - 1) / schedule.rate
+    last = 0.0
+    current: str | None = None
+    for entry in next(iter(source.passes())):
+        if entry.note is None:
+            continue  # skipped (--skip-invalid)
+        if current is not None and entry.source != current:
+            schedule.new_pass()
+        current = entry.source
+        last = schedule.offset(entry.note.sent_at)
+    return last * source.loop
+
+
 class VirtualClock:
     """A clock that only moves when slept on: ``--dry-run`` plans without waiting."""
 
@@ -709,5 +740,6 @@ __all__ = [
     "Stop",
     "StreamSource",
     "VirtualClock",
+    "planned_duration",
     "replay_context",
 ]

@@ -165,10 +165,32 @@ def reads_a_terminal(stdin: Any) -> bool:
     return _kind(stdin) == "tty"
 
 
+def format_duration(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    if hours:
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{rest // 60}:{rest % 60:02d}"
+
+
+def long_plan_warning(seconds: float) -> str:
+    """Said before a paced replay planned over more than an hour without ``--max-gap``."""
+    hours = seconds / 3600
+    span = f"{hours:,.1f} hours" if hours < 48 else f"{hours / 24:,.0f} days"
+    return (
+        f"Warning: this replay is planned over {span} (the recorded gaps; several files go "
+        "back to back, each on its own gaps): --max-gap SECONDS caps each wait, --speed X "
+        "or --rate N changes the pace"
+    )
+
+
 class ReplayProgress:
     """A one-line progress bar: count, rate, ETA; redrawn at most 5 times a second.
 
-    Called by the replayer once per record sent (its ``observer``).
+    Called by the replayer once per record sent (its ``observer``). With ``planned`` (the
+    paced replay's planned duration) the ETA is what the plan has left after the record
+    just sent, not a guess from the rate so far: a paced replay idles between records.
     """
 
     def __init__(
@@ -176,17 +198,21 @@ class ReplayProgress:
         total: int | None,
         stream: TextIO,
         *,
+        planned: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stream = stream
         self.clock = clock
         self.total = total
+        self.planned = planned
+        self.offset = 0.0
         self.count = 0
         self.started = clock()
         self.drawn = 0.0
 
     def __call__(self, entry: Any, exchange: str, topic: str, offset: float, late: float) -> None:
         self.count += 1
+        self.offset = offset
         now = self.clock()
         if now - self.drawn >= 0.2:
             self.drawn = now
@@ -198,10 +224,13 @@ class ReplayProgress:
         if self.total:
             width = 30
             done = int(width * min(self.count / self.total, 1))
-            eta = (self.total - self.count) / rate if rate > 0 else 0
+            if self.planned is not None:
+                eta = max(self.planned - self.offset, 0.0)
+            else:
+                eta = (self.total - self.count) / rate if rate > 0 else 0
             text = (
                 f"[{'#' * done}{'.' * (width - done)}] {self.count}/{self.total} "
-                f"{rate:.1f} msg/s ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+                f"{rate:.1f} msg/s ETA {format_duration(eta)}"
             )
         else:
             text = f"{self.count} records {rate:.1f} msg/s"
@@ -292,7 +321,9 @@ __all__ = [
     "ReplayProgress",
     "TextReporter",
     "ValidateProgress",
+    "format_duration",
     "format_problem",
+    "long_plan_warning",
     "format_summary",
     "reads_a_terminal",
     "records",

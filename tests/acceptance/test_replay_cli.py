@@ -198,11 +198,12 @@ def test_dry_run_connects_to_nothing_and_prints_the_plan(recording):
     result = run(path, "--dry-run", "--url", closed_port_url(), "--speed", "2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
-        "line\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type\n"
-        "1\t+0.000\tnova\tversioned_notifications\tINFO\tnova-compute:host1\t"
+        "file\tline\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type\n"
+        f"{path}\t1\t+0.000\tnova\tversioned_notifications\tINFO\tnova-compute:host1\t"
         "compute.instance.event0\n"
-        "2\t+0.250\topenstack\tnotifications\tERROR\tglance-api:g1\tcompute.instance.event500\n"
-        "3\t+0.250\topenstack\tnotifications\tSAMPLE\tnova-compute:host1\t"
+        f"{path}\t2\t+0.250\topenstack\tnotifications\tERROR\tglance-api:g1\t"
+        "compute.instance.event500\n"
+        f"{path}\t3\t+0.250\topenstack\tnotifications\tSAMPLE\tnova-compute:host1\t"
         "compute.instance.event250\n"
         "Dry run: 3 of 3 records planned over 0.2 s; nothing sent\n"
     )
@@ -228,10 +229,10 @@ def test_dry_run_applies_the_selection_and_overrides(recording):
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1:] == [
-        "1\t+0.000\tmirror\tt\tINFO\tnova-compute:host1\tcompute.instance.event0",
-        "4\t+0.250\tmirror\tt\tWARN\tnova-compute:host1\tcompute.instance.event3",
-        "1\t+0.500\tmirror\tt\tINFO\tnova-compute:host1\tcompute.instance.event0",
-        "4\t+0.750\tmirror\tt\tWARN\tnova-compute:host1\tcompute.instance.event3",
+        f"{path}\t1\t+0.000\tmirror\tt\tINFO\tnova-compute:host1\tcompute.instance.event0",
+        f"{path}\t4\t+0.250\tmirror\tt\tWARN\tnova-compute:host1\tcompute.instance.event3",
+        f"{path}\t1\t+0.500\tmirror\tt\tINFO\tnova-compute:host1\tcompute.instance.event0",
+        f"{path}\t4\t+0.750\tmirror\tt\tWARN\tnova-compute:host1\tcompute.instance.event3",
         "Dry run: 4 of 4 records planned over 0.8 s; nothing sent",
     ]
 
@@ -240,12 +241,45 @@ def test_dry_run_max_gap_and_start_at_and_limit(recording):
     rows = [record(0), {**record(1), "timestamp": "2024-03-06 03:00:00"}, record(2)]
     path = recording(rows)
     result = run(path, "--dry-run", "--max-gap", "1.5", "--limit", "2")
-    assert [row.split("\t")[:2] for row in result.stdout.splitlines()[1:3]] == [
+    assert [row.split("\t")[1:3] for row in result.stdout.splitlines()[1:3]] == [
         ["1", "+0.000"],
         ["2", "+1.500"],
     ]
     result = run(path, "--dry-run", "--start-at", "2")
-    assert [row.split("\t")[0] for row in result.stdout.splitlines()[1:3]] == ["2", "3"]
+    assert [row.split("\t")[1] for row in result.stdout.splitlines()[1:3]] == ["2", "3"]
+
+
+def test_several_files_go_back_to_back_each_on_its_own_gaps(recording):
+    # Recorded a year apart: the second file starts right after the first, not a year later.
+    first = recording([record(0), record(500)], name="old.ndjson")
+    second = recording(
+        [record(0, timestamp="2025-03-05 10:00:00"), record(1, timestamp="2025-03-05 10:00:02")],
+        name="new.ndjson",
+    )
+    result = run(first, second, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert [row.split("\t")[:3] for row in result.stdout.splitlines()[1:5]] == [
+        [first, "1", "+0.000"],
+        [first, "2", "+0.500"],
+        [second, "1", "+0.500"],
+        [second, "2", "+2.500"],
+    ]
+    assert result.stdout.splitlines()[-1] == (
+        "Dry run: 4 of 4 records planned over 2.5 s; nothing sent"
+    )
+    assert result.stderr == ""
+
+
+def test_a_plan_over_an_hour_is_announced_unless_max_gap_bounds_it(recording):
+    path = recording([record(0), record(1, timestamp="2024-03-05 12:48:00")])
+    result = run(path, "--dry-run")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Warning: this replay is planned over 2.8 hours (the recorded gaps; several files go "
+        "back to back, each on its own gaps): --max-gap SECONDS caps each wait, --speed X "
+        "or --rate N changes the pace\n"
+    )
+    assert run(path, "--dry-run", "--max-gap", "60").stderr == ""
 
 
 def test_unreachable_broker_is_a_usage_error_with_the_password_masked(recording):

@@ -30,6 +30,20 @@ def test_bar_shows_count_rate_and_eta():
     assert stderr.getvalue().endswith("\r\033[K")
 
 
+def test_a_paced_bar_takes_its_eta_from_the_plan():
+    # 4 records planned over 2.8 hours: 3 went out in the first seconds, the last is due
+    # at 10,000 s. The rate so far would promise 0:00.
+    stderr = io.StringIO()
+    clock = Clock()
+    progress = ReplayProgress(4, stderr, planned=10_000.0, clock=clock)
+    for offset in (0.0, 1.0, 2.0):
+        clock.now += 1
+        progress(None, "nova", "notifications", offset, 0.0)
+    progress.draw(clock.now)
+    last = stderr.getvalue().split("\r\033[K")[-1]
+    assert last == "[######################........] 3/4 1.0 msg/s ETA 2:46:38"
+
+
 def test_bar_without_a_total_counts_only():
     stderr = io.StringIO()
     progress = ReplayProgress(None, stderr)
