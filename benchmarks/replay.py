@@ -146,6 +146,7 @@ def paced(url: str, path: str, rate: float) -> tuple[object, list[float]]:
 def _queues(url: str, topic: str, action: str, exchange: str | None = None) -> None:
     """Purge (between runs) or delete (at the end) the queues oslo declared for ``topic``."""
     import kombu
+    from amqp.exceptions import NotFound
 
     from osreplay.transport import amqp_urls, resolve
 
@@ -153,10 +154,15 @@ def _queues(url: str, topic: str, action: str, exchange: str | None = None) -> N
         channel = connection.channel()
         for priority in PRIORITIES:
             name = f"{topic}.{priority.lower()}"
-            if action == "purge":
-                channel.queue_purge(name)
-            else:
-                channel.queue_delete(name)
+            try:
+                if action == "purge":
+                    channel.queue_purge(name)
+                else:
+                    channel.queue_delete(name)
+            except NotFound:
+                # Already gone (deleted by someone else, or never declared): nothing to
+                # purge. The broker closed the channel with the 404: take a new one.
+                channel = connection.channel()
         if exchange is not None:
             channel.exchange_delete(exchange)
 
