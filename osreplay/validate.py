@@ -52,7 +52,7 @@ import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,7 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from osreplay.errors import InputError, UsageError
+from osreplay.locate import line_of, syntax_error_line, value_lines
 from osreplay.notification import (
     CADF_EVENT_TYPEURI,
     RecordError,
@@ -504,13 +505,8 @@ class Validator:
 
     def validate_file(self, path: str) -> Iterator[Verdict]:
         """One Verdict per non-blank line of ``path``, streaming (memory stays flat)."""
-        if is_document(path):  # a pretty-printed .json sample: one record at line 1
-            line = read_document(path)
-            if line.obj is None:
-                problem = Problem(line.path, 1, None, None, line.error or "unreadable")
-                yield Verdict(line.path, 1, None, UNREADABLE, (), (problem,))
-            else:
-                yield self.validate_object(line.obj, path=line.path, lineno=1)
+        if is_document(path):  # a pretty-printed .json sample: one record from line 1
+            yield self._validate_document(path)
             return
         name = display_name(path)
         handle = open_binary(path)
@@ -536,6 +532,24 @@ class Validator:
         finally:
             if handle is not sys.stdin.buffer:
                 handle.close()
+
+    def _validate_document(self, path: str) -> Verdict:
+        """A whole ``.json`` file; each problem names the line of its value (osreplay.locate)."""
+        line = read_document(path)
+        text = _document_text(path)
+        if line.obj is None:
+            lineno = (syntax_error_line(text) if text else None) or 1
+            problem = Problem(line.path, lineno, None, None, line.error or "unreadable")
+            return Verdict(line.path, 1, None, UNREADABLE, (), (problem,))
+        verdict = self.validate_object(line.obj, path=line.path, lineno=1)
+        if not verdict.problems or not text:
+            return verdict
+        lines = {json_path(parts): n for parts, n in value_lines(text).items()}
+        problems = tuple(
+            replace(p, lineno=line_of(lines, p.json_path)) if p.json_path else p
+            for p in verdict.problems
+        )
+        return replace(verdict, problems=problems)
 
     # -- one record ----------------------------------------------------------------------
 
@@ -630,6 +644,17 @@ class Validator:
 
 
 # -- messages -------------------------------------------------------------------------------
+
+
+def _document_text(path: str) -> str | None:
+    """The text of a ``.json`` document, to find lines in (None when not UTF-8 text)."""
+    handle = open_binary(path)
+    try:
+        return handle.read().decode("utf-8")
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+        return None
+    finally:
+        handle.close()
 
 
 def json_path(parts: Iterable[str | int], prefix: str = "$") -> str:
