@@ -749,11 +749,13 @@ def record(
         )
         stop = threading.Event()
         received: list[int] = []
-        restore = _install_stop_signals(stop, events, received)
+        listening = threading.Event()
+        restore = _install_stop_signals(stop, events, received, listening)
         try:
             # Connecting can hang (oslo retries some failures forever): --duration, Ctrl-C
             # and SIGTERM still end the run.
             started = run_unless_stopped(recorder.start, stop, timeout=duration)
+            listening.set()
             if started != "done":
                 writer.close()
                 _leave_while_connecting(started, settings, recorder, received, duration)
@@ -843,8 +845,13 @@ def _leave_while_connecting(
     os._exit(code)
 
 
-def _install_stop_signals(stop: Any, events: RecordConsole, received: list[int]) -> Any:
-    """First SIGINT/SIGTERM: stop cleanly. A second SIGINT: exit now (130)."""
+def _install_stop_signals(
+    stop: Any, events: RecordConsole, received: list[int], listening: Any
+) -> Any:
+    """First SIGINT/SIGTERM: stop cleanly. A second SIGINT: exit now (130).
+
+    ``received`` collects the signals; before ``listening`` is set nothing is in hand, and
+    the caller says what happened."""
     import os
     import signal
 
@@ -856,6 +863,8 @@ def _install_stop_signals(stop: Any, events: RecordConsole, received: list[int])
                 os._exit(130)
             return
         stop.set()
+        if not listening.is_set():
+            return
         events.event(
             "stopping",
             "Stopping: writing and acknowledging what is in hand (Ctrl-C again to force)",
