@@ -123,8 +123,16 @@ def resume_option(stop: Stop, inputs: Sequence[str], *, limit: int | None, loop:
         option += f" --limit {limit - stop.position + 1}"
     if loop != 1:
         option += " --loop 1"
-        more = "the remaining passes" if loop == 0 else f"{loop - stop.pass_no} more pass(es)"
-        option += f" (pass {stop.pass_no}; then {more} with the original options)"
+        left = loop - stop.pass_no
+        if loop == 0:
+            option += f" (pass {stop.pass_no}; then the original options for more passes)"
+        elif left:
+            option += (
+                f" (pass {stop.pass_no} of {loop}; then --loop {left} without --start-at "
+                f"for the {'pass' if left == 1 else 'passes'} left)"
+            )
+        else:
+            option += f" (pass {stop.pass_no} of {loop}, the last)"
     return option
 
 

@@ -333,3 +333,15 @@ def test_a_long_refusal_lists_twenty_reasons_then_the_other_line_numbers(tmp_pat
     )
     assert lines[1].startswith(f"  {first}:1: not valid JSON") and len(lines) == 22
     assert lines[-1] == f"  and lines {first}:21, {second}:2"
+
+
+def test_the_resume_option_of_a_loop_says_what_is_left():
+    from osreplay.replay import resume_option
+
+    stop = Stop("interrupted", "day.ndjson", 7, "interrupted", pass_no=2, position=3)
+    assert resume_option(stop, ["day.ndjson"], limit=None, loop=3) == (
+        "--start-at 7 --loop 1 (pass 2 of 3; then --loop 1 without --start-at for the pass left)"
+    )
+    assert resume_option(stop, ["day.ndjson"], limit=None, loop=2) == (
+        "--start-at 7 --loop 1 (pass 2 of 2, the last)"
+    )
