@@ -540,6 +540,11 @@ def _interrupted_hint(
     return f"{how} at line {stop.lineno} of {stop.source}; resume with {resume}"
 
 
+def _before_it(count: int) -> str:
+    """``1 record before it was`` / ``3 records before it were``."""
+    return f"{count} {records(count)} before it {'was' if count == 1 else 'were'}"
+
+
 def _echo_skipped(entry: Any) -> None:
     click.echo(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}", err=True)
 
@@ -563,7 +568,7 @@ def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: 
             f"Error: {where} was not confirmed by the broker: {mask_secrets(stop.reason)}", err=True
         )
         click.echo(
-            f"{summary.sent} records before it were confirmed; resume with {resume}", err=True
+            f"{_before_it(summary.sent)} confirmed; resume with {resume}", err=True
         )
         return EXIT_FINDINGS
     if stop.kind == "untimed":
@@ -575,7 +580,7 @@ def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: 
         return EXIT_USAGE
     click.echo(f"Error: {where} is unreadable: {stop.reason}", err=True)
     click.echo(
-        f"{summary.sent} records before it were confirmed; fix the line and resume with "
+        f"{_before_it(summary.sent)} confirmed; fix the line and resume with "
         f"{resume}, or add --skip-invalid to replay past unreadable lines",
         err=True,
     )

@@ -1270,7 +1270,7 @@ def progress_line(stats: RecordStats, *, now: float | None = None) -> str:
     """The live counter: ``1234 records, 56.7/s; top: a 800, b 400``."""
     elapsed = (time.monotonic() if now is None else now) - stats.started
     rate = stats.written / elapsed if elapsed > 0 else 0.0
-    text = f"{stats.written} records, {rate:.1f}/s"
+    text = f"{stats.written} record{'' if stats.written == 1 else 's'}, {rate:.1f}/s"
     top = stats.top_event_types(3)
     if top:
         text += "; top: " + ", ".join(f"{name} {n}" for name, n in top)

@@ -233,7 +233,7 @@ class ReplayProgress:
                 f"{rate:.1f} msg/s ETA {format_duration(eta)}"
             )
         else:
-            text = f"{self.count} records {rate:.1f} msg/s"
+            text = f"{self.count} {records(self.count)} {rate:.1f} msg/s"
         self.stream.write(_CLEAR_LINE + text)
         self.stream.flush()
 

@@ -364,3 +364,14 @@ def test_dry_run_refuses_an_endless_loop(recording):
     assert result.stderr == (
         "Error: --dry-run cannot plan an endless --loop 0: give a number of passes\n"
     )
+
+
+def test_one_record_is_one_record(route):
+    rows = [record(0), "{truncated", record(2)]
+    result = run("--url", MEMORY, "--rate", "0", *route, input=lines(rows))
+    assert result.exit_code == 1
+    assert result.stdout.startswith("Replayed 1 of 1 record in ")
+    assert result.stderr.splitlines()[1] == (
+        "1 record before it was confirmed; fix the line and resume with --start-at 2, "
+        "or add --skip-invalid to replay past unreadable lines"
+    )
