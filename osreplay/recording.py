@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from osreplay.errors import InputError
+from osreplay.locate import syntax_error_line
 from osreplay.notification import loads
 
 try:
@@ -124,7 +125,8 @@ def is_document(path: str) -> bool:
 
 
 def read_document(path: str) -> Line:
-    """Read a whole ``.json`` file as one record, reported at line 1."""
+    """Read a whole ``.json`` file as one record, at line 1 (an unreadable one at the line
+    of its syntax error)."""
     handle = open_binary(path)
     try:
         data = handle.read()
@@ -134,7 +136,13 @@ def read_document(path: str) -> Line:
     finally:
         handle.close()
     obj, error = parse_line(data)
-    return Line(path, 1, obj, error)
+    lineno = 1
+    if obj is None:  # name the line of the syntax error in a pretty-printed document
+        try:
+            lineno = syntax_error_line(data.decode("utf-8")) or 1
+        except UnicodeDecodeError:
+            pass
+    return Line(path, lineno, obj, error)
 
 
 def read_lines(path: str) -> Iterator[Line]:

@@ -62,7 +62,7 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from osreplay.errors import InputError, UsageError
-from osreplay.locate import line_of, syntax_error_line, value_lines
+from osreplay.locate import line_of, value_lines
 from osreplay.notification import (
     CADF_EVENT_TYPEURI,
     RecordError,
@@ -535,12 +535,11 @@ class Validator:
 
     def _validate_document(self, path: str) -> Verdict:
         """A whole ``.json`` file; each problem names the line of its value (osreplay.locate)."""
-        line = read_document(path)
-        text = _document_text(path)
+        line = read_document(path)  # an unreadable one: at the line of its syntax error
         if line.obj is None:
-            lineno = (syntax_error_line(text) if text else None) or 1
-            problem = Problem(line.path, lineno, None, None, line.error or "unreadable")
+            problem = Problem(line.path, line.lineno, None, None, line.error or "unreadable")
             return Verdict(line.path, 1, None, UNREADABLE, (), (problem,))
+        text = _document_text(path)
         verdict = self.validate_object(line.obj, path=line.path, lineno=1)
         if not verdict.problems or not text:
             return verdict

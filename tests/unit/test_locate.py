@@ -55,3 +55,12 @@ def test_validate_names_the_line_of_the_failing_value_in_a_json_file(tmp_path):
     broken.write_text('{\n  "event_type": "a.b",\n  "payload": {\n    "x": 1,,\n  }\n}\n')
     [verdict] = Validator().validate_file(str(broken))
     assert [p.lineno for p in verdict.problems] == [4]
+
+
+def test_replay_reads_a_broken_json_file_at_the_line_of_its_error(tmp_path):
+    from osreplay.recording import read_document
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{\n  "event_type": "a.b",\n  "payload": {\n    "x": 1,,\n  }\n}\n')
+    line = read_document(str(broken))
+    assert (line.obj, line.lineno) == (None, 4)
