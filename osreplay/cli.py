@@ -105,7 +105,7 @@ def validate(
 
     Prints `FILE:LINE: EVENT_TYPE: JSON_PATH: message` per problem and a summary line.
     Exits 0 when every record is valid, 1 when any is invalid or unreadable, 2 when a
-    file cannot be read.
+    file cannot be read, 130 after Ctrl-C and 143 after SIGTERM.
     """
     validator = Validator(
         extra_schemas=[parse_schema_option(text) for text in schemas], strict=strict
@@ -343,7 +343,8 @@ def replay(
     live cloud into a test cluster. Paced as recorded unless --speed or --rate says
     otherwise. Exits 0 when the broker confirmed every selected record, 1 when one was
     not (the replay stops and prints the --start-at that resumes it) or a line is
-    unreadable, 2 for usage errors or an unreachable broker.
+    unreadable, 2 for usage errors or an unreachable broker, 130 after Ctrl-C and 143
+    after SIGTERM (both print the summary and where to resume).
     """
     import gc
 
