@@ -98,7 +98,8 @@ def test_whatever_record_writes_replay_accepts_and_validate_reads(tmp_path, batc
     assert dry.exit_code == 0, dry.output
     rows = dry.stdout.split("\n")
     assert len(rows) == 1 + len(written) + 2  # header, one row per record, summary, ""
-    assert rows[-2].startswith(f"Dry run: {len(written)} of {len(written)} records planned")
+    noun = "record" if len(written) == 1 else "records"
+    assert rows[-2].startswith(f"Dry run: {len(written)} of {len(written)} {noun} planned")
     checked = runner.invoke(main, ["validate", "-q", str(path)])
-    assert checked.stdout.startswith(f"{len(written)} records: ")
+    assert checked.stdout.startswith(f"{len(written)} {noun}: ")
     assert checked.stdout.endswith(", 0 unreadable\n")
