@@ -30,10 +30,11 @@ def test_dry_run_shows_each_rewritten_record_after_its_plan_line(tmp_path):
     assert result.exit_code == 0, result.stderr
     rewritten = {**RECORD, "payload": {"tenant_id": "test-project", "state": None}}
     assert result.stdout.splitlines() == [
-        "line\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type",
-        "1\t+0.000\topenstack\tnotifications\tINFO\tcompute.host1\tcompute.instance.update",
+        "file\tline\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type",
+        f"{path}\t1\t+0.000\topenstack\tnotifications\tINFO\tcompute.host1\t"
+        "compute.instance.update",
         json.dumps(rewritten, ensure_ascii=False),
-        "Dry run: 1 of 1 records planned over 0.0 s; nothing sent",
+        "Dry run: 1 of 1 record planned over 0.0 s; nothing sent",
     ]
 
 
@@ -80,6 +81,6 @@ def test_dry_run_with_retime_plans_the_times_from_now(tmp_path):
     assert 0 <= (times[0] - before).total_seconds() < 1
     # the record times keep the recorded gaps, even where --max-gap shortens the wait
     assert [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)] == [7, 23]
-    assert [line.split("\t")[1] for line in (lines[1], lines[3], lines[5])] == [
+    assert [line.split("\t")[2] for line in (lines[1], lines[3], lines[5])] == [
         "+0.000", "+5.000", "+10.000"
     ]  # fmt: skip
