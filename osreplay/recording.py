@@ -7,6 +7,10 @@ to a ``.gz`` file adds a gzip member, which every gzip reader handles).
 Reading streams: each non-blank line becomes a :class:`Line` with its 1-based number and
 either the parsed object or the reason it is unreadable. Nothing here raises for bad
 content; only a file that cannot be opened or read raises :class:`InputError`.
+
+A line longer than ``max_line_bytes`` (:data:`DEFAULT_MAX_LINE_BYTES`, 32 MiB, unless the
+caller says otherwise) is unreadable: it is skipped in chunks, never held whole, so one
+huge line (or a small ``.gz`` that inflates to one) cannot exhaust memory.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -31,6 +36,10 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 STDIN_NAME = "<stdin>"
 _PREVIEW = 60
+#: The longest line read by default (``--max-line-bytes``); a longer one is unreadable.
+DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024
+# How much of an over-long line is read at a time while skipping it.
+_SKIP_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +80,65 @@ def open_binary(path: str) -> IO[bytes]:
         raise InputError(f"cannot read {path}: not a gzip file ({exc})") from None
     except OSError as exc:
         raise InputError(f"cannot open {path}: {_os_reason(exc)}") from None
+
+
+def check_readable(path: str) -> None:
+    """Raise InputError now if ``path`` cannot be read, without consuming a stream.
+
+    A regular file is opened (a ``.gz`` one also checked for its gzip header); a FIFO,
+    a pipe from process substitution or a device is only checked for permission, since
+    reading from it, even a byte, would take that byte from the run that follows.
+    """
+    if path == "-":
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"cannot open {path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"cannot open {path}: {_os_reason(exc)}") from None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        open_binary(path).close()
+    elif not os.access(path, os.R_OK):
+        raise InputError(f"cannot open {path}: permission denied")
+
+
+def too_long(max_line_bytes: int) -> str:
+    """Why a line over the cap is unreadable, naming the option that raises it."""
+    return f"line longer than {format_size(max_line_bytes)}, not read (see --max-line-bytes)"
+
+
+def format_size(size: int) -> str:
+    """``33554432`` -> ``32 MiB``; sizes that are not whole KiB or MiB in bytes."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
+def iter_raw_lines(
+    handle: IO[bytes], max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Iterator[bytes | None]:
+    """Each line's bytes (newline included), or None for a line over ``max_line_bytes``.
+
+    An over-long line is read and dropped a chunk at a time: memory stays bounded by the
+    cap, whatever the file holds.
+    """
+    readline = handle.readline
+    limit = max_line_bytes + 1  # the newline does not count
+    while True:
+        raw = readline(limit)
+        if len(raw) < limit or raw[-1] == 10:  # 10 is b"\n"
+            if not raw:
+                return
+            yield raw
+            continue
+        del raw
+        while True:
+            chunk = readline(_SKIP_CHUNK)
+            if not chunk or chunk[-1] == 10:
+                break
+        yield None
 
 
 # orjson reads an integer beyond 64 bits as a float (1e29 for 100…0): a run of 19 or more
@@ -124,12 +192,14 @@ def is_document(path: str) -> bool:
     return path.endswith((".json", ".json.gz"))
 
 
-def read_document(path: str) -> Line:
+def read_document(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Line:
     """Read a whole ``.json`` file as one record, at line 1 (an unreadable one at the line
-    of its syntax error)."""
+    of its syntax error); a file over ``max_line_bytes`` is unreadable, not read further."""
     handle = open_binary(path)
     try:
-        data = handle.read()
+        data = handle.read(max_line_bytes + 1)
+        if len(data) > max_line_bytes:
+            return Line(path, 1, None, too_long(max_line_bytes).replace("line", "document", 1))
     except (OSError, EOFError, zlib.error) as exc:
         reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
         raise InputError(f"cannot read {path}: {reason}") from None
@@ -145,21 +215,25 @@ def read_document(path: str) -> Line:
     return Line(path, lineno, obj, error)
 
 
-def read_lines(path: str) -> Iterator[Line]:
+def read_lines(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Line]:
     """Yield each non-blank line of ``path`` (``-`` for stdin), streaming.
 
-    A ``.json`` file is read whole as one record (see :func:`is_document`).
+    A ``.json`` file is read whole as one record (see :func:`is_document`). A line over
+    ``max_line_bytes`` is unreadable (never held whole).
     """
     if is_document(path):
-        yield read_document(path)
+        yield read_document(path, max_line_bytes)
         return
     name = display_name(path)
     handle = open_binary(path)
     try:
         lineno = 0
         try:
-            for raw in handle:
+            for raw in iter_raw_lines(handle, max_line_bytes):
                 lineno += 1
+                if raw is None:
+                    yield Line(name, lineno, None, too_long(max_line_bytes))
+                    continue
                 last = not raw.endswith(b"\n")
                 if not raw.strip():
                     continue
@@ -296,13 +370,18 @@ class RecordingWriter:
 
 
 __all__ = [
+    "DEFAULT_MAX_LINE_BYTES",
     "Line",
     "RecordingWriter",
+    "check_readable",
     "display_name",
     "fast_loads",
+    "format_size",
     "is_document",
+    "iter_raw_lines",
     "open_binary",
     "parse_line",
     "read_document",
     "read_lines",
+    "too_long",
 ]

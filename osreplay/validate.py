@@ -50,6 +50,7 @@ import fnmatch
 import json
 import re
 import sys
+import urllib.parse
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -59,7 +60,11 @@ from typing import Any
 
 import fastjsonschema
 import jsonschema
+import referencing.exceptions
+import referencing.jsonschema
 from jsonschema.exceptions import SchemaError
+from jsonschema_specifications import REGISTRY as SPEC_REGISTRY
+from referencing import Registry, Resource
 
 from osreplay.errors import InputError, UsageError
 from osreplay.locate import line_of, value_lines
@@ -71,12 +76,15 @@ from osreplay.notification import (
     unreadable_reason,
 )
 from osreplay.recording import (
+    DEFAULT_MAX_LINE_BYTES,
     display_name,
     fast_loads,
     is_document,
+    iter_raw_lines,
     open_binary,
     parse_line,
     read_document,
+    too_long,
 )
 
 VALID = "valid"
@@ -176,6 +184,8 @@ class _Schema:
             errors = list(self.reference.iter_errors(instance))
         except RecursionError:
             return [(prefix, "nesting too deep to validate")]
+        except referencing.exceptions.Unresolvable as exc:  # checked up front; never expected
+            raise UsageError(f"{self.name}: a reference cannot be resolved: {exc}") from None
         if not errors:
             return None
         found: list[tuple[str, str]] = []
@@ -428,24 +438,14 @@ def _schema_files() -> Any:
         return Path(__file__).resolve().parent.parent / "schemas"
 
 
-def _compile(name: str, schema: dict[str, Any]) -> _Schema:
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-    try:
-        cls.check_schema(schema)
-    except SchemaError as exc:
-        raise UsageError(f"{name} is not a valid JSON Schema: {exc.message}") from None
-    reference = cls(schema)
-    if cls is not jsonschema.Draft7Validator:
-        # Other dialects: jsonschema alone knows their rules.
-        return _Schema(name, schema, reference)
+def _compile_builtin(name: str, schema: dict[str, Any]) -> _Schema:
+    """A shipped schema: the compiled fast check, tested equal to jsonschema (see module doc)."""
+    reference = jsonschema.Draft7Validator(schema)
     try:
         return _Schema(name, schema, reference, check=compile_check(schema))
     except _Unsupported:
         pass
-    try:
-        fast = fastjsonschema.compile(schema, use_default=False, use_formats=False)
-    except Exception:  # noqa: BLE001 - anything fastjsonschema cannot compile
-        fast = None
+    fast = fastjsonschema.compile(schema, use_default=False, use_formats=False)
     return _Schema(name, schema, reference, fast=fast)
 
 
@@ -459,7 +459,7 @@ def parse_schema_option(text: str) -> tuple[str, str]:
     return glob, path
 
 
-def load_user_schema(path: str) -> dict[str, Any]:
+def load_user_schema(path: str) -> dict[str, Any] | bool:
     try:
         with open(path, encoding="utf-8") as handle:
             schema = json.load(handle)
@@ -476,6 +476,135 @@ def load_user_schema(path: str) -> dict[str, Any]:
     return schema
 
 
+def compile_user_schema(path: str) -> _Schema:
+    """A user's schema, checked now (dialect, every reference, depth); jsonschema alone.
+
+    ``$ref`` resolves inside the schema and to local files (paths relative to the schema's
+    folder); a remote reference is refused, since validate never reaches the network.
+    Raises UsageError naming the file when the schema cannot be used.
+    """
+    schema = load_user_schema(path)
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        raise UsageError(f"{path} is not a valid JSON Schema: {exc.message}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: nested too deep to check") from None
+    spec = referencing.jsonschema.specification_with(
+        _dialect_of(cls), default=referencing.jsonschema.DRAFT7
+    )
+    local = LocalSchemas(path, schema, spec)
+    registry: Registry[Any] = Registry(retrieve=local)  # type: ignore[call-arg]
+    _check_references(path, spec.create_resource(schema), registry.combine(SPEC_REGISTRY), local)
+    return _Schema(path, schema, cls(schema, registry=registry))
+
+
+def _dialect_of(cls: Any) -> str:
+    meta = cls.META_SCHEMA
+    return str(meta.get("$id") or meta.get("id") or "")
+
+
+class _RemoteRefused(Exception):
+    """A reference that would need the network."""
+
+
+class LocalSchemas:
+    """The ``retrieve`` of a user schema's registry: local files only, never the network.
+
+    A relative reference is a path beside the schema (from the referring file, as URIs
+    resolve); ``file:`` URIs are read as they are; when the schema's ``$id`` is a URL, a
+    reference under that URL's folder maps to the same place under the schema's folder.
+    Anything else is refused. Each file is read once per run.
+    """
+
+    def __init__(self, path: str, schema: Any, spec: Any) -> None:
+        self.path = path
+        self.folder = Path(path).resolve().parent
+        self.spec = spec
+        root_id = schema.get("$id") if isinstance(schema, dict) else None
+        self.id_folder = root_id.rsplit("/", 1)[0] + "/" if isinstance(root_id, str) else None
+        self.retrieved: dict[str, Any] = {}
+
+    def local_path(self, uri: str) -> Path:
+        parts = urllib.parse.urlsplit(uri)
+        if parts.scheme == "file":
+            return Path(urllib.parse.unquote(parts.path))
+        if not parts.scheme and not parts.netloc:
+            return self.folder / urllib.parse.unquote(parts.path)
+        if self.id_folder and uri.startswith(self.id_folder) and parts.scheme != "urn":
+            return self.folder / urllib.parse.unquote(uri[len(self.id_folder) :])
+        raise _RemoteRefused(uri)
+
+    def __call__(self, uri: str) -> Resource[Any]:
+        if uri in self.retrieved:
+            return self.retrieved[uri]  # type: ignore[no-any-return]
+        target = self.local_path(uri)
+        try:
+            contents = json.loads(target.read_bytes())
+        except OSError as exc:
+            raise OSError(f"cannot read {target}: {(exc.strerror or str(exc)).lower()}") from None
+        except (ValueError, RecursionError):
+            raise ValueError(f"{target} is not valid JSON") from None
+        resource = Resource.from_contents(contents, default_specification=self.spec)
+        self.retrieved[uri] = resource
+        return resource
+
+
+# Deeper than any real schema; deep enough to hit Python's recursion limit in jsonschema.
+_MAX_SCHEMA_DEPTH = 100
+_REFERENCE_KEYWORDS = ("$ref", "$dynamicRef")
+
+
+def _check_references(path: str, root: Resource[Any], registry: Any, local: LocalSchemas) -> None:
+    """Resolve every reference of the schema (and of the local files it pulls in) now."""
+    pending = [(registry.resolver_with_root(root), root, 0)]
+    walked: set[str] = set()
+    while pending:
+        resolver, resource, depth = pending.pop()
+        if depth > _MAX_SCHEMA_DEPTH:
+            raise UsageError(f"{path}: nested more than {_MAX_SCHEMA_DEPTH} levels deep")
+        resolver = resolver.in_subresource(resource)
+        contents = resource.contents
+        if isinstance(contents, dict):
+            for keyword in _REFERENCE_KEYWORDS:
+                ref = contents.get(keyword)
+                if isinstance(ref, str):
+                    _lookup(path, resolver, keyword, ref)
+        pending.extend((resolver, sub, depth + 1) for sub in resource.subresources())
+        for uri, pulled in list(local.retrieved.items()):  # files pulled in: walk them too
+            if uri not in walked:
+                walked.add(uri)
+                pending.append((registry.with_resource(uri, pulled).resolver(uri), pulled, 0))
+
+
+def _lookup(path: str, resolver: Any, keyword: str, ref: str) -> None:
+    where = f"{path}: {keyword} {json.dumps(ref)}"
+    try:
+        resolver.lookup(ref)
+    except referencing.exceptions.PointerToNowhere as exc:
+        raise UsageError(f"{where} points to nothing ({exc.ref!r} does not exist)") from None
+    except referencing.exceptions.NoSuchAnchor as exc:
+        raise UsageError(f"{where}: no anchor {exc.anchor!r} in the schema") from None
+    except referencing.exceptions.Unresolvable as exc:
+        cause = _root_cause(exc)
+        if isinstance(cause, _RemoteRefused):
+            target = "" if str(cause) == ref else f" ({cause})"
+            raise UsageError(
+                f"{where} is remote{target}; validate never fetches schemas: save it "
+                "beside the schema and refer to it by a relative path"
+            ) from None
+        if isinstance(cause, (OSError, ValueError)):
+            raise UsageError(f"{where}: {cause}") from None
+        raise UsageError(f"{where} cannot be resolved") from None
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
+
+
 class Validator:
     """Validates recordings line by line; build once, then call validate_file per file."""
 
@@ -484,17 +613,19 @@ class Validator:
         *,
         extra_schemas: Iterable[tuple[str, str]] | Mapping[str, str] = (),
         strict: bool = False,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         self.strict = strict
+        self.max_line_bytes = max_line_bytes
         self._builtin = {
-            name: _compile(name, load_builtin_schema(name)) for name in BUILTIN_SCHEMAS
+            name: _compile_builtin(name, load_builtin_schema(name)) for name in BUILTIN_SCHEMAS
         }
         pairs: Sequence[tuple[str, str]] = (
             list(extra_schemas.items())
             if isinstance(extra_schemas, Mapping)
             else list(extra_schemas)
         )
-        self._user = [(glob, _compile(path, load_user_schema(path))) for glob, path in pairs]
+        self._user = [(glob, compile_user_schema(path)) for glob, path in pairs]
         self._envelope = self._builtin["envelope"]
         self._cadf = self._builtin["cadf-event"]
         self._nova = self._builtin["nova-versioned"]
@@ -513,8 +644,13 @@ class Validator:
         try:
             lineno = 0
             try:
-                for raw in handle:
+                for raw in iter_raw_lines(handle, self.max_line_bytes):
                     lineno += 1
+                    if raw is None:
+                        reason = too_long(self.max_line_bytes)
+                        problem = Problem(name, lineno, None, None, reason)
+                        yield Verdict(name, lineno, None, UNREADABLE, (), (problem,))
+                        continue
                     obj = fast_loads(raw)
                     if obj.__class__ is not dict:
                         # Blank lines, and the slow path that words the reason for a bad line.
@@ -535,7 +671,8 @@ class Validator:
 
     def _validate_document(self, path: str) -> Verdict:
         """A whole ``.json`` file; each problem names the line of its value (osreplay.locate)."""
-        line = read_document(path)  # an unreadable one: at the line of its syntax error
+        # An unreadable one: at the line of its syntax error.
+        line = read_document(path, self.max_line_bytes)
         if line.obj is None:
             problem = Problem(line.path, line.lineno, None, None, line.error or "unreadable")
             return Verdict(line.path, 1, None, UNREADABLE, (), (problem,))
