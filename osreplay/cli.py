@@ -18,12 +18,13 @@ import click
 from osreplay import __version__
 from osreplay.errors import OsreplayError
 from osreplay.filters import PRIORITY_CHOICES, Filters
-from osreplay.recording import open_binary
+from osreplay.recording import DEFAULT_MAX_LINE_BYTES, check_readable
 from osreplay.report import (
     REPORTERS,
     RecordConsole,
     ReplayProgress,
     ValidateProgress,
+    escape_control,
     long_plan_warning,
     reads_a_terminal,
     record_draws_counter,
@@ -44,7 +45,8 @@ class OsreplayGroup(click.Group):
         try:
             return super().invoke(ctx)
         except OsreplayError as exc:
-            click.echo(f"Error: {mask_secrets(str(exc))}", err=True)
+            message = escape_control(mask_secrets(str(exc)), multiline=True)
+            click.echo(f"Error: {message}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # `osreplay record | head`: the reader left; not an error worth a traceback.
@@ -75,6 +77,19 @@ def main(verbose: int) -> None:
     _setup_logging(verbose)
 
 
+def max_line_bytes_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--max-line-bytes``: the longest line read; a longer one is unreadable, never held."""
+    return click.option(
+        "--max-line-bytes",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_LINE_BYTES,
+        show_default=True,
+        metavar="N",
+        help="Longest line read (32 MiB by default); a longer line is reported unreadable "
+        "without being held in memory.",
+    )(command)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option(
@@ -98,8 +113,14 @@ def main(verbose: int) -> None:
     help="Check payloads of matching event types against your own JSON Schema (repeatable).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+@max_line_bytes_option
 def validate(
-    files: tuple[str, ...], fmt: str, strict: bool, schemas: tuple[str, ...], quiet: bool
+    files: tuple[str, ...],
+    fmt: str,
+    strict: bool,
+    schemas: tuple[str, ...],
+    quiet: bool,
+    max_line_bytes: int,
 ) -> None:
     """Check recordings (NDJSON, `-` for stdin, .gz) against the notification schemas.
 
@@ -108,11 +129,12 @@ def validate(
     file cannot be read, 130 after Ctrl-C and 143 after SIGTERM.
     """
     validator = Validator(
-        extra_schemas=[parse_schema_option(text) for text in schemas], strict=strict
+        extra_schemas=[parse_schema_option(text) for text in schemas],
+        strict=strict,
+        max_line_bytes=max_line_bytes,
     )
     for path in files:  # a missing file is a usage error before any report starts
-        if path != "-":
-            open_binary(path).close()
+        check_readable(path)
     reporter = REPORTERS[fmt](sys.stdout, quiet=quiet)
     summary = Summary()
     # Progress only where it cannot mix with the report: stderr a terminal, stdout not
@@ -130,6 +152,11 @@ def validate(
                         progress.tick(verdict.path)
         except KeyboardInterrupt as exc:
             stopped = exc
+        except OsreplayError as exc:  # a file unreadable mid-way: the report still ends whole
+            if progress is not None:
+                progress.close()
+            reporter.finish(summary, error=escape_control(mask_secrets(str(exc))))
+            raise
     if progress is not None:
         progress.close()
     reporter.finish(summary)
@@ -312,6 +339,7 @@ def _filter_options(*, verb: str) -> Callable[[Callable[..., Any]], Callable[...
     "(repeatable).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
+@max_line_bytes_option
 def replay(
     files: tuple[str, ...],
     url: str | None,
@@ -335,6 +363,7 @@ def replay(
     retime: bool,
     sets: tuple[str, ...],
     quiet: bool,
+    max_line_bytes: int,
 ) -> None:
     """Republish recorded notifications through an oslo.messaging Notifier, paced.
 
@@ -384,7 +413,7 @@ def replay(
     with terminate_like_interrupt():
         try:
             if streaming:
-                source: Any = core.StreamSource("-", selection)
+                source: Any = core.StreamSource("-", selection, max_line_bytes=max_line_bytes)
             else:
                 source = core.FileSource(
                     files,
@@ -392,6 +421,7 @@ def replay(
                     skip_invalid=skip_invalid,
                     needs_timestamps=schedule.needs_timestamps,
                     loop=loop,
+                    max_line_bytes=max_line_bytes,
                 )
                 # The records a checked file keeps stay live for the whole run and hold no
                 # cycles: frozen before the cyclic garbage collector runs again, they are
@@ -547,7 +577,8 @@ def _before_it(count: int) -> str:
 
 
 def _echo_skipped(entry: Any) -> None:
-    click.echo(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}", err=True)
+    text = f"Skipped line {entry.lineno} of {entry.source}: {entry.error}"
+    click.echo(escape_control(text), err=True)
 
 
 def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: int) -> int:
@@ -579,7 +610,7 @@ def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: 
             err=True,
         )
         return EXIT_USAGE
-    click.echo(f"Error: {where} is unreadable: {stop.reason}", err=True)
+    click.echo(escape_control(f"Error: {where} is unreadable: {stop.reason}"), err=True)
     click.echo(
         f"{_before_it(summary.sent)} confirmed; fix the line and resume with "
         f"{resume}, or add --skip-invalid to replay past unreadable lines",

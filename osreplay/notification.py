@@ -235,11 +235,11 @@ def parse_timestamp(value: Any) -> datetime | None:
         text = text[:-2] + ":" + text[-2:]  # +0000 -> +00:00 for Python 3.10
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00:00+01:00 is before UTC year 1
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def utcnow_iso() -> str:

@@ -60,16 +60,48 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror.lower() if exc.strerror else str(exc)
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _GzipSource(gzip.GzipFile):
+    """A gzip stream over a file object it owns: closing it closes that file too."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        super().__init__(fileobj=source, mode="rb")
+        self._source = source
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._source is not sys.stdin.buffer:
+                self._source.close()
+
+
+def _peek(source: IO[bytes], size: int) -> bytes:
+    """The next ``size`` bytes without taking them (b"" where the stream cannot peek)."""
+    peek = getattr(source, "peek", None)
+    return peek(size)[:size] if peek is not None else b""
+
+
 def open_binary(path: str) -> IO[bytes]:
-    """Open a recording for reading; raise InputError naming the file and the reason."""
-    if path == "-":
-        return sys.stdin.buffer
+    """Open a recording for reading; raise InputError naming the file and the reason.
+
+    A ``.gz`` name, or gzip data under any name (``<(gzip -c …)``, a pipe on standard
+    input), is decompressed; the first bytes are only peeked at, never taken from a stream.
+    """
     try:
-        if path.endswith(".gz"):
-            handle: IO[bytes] = gzip.open(path, "rb")  # type: ignore[assignment]
-            handle.peek(1)  # type: ignore[attr-defined]  # fail now on a non-gzip file
-            return handle
-        return open(path, "rb")
+        source: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")
+        try:
+            if path.endswith(".gz") or _peek(source, 2) == _GZIP_MAGIC:
+                handle: IO[bytes] = _GzipSource(source)  # type: ignore[assignment]
+                handle.peek(1)  # type: ignore[attr-defined]  # fail now on a non-gzip file
+                return handle
+        except BaseException:
+            if source is not sys.stdin.buffer:
+                source.close()
+            raise
+        return source
     except IsADirectoryError:
         raise InputError(f"cannot read {path}: it is a directory") from None
     except FileNotFoundError:

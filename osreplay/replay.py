@@ -41,7 +41,7 @@ from osreplay.errors import ConfigError, OsreplayError, UsageError
 from osreplay.filters import Filters
 from osreplay.notification import Notification, RecordError
 from osreplay.pacing import MissingTimestamp, Pacer, RateSchedule, Schedule
-from osreplay.recording import read_lines
+from osreplay.recording import DEFAULT_MAX_LINE_BYTES, read_lines
 from osreplay.redact import Redactor
 from osreplay.signals import Terminated
 from osreplay.transport import get_transport, mask_secrets
@@ -148,7 +148,11 @@ class Selection:
         return self.filters.match(note.event_type, note.publisher_id, note.priority)
 
 
-def _entries(paths: Sequence[str], selection: Selection) -> Iterator[Entry]:
+def _entries(
+    paths: Sequence[str],
+    selection: Selection,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> Iterator[Entry]:
     """Every line from the start line on, as entries: selected records and unreadable lines.
 
     Stops after ``selection.limit`` selected records. Unreadable lines are yielded (they
@@ -163,7 +167,7 @@ def _entries(paths: Sequence[str], selection: Selection) -> Iterator[Entry]:
         if start is not None and index < start.index:
             continue
         first = start.lineno if start is not None and index == start.index else 1
-        for line in read_lines(path):
+        for line in read_lines(path, max_line_bytes):
             if line.lineno < first:
                 continue
             if line.error is not None:
@@ -200,8 +204,10 @@ class FileSource:
         needs_timestamps: bool = False,
         loop: int = 1,
         cache_records: int = CACHE_RECORDS,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         self.paths = list(paths)
+        self.max_line_bytes = max_line_bytes
         self.selection = selection
         self.skip_invalid = skip_invalid
         self.needs_timestamps = needs_timestamps
@@ -234,7 +240,7 @@ class FileSource:
         untimed: list[Entry] = []
         cache: list[Entry] | None = []
         count = 0
-        for entry in _entries(self.paths, self.selection):
+        for entry in _entries(self.paths, self.selection, self.max_line_bytes):
             if entry.note is None:
                 invalid.append(entry)
                 continue
@@ -273,7 +279,7 @@ class FileSource:
 
     def _reread(self) -> Iterator[Entry]:
         known = {(entry.source, entry.lineno) for entry in self.skipped}
-        for entry in _entries(self.paths, self.selection):
+        for entry in _entries(self.paths, self.selection, self.max_line_bytes):
             if entry.note is None and (entry.source, entry.lineno) in known:
                 continue  # reported by check()
             yield entry
@@ -284,13 +290,20 @@ class StreamSource:
 
     total: int | None = None
 
-    def __init__(self, path: str = "-", selection: Selection = Selection()) -> None:
+    def __init__(
+        self,
+        path: str = "-",
+        selection: Selection = Selection(),
+        *,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    ) -> None:
         self.path = path
         self.selection = selection
+        self.max_line_bytes = max_line_bytes
         self.skipped: list[Entry] = []
 
     def passes(self) -> Iterator[Iterable[Entry]]:
-        yield _entries([self.path], self.selection)
+        yield _entries([self.path], self.selection, self.max_line_bytes)
 
 
 def _refusal(invalid: list[Entry]) -> str:

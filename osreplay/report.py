@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import time
 from collections.abc import Callable
@@ -44,6 +45,36 @@ NO_EVENT_TYPE = "-"
 # Carriage return, then erase to the end of the line: redraws a terminal status line.
 _CLEAR_LINE = "\r\033[K"
 
+# What must never reach a terminal or a log raw: C0 and C1 controls (ESC, CR, LF, …), DEL,
+# the Unicode line and paragraph separators, and lone surrogates (not encodable as UTF-8).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_CONTROL_BUT_LF = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# The same in JSON text, where json.dumps already escapes C0 controls.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_control(text: str, *, multiline: bool = False) -> str:
+    """``text`` with control characters and lone surrogates shown as ``\\x1b``, ``\\ud800``.
+
+    For every line a person reads (reports, progress, messages on stderr): data from a
+    recording can neither forge a line nor colour the terminal, and printing never fails.
+    ``multiline`` keeps line feeds, for a message written as several lines on purpose
+    (the data inside it must then be escaped already, as the core does with ``repr``).
+    """
+    pattern = _CONTROL_BUT_LF if multiline else _CONTROL
+    return pattern.sub(_escape_char, text) if pattern.search(text) else text
+
+
+def json_line(value: Any) -> str:
+    """``value`` as one line of JSON (non-ASCII kept) that is safe to print, whatever it holds."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 def records(count: int) -> str:
     """``record`` or ``records``, to follow ``count``."""
@@ -53,9 +84,11 @@ def records(count: int) -> str:
 def format_problem(problem: Problem) -> str:
     """``FILE:LINE: EVENT_TYPE: JSON_PATH: MESSAGE``, or ``FILE:LINE: MESSAGE`` if unreadable."""
     if problem.json_path is None:
-        return f"{problem.path}:{problem.lineno}: {problem.message}"
+        return escape_control(f"{problem.path}:{problem.lineno}: {problem.message}")
     event_type = problem.event_type if problem.event_type is not None else NO_EVENT_TYPE
-    return f"{problem.path}:{problem.lineno}: {event_type}: {problem.json_path}: {problem.message}"
+    return escape_control(
+        f"{problem.path}:{problem.lineno}: {event_type}: {problem.json_path}: {problem.message}"
+    )
 
 
 def format_summary(summary: Summary) -> str:
@@ -79,8 +112,10 @@ class TextReporter:
         for problem in verdict.problems:
             self.stream.write(format_problem(problem) + "\n")
 
-    def finish(self, summary: Summary) -> None:
-        self.stream.write(format_summary(summary) + "\n")
+    def finish(self, summary: Summary, *, error: str | None = None) -> None:
+        """The summary line; none when the run was cut short by ``error`` (told on stderr)."""
+        if error is None:
+            self.stream.write(format_summary(summary) + "\n")
         self.stream.flush()
 
 
@@ -103,12 +138,14 @@ class JsonReporter:
                 "message": problem.message,
             }
             self.stream.write('{"problems": [\n  ' if not self._count else ",\n  ")
-            self.stream.write(json.dumps(item, ensure_ascii=False))
+            self.stream.write(json_line(item))
             self._count += 1
 
-    def finish(self, summary: Summary) -> None:
+    def finish(self, summary: Summary, *, error: str | None = None) -> None:
+        """Close the document; ``error`` (a run cut short) is added as ``"error"``."""
         head = "\n],\n" if self._count else '{"problems": [],\n'
-        self.stream.write(head + '"summary": ' + json.dumps(summary.as_dict()) + "}\n")
+        tail = f',\n"error": {json_line(error)}' if error is not None else ""
+        self.stream.write(head + '"summary": ' + json.dumps(summary.as_dict()) + tail + "}\n")
         self.stream.flush()
 
 
@@ -273,7 +310,8 @@ class ValidateProgress:
             elapsed = now - self.started
             rate = self.count / elapsed if elapsed > 0 else 0.0
             self.stream.write(
-                f"{_CLEAR_LINE}validating {path}: {self.count} records, {rate:,.0f}/s"
+                f"{_CLEAR_LINE}validating {escape_control(path)}: {self.count} records, "
+                f"{rate:,.0f}/s"
             )
             self.stream.flush()
             self.shown = True
@@ -294,7 +332,7 @@ class RecordConsole:
 
     def event(self, kind: str, message: str) -> None:
         self.clear_progress()
-        self.stream.write(mask_secrets(message) + "\n")
+        self.stream.write(escape_control(mask_secrets(message)) + "\n")
         self.stream.flush()
 
     def progress(self, stats: Any) -> None:
@@ -321,10 +359,12 @@ __all__ = [
     "ReplayProgress",
     "TextReporter",
     "ValidateProgress",
+    "escape_control",
     "format_duration",
     "format_problem",
     "long_plan_warning",
     "format_summary",
+    "json_line",
     "reads_a_terminal",
     "records",
     "record_draws_counter",
