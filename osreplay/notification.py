@@ -238,7 +238,7 @@ def parse_timestamp(value: Any) -> datetime | None:
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=timezone.utc)
         return parsed.astimezone(timezone.utc)
-    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00:00+01:00 is before UTC year 1
+    except (ValueError, OverflowError):  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         return None
 
 
