@@ -824,7 +824,11 @@ def short_json(value: Any) -> str:
     if isinstance(value, list):
         return "an array" if value else "[]"
     text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= _MAX_VALUE_REPR else text[: _MAX_VALUE_REPR - 2] + '…"'
+    if len(text) <= _MAX_VALUE_REPR:
+        return text
+    if isinstance(value, str):
+        return text[: _MAX_VALUE_REPR - 2] + '…"'
+    return text[: _MAX_VALUE_REPR - 1] + "…"
 
 
 def error_message(error: jsonschema.ValidationError) -> str:
