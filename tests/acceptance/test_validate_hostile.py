@@ -87,7 +87,8 @@ def test_lone_surrogate_in_json_report_is_one_complete_document(tmp_path: Path) 
     [
         (
             {"$ref": "#/definitions/nowhere"},
-            "$ref \"#/definitions/nowhere\" points to nothing ('/definitions/nowhere' does not exist)",
+            '$ref "#/definitions/nowhere" points to nothing '
+            "('/definitions/nowhere' does not exist)",
         ),
         (
             {
@@ -306,9 +307,7 @@ def test_record_model_reader_memory_stays_bounded(huge_files) -> None:
     )
 
     lines, rss_kb = proc.stdout.splitlines()
-    assert lines == (
-        "[(1, 'line longer than 32 MiB, not read (see --max-line-bytes)'), (2, None)]"
-    )
+    assert lines == ("[(1, 'line longer than 32 MiB, not read (see --max-line-bytes)'), (2, None)]")
     assert int(rss_kb) / 1024 < 400
 
 
@@ -334,7 +333,11 @@ def test_max_line_bytes_option(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("schema", "payload", "message"),
     [
-        ({"properties": {"p": {"multipleOf": 0.01}}}, {"p": 0.07}, "0.07 is not a multiple of 0.01"),
+        (
+            {"properties": {"p": {"multipleOf": 0.01}}},
+            {"p": 0.07},
+            "0.07 is not a multiple of 0.01",
+        ),
         (
             {
                 "$id": "http://example.com/root.json",

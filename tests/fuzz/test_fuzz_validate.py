@@ -267,11 +267,15 @@ def test_user_schema_verdicts_equal_jsonschema(schema: Any, payload: Any) -> Non
 def test_deeply_nested_user_schema_never_crashes(nesting: int, tmp_path: Path) -> None:
     schema: Any = {"type": "integer"}
     for index in range(nesting):
-        schema = {["allOf", "anyOf", "not", "items"][index % 4]: [schema] if index % 4 < 2 else schema}
+        schema = {
+            ["allOf", "anyOf", "not", "items"][index % 4]: [schema] if index % 4 < 2 else schema
+        }
     schema_path = tmp_path / "deep.json"
     schema_path.write_text(json.dumps(schema))
     path = tmp_path / "r.ndjson"
-    path.write_bytes(encode({"event_type": "x", "publisher_id": "p", "priority": "INFO", "payload": [1]}))
+    path.write_bytes(
+        encode({"event_type": "x", "publisher_id": "p", "priority": "INFO", "payload": [1]})
+    )
 
     result = invoke("validate", "--format", "json", "--schema", f"x={schema_path}", str(path))
 
