@@ -287,12 +287,47 @@ class _CheckCompiler:
             if isinstance(target, dict) and "$ref" not in target:
                 schema, keywords = target, target.keys() - _ANNOTATIONS
         if keywords <= _LEAF_KEYWORDS:
-            tests = [self.leaf(schema, keyword, var) for keyword in sorted(keywords)]
-            return "(" + " and ".join(tests) + ")" if tests else "True"
+            return self.leaves(schema, keywords, var)
         name = self.function(schema)
         if keywords <= _CONTAINER_KEYWORDS:  # cannot fail on a scalar: skip the call
             return f"(type({var}) not in _CONTAINERS or {name}({var}))"
         return f"{name}({var})"
+
+    def leaves(self, schema: dict[str, Any], keywords: Any, var: str) -> str:
+        """All leaf keywords of ``schema`` as one expression.
+
+        With ``"type": "string"`` the type test comes first and the string tests after it
+        drop their own "not a string" guard (the same answer, one test less).
+        """
+        if schema.get("type") == "string":
+            tests = [self.leaf(schema, "type", var)]
+            tests += [self.string_leaf(schema, k, var) for k in sorted(keywords - {"type"})]
+        else:
+            tests = [self.leaf(schema, keyword, var) for keyword in sorted(keywords)]
+        return "(" + " and ".join(tests) + ")" if tests else "True"
+
+    def string_leaf(self, schema: dict[str, Any], keyword: str, var: str) -> str:
+        """A leaf test for ``var`` already known to be a string."""
+        value = schema[keyword]
+        if keyword == "pattern":
+            return self.pattern_test(value, var)
+        if keyword in ("minLength", "maxLength"):
+            op = ">=" if keyword == "minLength" else "<="
+            return f"len({var}) {op} {int(value)}"
+        return self.leaf(schema, keyword, var)
+
+    def pattern_test(self, pattern: str, var: str) -> str:
+        """True when the string ``var`` matches ``pattern`` (re.search semantics)."""
+        # Common prefix tests, without the regex engine: ^literal and ^(?!literal).
+        negated = re.fullmatch(r"\^\(\?!((?:[A-Za-z0-9_:/-]|\\\.)+)\)", pattern)
+        plain = re.fullmatch(r"\^((?:[A-Za-z0-9_:/-]|\\\.)+)", pattern)
+        if negated or plain:
+            found = negated or plain
+            assert found is not None
+            prefix = found.group(1).replace("\\.", ".")
+            test = f"{var}.startswith({prefix!r})"
+            return f"not {test}" if negated else test
+        return f"{self.const(re.compile(pattern))}.search({var}) is not None"
 
     def leaf(self, schema: dict[str, Any], keyword: str, var: str) -> str:
         value = schema[keyword]
@@ -307,8 +342,7 @@ class _CheckCompiler:
                 raise _Unsupported(keyword)  # 1 == 1.0 == True: leave to fastjsonschema
             return f"(type({var}) is str and {var} in {self.const(frozenset(values))})"
         if keyword == "pattern":
-            regex = self.const(re.compile(value))
-            return f"(type({var}) is not str or {regex}.search({var}) is not None)"
+            return f"(type({var}) is not str or {self.pattern_test(value, var)})"
         op = ">=" if keyword == "minLength" else "<="
         return f"(type({var}) is not str or len({var}) {op} {int(value)})"
 
@@ -332,6 +366,10 @@ class _CheckCompiler:
             return [f"return {self.function(target)}(x)"]
         lines: list[str] = []
         on_dict: list[str] = []
+        required = schema.get("required", [])
+        if isinstance(required, list):
+            # First, so that "properties" below may read a required key without a test.
+            on_dict.extend(f"if {key!r} not in x: return False" for key in required)
         for keyword, value in schema.items():
             if keyword in _ANNOTATIONS or keyword in ("then", "else"):
                 continue
@@ -347,11 +385,17 @@ class _CheckCompiler:
                 lines.append("    for v in x:")
                 lines.append(f"        if not {self.test(value, 'v')}: return False")
             elif keyword == "required":
-                on_dict.extend(f"if {key!r} not in x: return False" for key in value)
+                if not isinstance(value, list):
+                    raise _Unsupported("required")
             elif keyword == "properties":
                 for key, sub in value.items():
                     test = self.test(sub, "v")
-                    if test != "True":  # `in` then [] beats .get(): most keys are absent
+                    if test == "True":
+                        continue
+                    if key in required:  # checked present above
+                        on_dict.append(f"v = x[{key!r}]")
+                        on_dict.append(f"if not {test}: return False")
+                    else:  # `in` then [] beats .get(): most keys are absent
                         on_dict.append(f"if {key!r} in x:")
                         on_dict.append(f"    v = x[{key!r}]")
                         on_dict.append(f"    if not {test}: return False")
@@ -384,7 +428,12 @@ class _CheckCompiler:
                 raise _Unsupported(keyword)
         extra = schema.get("additionalProperties", True)
         patterns = schema.get("patternProperties", {})
-        if extra is not True or patterns:
+        if extra is True and patterns:  # only the patterns apply: no bookkeeping
+            on_dict.append("for k, v in x.items():")
+            for pattern, sub in patterns.items():
+                on_dict.append(f"    if {self.pattern_test(pattern, 'k')}:")
+                on_dict.append(f"        if not {self.test(sub, 'v')}: return False")
+        elif extra is not True or patterns:
             known = self.const(frozenset(schema.get("properties", {})))
             extra_test = self.test(extra, "v")
             on_dict.append("for k, v in x.items():")
@@ -399,8 +448,11 @@ class _CheckCompiler:
                 on_dict.append(f"    if k not in {known} and not {extra_test}:")
             on_dict.append("        return False")
         if on_dict:
-            lines.append("if type(x) is dict:")
-            lines.extend(f"    {line}" for line in on_dict)
+            if schema.get("type") == "object":  # the type test above returned already
+                lines.extend(on_dict)
+            else:
+                lines.append("if type(x) is dict:")
+                lines.extend(f"    {line}" for line in on_dict)
         lines.append("return True")
         return lines
 
