@@ -248,6 +248,10 @@ _CONTAINER_KEYWORDS = frozenset(
 )
 
 
+# Longer expressions are written as functions: the call costs less than re-reading.
+_INLINE_MAX = 400
+
+
 class _CheckCompiler:
     """Writes one Python function per non-trivial subschema; leaf checks are inlined."""
 
@@ -286,12 +290,68 @@ class _CheckCompiler:
             target = self.resolve(schema["$ref"])
             if isinstance(target, dict) and "$ref" not in target:
                 schema, keywords = target, target.keys() - _ANNOTATIONS
-        if keywords <= _LEAF_KEYWORDS:
-            return self.leaves(schema, keywords, var)
+        expression = self.inline(schema, var)
+        if expression is not None:
+            return expression
         name = self.function(schema)
         if keywords <= _CONTAINER_KEYWORDS:  # cannot fail on a scalar: skip the call
             return f"(type({var}) not in _CONTAINERS or {name}({var}))"
         return f"{name}({var})"
+
+    def inline(self, schema: Any, var: str) -> str | None:
+        """``schema`` as one short expression on ``var``, or None when it needs a function.
+
+        A call per subschema costs more than most checks in it: small subschemas
+        (required keys, a few properties, anyOf/allOf/not of those) become expressions.
+        """
+        if schema is True or schema is False:
+            return str(schema)
+        if not isinstance(schema, dict):
+            return None
+        keywords = schema.keys() - _ANNOTATIONS
+        parts: list[str] = []
+        on_dict: list[str] = []
+        for keyword in sorted(keywords - _LEAF_KEYWORDS):
+            value = schema[keyword]
+            if keyword == "required" and isinstance(value, list):
+                on_dict.extend(f"{key!r} in {var}" for key in value)
+            elif keyword == "properties" and isinstance(value, dict):
+                for key, sub in value.items():
+                    test = self.inline(sub, f"{var}[{key!r}]")
+                    if test is None:
+                        return None
+                    if test != "True":
+                        on_dict.append(f"({key!r} not in {var} or {test})")
+            elif keyword in ("allOf", "anyOf") and isinstance(value, list) and value:
+                tests = [self.inline(sub, var) for sub in value]
+                if any(test is None for test in tests):
+                    return None
+                joiner = " and " if keyword == "allOf" else " or "
+                parts.append("(" + joiner.join(tests) + ")")  # type: ignore[arg-type]
+            elif keyword == "not":
+                test = self.inline(value, var)
+                if test is None:
+                    return None
+                parts.append(f"(not {test})")
+            elif keyword == "dependencies" and isinstance(value, dict):
+                for key, dep in value.items():
+                    if isinstance(dep, list):
+                        test = "(" + " and ".join(f"{d!r} in {var}" for d in dep) + ")"
+                        test = test if dep else "True"
+                    else:
+                        test = self.inline(dep, var)
+                    if test is None:
+                        return None
+                    on_dict.append(f"({key!r} not in {var} or {test})")
+            else:
+                return None
+        leaf_keywords = keywords & _LEAF_KEYWORDS
+        if leaf_keywords:
+            parts.insert(0, self.leaves(schema, leaf_keywords, var))
+        if on_dict:
+            parts.append(f"(type({var}) is not dict or (" + " and ".join(on_dict) + "))")
+        expression = "(" + " and ".join(parts) + ")" if parts else "True"
+        return expression if len(expression) <= _INLINE_MAX else None
 
     def leaves(self, schema: dict[str, Any], keywords: Any, var: str) -> str:
         """All leaf keywords of ``schema`` as one expression.
