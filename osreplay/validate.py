@@ -36,12 +36,19 @@ against ``cadf-event`` (``typeURI`` is the CADF event URI), ``nova-versioned``
 schemas. A payload none of them covers is ``NO_SCHEMA``.
 
 Speed: lines are parsed with orjson (the stdlib parser words the reason for a bad line)
-and each draft-07 schema is compiled once by :func:`compile_check` into a plain yes/no
-Python function (fastjsonschema for keywords outside that subset; jsonschema alone for
-other dialects). Only when the fast check says no does jsonschema, the reference, run
+and each shipped schema is compiled once by :func:`compile_check` into a plain yes/no
+Python function. Only when the fast check says no does jsonschema, the reference, run
 to produce the messages; if jsonschema accepts the instance after all, it is valid.
-tests/unit/test_validate.py checks that both agree over the corpus, the fixtures and
-mutations of them.
+tests/unit/test_validate.py and tests/fuzz/ check that both agree over the corpus, the
+fixtures and mutations of them. User schemas (``--schema``) go through jsonschema alone.
+
+User schemas: :func:`compile_user_schema` checks the schema when the run starts (its
+dialect's metaschema, every ``$ref``/``$dynamicRef`` resolved, nesting depth) and raises
+UsageError naming the file otherwise. References resolve inside the schema and to local
+files (:class:`LocalSchemas`); validate never reaches the network.
+
+Lines longer than ``max_line_bytes`` (``Validator(max_line_bytes=…)``, 32 MiB by default)
+are unreadable and never held whole (see osreplay.recording).
 """
 
 from __future__ import annotations
@@ -56,15 +63,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import fastjsonschema
-import jsonschema
-import referencing.exceptions
-import referencing.jsonschema
-from jsonschema.exceptions import SchemaError
-from jsonschema_specifications import REGISTRY as SPEC_REGISTRY
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from osreplay.errors import InputError, UsageError
 from osreplay.locate import line_of, value_lines
@@ -75,6 +74,13 @@ from osreplay.notification import (
     normalise,
     unreadable_reason,
 )
+
+if TYPE_CHECKING:
+    import jsonschema
+    from referencing import Resource
+
+# jsonschema and referencing are imported where first needed: a run over valid records
+# with the shipped schemas never needs them, and their import is a tenth of a second.
 from osreplay.recording import (
     DEFAULT_MAX_LINE_BYTES,
     display_name,
@@ -161,26 +167,35 @@ class Summary:
 
 @dataclass(slots=True)
 class _Schema:
-    """One schema compiled twice: a fast yes/no check, and jsonschema for the messages."""
+    """One schema, with jsonschema for the messages and, if shipped, a fast yes/no check."""
 
     name: str
     schema: dict[str, Any] | bool
-    reference: Any  # a jsonschema validator instance
-    check: Callable[[Any], bool] | None = None  # compile_check(); None if unsupported
-    fast: Callable[[Any], Any] | None = None  # fastjsonschema, when check is None
+    make_reference: Callable[[], Any]  # builds the jsonschema validator, on first need
+    check: Callable[[Any], bool] | None = None  # compile_check(), shipped schemas only
+    _reference: Any = None
+
+    @property
+    def reference(self) -> Any:
+        if self._reference is None:
+            self._reference = self.make_reference()
+        return self._reference
 
     def problems(self, instance: Any, prefix: str) -> list[tuple[str, str]] | None:
         """None when valid, else ``[(json_path, message), ...]``."""
-        try:
-            if self.check is not None:
+        if self.check is not None:
+            try:
                 if self.check(instance):
                     return None
-            elif self.fast is not None:
-                try:
-                    self.fast(instance)
-                    return None
-                except fastjsonschema.JsonSchemaException:
-                    pass
+            except RecursionError:
+                return [(prefix, "nesting too deep to validate")]
+        return self.reference_problems(instance, prefix)
+
+    def reference_problems(self, instance: Any, prefix: str) -> list[tuple[str, str]] | None:
+        """jsonschema's verdict and messages."""
+        import referencing.exceptions
+
+        try:
             errors = list(self.reference.iter_errors(instance))
         except RecursionError:
             return [(prefix, "nesting too deep to validate")]
@@ -198,10 +213,10 @@ class _Schema:
 
 # -- the fast check ----------------------------------------------------------------------
 #
-# fastjsonschema builds error paths and raises exceptions inside anyOf/if even for valid
-# data; for the common "valid" answer a plain yes/no function is several times faster.
-# compile_check() turns the draft-07 subset osreplay's schemas use into Python source;
-# any other keyword raises _Unsupported and the caller falls back to fastjsonschema.
+# jsonschema walks the schema for every instance and builds errors even inside anyOf; for
+# the common "valid" answer a plain yes/no function is many times faster. compile_check()
+# turns the draft-07 subset osreplay's shipped schemas use into Python source; any other
+# keyword raises _Unsupported (a test makes sure every shipped schema compiles).
 
 _ANNOTATIONS = frozenset(
     {
@@ -399,7 +414,7 @@ class _CheckCompiler:
         if keyword in ("enum", "const"):
             values = value if keyword == "enum" else [value]
             if not all(isinstance(v, str) for v in values):
-                raise _Unsupported(keyword)  # 1 == 1.0 == True: leave to fastjsonschema
+                raise _Unsupported(keyword)  # 1 == 1.0 == True: not in the subset
             return f"(type({var}) is str and {var} in {self.const(frozenset(values))})"
         if keyword == "pattern":
             return f"(type({var}) is not str or {self.pattern_test(value, var)})"
@@ -552,13 +567,13 @@ def _schema_files() -> Any:
 
 def _compile_builtin(name: str, schema: dict[str, Any]) -> _Schema:
     """A shipped schema: the compiled fast check, tested equal to jsonschema (see module doc)."""
-    reference = jsonschema.Draft7Validator(schema)
-    try:
-        return _Schema(name, schema, reference, check=compile_check(schema))
-    except _Unsupported:
-        pass
-    fast = fastjsonschema.compile(schema, use_default=False, use_formats=False)
-    return _Schema(name, schema, reference, fast=fast)
+
+    def reference() -> Any:
+        import jsonschema
+
+        return jsonschema.Draft7Validator(schema)
+
+    return _Schema(name, schema, reference, check=compile_check(schema))
 
 
 def parse_schema_option(text: str) -> tuple[str, str]:
@@ -595,6 +610,12 @@ def compile_user_schema(path: str) -> _Schema:
     folder); a remote reference is refused, since validate never reaches the network.
     Raises UsageError naming the file when the schema cannot be used.
     """
+    import jsonschema
+    import referencing.jsonschema
+    from jsonschema.exceptions import SchemaError
+    from jsonschema_specifications import REGISTRY as SPEC_REGISTRY
+    from referencing import Registry
+
     schema = load_user_schema(path)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     try:
@@ -609,7 +630,8 @@ def compile_user_schema(path: str) -> _Schema:
     local = LocalSchemas(path, schema, spec)
     registry: Registry[Any] = Registry(retrieve=local)  # type: ignore[call-arg]
     _check_references(path, spec.create_resource(schema), registry.combine(SPEC_REGISTRY), local)
-    return _Schema(path, schema, cls(schema, registry=registry))
+    reference = cls(schema, registry=registry)
+    return _Schema(path, schema, lambda: reference)
 
 
 def _dialect_of(cls: Any) -> str:
@@ -649,6 +671,8 @@ class LocalSchemas:
         raise _RemoteRefused(uri)
 
     def __call__(self, uri: str) -> Resource[Any]:
+        from referencing import Resource
+
         if uri in self.retrieved:
             return self.retrieved[uri]  # type: ignore[no-any-return]
         target = self.local_path(uri)
@@ -691,6 +715,8 @@ def _check_references(path: str, root: Resource[Any], registry: Any, local: Loca
 
 
 def _lookup(path: str, resolver: Any, keyword: str, ref: str) -> None:
+    import referencing.exceptions
+
     where = f"{path}: {keyword} {json.dumps(ref)}"
     try:
         resolver.lookup(ref)
