@@ -69,18 +69,15 @@ from osreplay.errors import InputError, UsageError
 from osreplay.locate import line_of, value_lines
 from osreplay.notification import (
     CADF_EVENT_TYPEURI,
+    OPTIONAL,
+    PRIORITIES,
+    REQUIRED,
     RecordError,
     is_bare_cadf,
     normalise,
     unreadable_reason,
 )
 
-if TYPE_CHECKING:
-    import jsonschema
-    from referencing import Resource
-
-# jsonschema and referencing are imported where first needed: a run over valid records
-# with the shipped schemas never needs them, and their import is a tenth of a second.
 from osreplay.recording import (
     DEFAULT_MAX_LINE_BYTES,
     display_name,
@@ -93,10 +90,19 @@ from osreplay.recording import (
     too_long,
 )
 
+# jsonschema and referencing are imported where first needed: a run over valid records
+# with the shipped schemas never needs them, and their import is a tenth of a second.
+if TYPE_CHECKING:
+    import jsonschema
+    from referencing import Resource
+
 VALID = "valid"
 INVALID = "invalid"
 NO_SCHEMA = "no_schema"
 UNREADABLE = "unreadable"
+
+_RECORD_KEYS = frozenset(REQUIRED + OPTIONAL)
+_PRIORITY_SET = frozenset(PRIORITIES)
 
 BUILTIN_SCHEMAS = ("envelope", "cadf-event", "nova-versioned", "ironic-versioned", "keystone-basic")
 
@@ -769,6 +775,9 @@ class Validator:
         self._nova = self._builtin["nova-versioned"]
         self._ironic = self._builtin["ironic-versioned"]
         self._keystone = self._builtin["keystone-basic"]
+        self._envelope_check: Callable[[Any], bool] = self._envelope.check  # type: ignore[assignment]
+        self._used_envelope = ("envelope",)
+        self._used = {name: ("envelope", name) for name in BUILTIN_SCHEMAS}
 
     # -- files ---------------------------------------------------------------------------
 
@@ -799,7 +808,8 @@ class Validator:
                             problem = Problem(name, lineno, None, None, error or "unreadable")
                             yield Verdict(name, lineno, None, UNREADABLE, (), (problem,))
                             continue
-                    yield self.validate_object(obj, path=name, lineno=lineno)
+                    verdict = self._valid_record(obj, name, lineno)  # validate_object, inlined
+                    yield verdict if verdict is not None else self._check_object(obj, name, lineno)
             except (OSError, EOFError, zlib.error) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 raise InputError(f"cannot read {name} after line {lineno}: {reason}") from None
@@ -835,6 +845,42 @@ class Validator:
 
     def validate_object(self, obj: dict[str, Any], *, path: str = "-", lineno: int = 0) -> Verdict:
         """Check one parsed JSON object (a record, a wire body or a bare CADF event)."""
+        verdict = self._valid_record(obj, path, lineno)
+        return verdict if verdict is not None else self._check_object(obj, path, lineno)
+
+    def _valid_record(self, obj: dict[str, Any], path: str, lineno: int) -> Verdict | None:
+        """The common case, cheaply: a record every compiled check accepts; else None.
+
+        None sends the record to :meth:`_check_object`, which decides (and words the
+        problems) with jsonschema wherever a fast check says no or is missing.
+        """
+        if "event_type" not in obj or self._user:
+            return None
+        try:
+            # A record already in the recording format (the usual case) is its own
+            # normalised form: skip the copy and the scan for oslo v1 "_context_" keys.
+            plain = obj.keys() <= _RECORD_KEYS and obj["priority"] in _PRIORITY_SET
+            record = obj if plain else normalise(obj)
+            if not self._envelope_check(record):
+                return None
+            event_type = record["event_type"]
+            if "payload" not in record:
+                return None
+            payload = record["payload"]
+            schema = self._builtin_payload_schema(event_type, payload)
+            if schema is None:
+                return (
+                    None
+                    if self.strict
+                    else Verdict(path, lineno, event_type, NO_SCHEMA, self._used_envelope)
+                )
+            if not schema.check(payload):  # type: ignore[misc]
+                return None
+        except (RecordError, RecursionError, KeyError, TypeError):
+            return None
+        return Verdict(path, lineno, event_type, VALID, self._used[schema.name])
+
+    def _check_object(self, obj: dict[str, Any], path: str, lineno: int) -> Verdict:
         if is_bare_cadf(obj):
             found = self._cadf.problems(obj, "$")
             # No event_type around it: name it by its CADF action (else its typeURI).
@@ -870,6 +916,24 @@ class Validator:
                 if more:
                     found.extend(more)
         return self._verdict(path, lineno, event_type, tuple(used), found, payload_schema)
+
+    def _builtin_payload_schema(self, event_type: Any, payload: Any) -> _Schema | None:
+        """The shipped schema for ``payload``, as :meth:`_payload_schemas` picks it."""
+        if payload.__class__ is not dict:
+            return None
+        if payload.get("typeURI") == CADF_EVENT_TYPEURI:
+            return self._cadf
+        if "nova_object.name" in payload:
+            return self._nova
+        if "ironic_object.name" in payload:
+            return self._ironic
+        if (
+            "resource_info" in payload
+            and event_type.__class__ is str
+            and event_type.startswith("identity.")
+        ):
+            return self._keystone
+        return None
 
     def _payload_schemas(self, event_type: str | None, payload: Any) -> list[_Schema]:
         chosen: list[_Schema] = []
