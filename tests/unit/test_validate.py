@@ -23,6 +23,8 @@ from osreplay.validate import (
     Validator,
     Verdict,
     compile_check,
+    error_message,
+    inline_refs,
     json_path,
     load_builtin_schema,
     parse_schema_option,
@@ -479,3 +481,23 @@ def test_unsupported_keywords_fall_back(tmp_path: Path) -> None:
     assert [(p.json_path, p.message) for p in verdict.problems] == [
         ("$.payload.size", "0 is less than the minimum of 1")
     ]
+
+
+def test_shipped_reference_schemas_with_refs_inlined_give_the_same_messages() -> None:
+    rng = random.Random(20261201)
+    inlined = {name: jsonschema.Draft7Validator(inline_refs(s)) for name, s in SCHEMAS.items()}
+    compared = 0
+    for instance in sample_instances():
+        for candidate in [instance, *mutations(instance, rng, 10)]:
+            for name in BUILTIN_SCHEMAS:
+                expected = [
+                    (json_path(e.absolute_path), error_message(e))
+                    for e in REFERENCES[name].iter_errors(candidate)
+                ]
+                found = [
+                    (json_path(e.absolute_path), error_message(e))
+                    for e in inlined[name].iter_errors(candidate)
+                ]
+                assert found == expected, name
+                compared += bool(expected)
+    assert compared > 500
