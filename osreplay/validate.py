@@ -180,6 +180,9 @@ class _Schema:
     schema: dict[str, Any] | bool
     make_reference: Callable[[], Any]  # builds the jsonschema validator, on first need
     check: Callable[[Any], bool] | None = None  # compile_check(), shipped schemas only
+    # Shipped schemas: the root split into parts, each with its own check and reference,
+    # so that jsonschema re-checks only the parts that failed (see _split_root).
+    parts: tuple[_Part, ...] = ()
     _reference: Any = None
 
     @property
@@ -203,7 +206,15 @@ class _Schema:
         import referencing.exceptions
 
         try:
-            errors = list(self.reference.iter_errors(instance))
+            if self.parts:
+                errors = [
+                    error
+                    for part in self.parts
+                    if not part.check(instance)
+                    for error in part.reference.iter_errors(instance)
+                ]
+            else:
+                errors = list(self.reference.iter_errors(instance))
         except RecursionError:
             return [(prefix, "nesting too deep to validate")]
         except referencing.exceptions.Unresolvable as exc:  # checked up front; never expected
@@ -539,12 +550,15 @@ class _CheckCompiler:
         return lines
 
 
-def compile_check(schema: dict[str, Any] | bool) -> Callable[[Any], bool]:
+def compile_check(
+    schema: dict[str, Any] | bool, *, root: dict[str, Any] | None = None
+) -> Callable[[Any], bool]:
     """A function telling whether an instance is valid against a draft-07 ``schema``.
 
+    ``root`` is the document ``$ref``s resolve in, when ``schema`` is a part of it.
     Raises _Unsupported for keywords outside the subset osreplay's schemas use.
     """
-    compiler = _CheckCompiler(schema)
+    compiler = _CheckCompiler(schema if root is None else root)
     entry = compiler.function(schema)
     namespace: dict[str, Any] = {
         "_CONTAINERS": (dict, list),
@@ -572,6 +586,24 @@ def _schema_files() -> Any:
         return Path(__file__).resolve().parent.parent / "schemas"
 
 
+@dataclass(slots=True)
+class _Part:
+    """Some root keywords of a shipped schema: their check, and jsonschema on them alone."""
+
+    schema: dict[str, Any]  # the root with only these keywords (and the annotations)
+    check: Callable[[Any], bool]
+    inlined: dict[str, Any]  # the same keywords, from the schema with $refs inlined
+    _reference: Any = None
+
+    @property
+    def reference(self) -> Any:
+        if self._reference is None:
+            import jsonschema
+
+            self._reference = jsonschema.Draft7Validator(self.inlined)
+        return self._reference
+
+
 def _compile_builtin(name: str, schema: dict[str, Any]) -> _Schema:
     """A shipped schema: the compiled fast check, tested equal to jsonschema (see module doc)."""
 
@@ -580,7 +612,62 @@ def _compile_builtin(name: str, schema: dict[str, Any]) -> _Schema:
 
         return jsonschema.Draft7Validator(inline_refs(schema))
 
-    return _Schema(name, schema, reference, check=compile_check(schema))
+    inlined = inline_refs(schema)
+    parts = tuple(
+        _Part(part, compile_check(part, root=schema), _restrict(inlined, part))
+        for part in _split_root(schema)
+    )
+    return _Schema(name, schema, reference, check=compile_check(schema), parts=parts)
+
+
+# Root keywords jsonschema reads together: each group stays in one part.
+_TOGETHER = (
+    frozenset({"properties", "patternProperties", "additionalProperties"}),
+    frozenset({"if", "then", "else"}),
+    frozenset({"items", "additionalItems"}),
+)
+
+
+def _split_root(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The root of ``schema`` as parts whose jsonschema errors, concatenated, are its own.
+
+    jsonschema yields errors keyword by keyword in the schema's order, and for
+    ``properties`` property by property: a part per keyword (per property when no
+    ``patternProperties``/``additionalProperties`` reads them too), in that order, keeps
+    the same errors in the same order. Annotations (``errorMessage``, ``definitions``) go
+    into every part; ``$ref``s still resolve in the whole schema (``"#"`` is its root).
+    tests/unit/test_validate.py compares the messages.
+    """
+    if "$ref" in schema:
+        return [schema]
+    keep = {key: value for key, value in schema.items() if key in _ANNOTATIONS}
+    groups: list[list[str]] = []
+    for keyword in schema:
+        if keyword in _ANNOTATIONS:
+            continue
+        together = next((group for group in _TOGETHER if keyword in group), None)
+        earlier = next((g for g in groups if together and together & set(g)), None)
+        if earlier is not None:
+            earlier.append(keyword)
+        else:
+            groups.append([keyword])
+    parts: list[dict[str, Any]] = []
+    for group in groups:
+        if group == ["properties"] and isinstance(schema["properties"], dict):
+            parts.extend(
+                {**keep, "properties": {key: sub}} for key, sub in schema["properties"].items()
+            )
+        else:
+            parts.append({**keep, **{keyword: schema[keyword] for keyword in group}})
+    return parts
+
+
+def _restrict(inlined: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """``part``'s keywords, taken from the schema with its $refs inlined."""
+    out = {key: inlined[key] for key in part if key != "properties"}
+    if "properties" in part:
+        out["properties"] = {key: inlined["properties"][key] for key in part["properties"]}
+    return out
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:

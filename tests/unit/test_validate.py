@@ -501,3 +501,21 @@ def test_shipped_reference_schemas_with_refs_inlined_give_the_same_messages() ->
                 assert found == expected, name
                 compared += bool(expected)
     assert compared > 500
+
+
+def test_shipped_schemas_checked_in_parts_give_jsonschemas_messages_in_order(
+    validator: Validator,
+) -> None:
+    rng = random.Random(20261202)
+    compared = 0
+    for instance in sample_instances():
+        for candidate in [instance, *mutations(instance, rng, 10)]:
+            for name in BUILTIN_SCHEMAS:
+                whole: list[tuple[str, str]] = []
+                for error in REFERENCES[name].iter_errors(candidate):
+                    item = (json_path(error.absolute_path), error_message(error))
+                    if item not in whole:
+                        whole.append(item)
+                assert validator.validate_against(name, candidate) == whole, name
+                compared += bool(whole)
+    assert compared > 500
