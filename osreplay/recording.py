@@ -60,7 +60,9 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror.lower() if exc.strerror else str(exc)
 
 
-_GZIP_MAGIC = b"\x1f\x8b"
+# The gzip magic number and its one compression method (deflate): what a gzip stream
+# starts with, and no NDJSON line does (0x1f is a control character, 0x8b not UTF-8).
+_GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 class _GzipSource(gzip.GzipFile):
@@ -93,7 +95,7 @@ def open_binary(path: str) -> IO[bytes]:
     try:
         source: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")
         try:
-            if path.endswith(".gz") or _peek(source, 2) == _GZIP_MAGIC:
+            if path.endswith(".gz") or _peek(source, 3) == _GZIP_MAGIC:
                 handle: IO[bytes] = _GzipSource(source)  # type: ignore[assignment]
                 handle.peek(1)  # type: ignore[attr-defined]  # fail now on a non-gzip file
                 return handle
@@ -117,9 +119,10 @@ def open_binary(path: str) -> IO[bytes]:
 def check_readable(path: str) -> None:
     """Raise InputError now if ``path`` cannot be read, without consuming a stream.
 
-    A regular file is opened (a ``.gz`` one also checked for its gzip header); a FIFO,
-    a pipe from process substitution or a device is only checked for permission, since
-    reading from it, even a byte, would take that byte from the run that follows.
+    A regular ``.gz`` file is opened and its gzip header checked; anything else is only
+    checked for permission: reading a FIFO, a pipe from process substitution or a device,
+    even a byte, would take that byte from the run that follows, and gzip data found
+    under another name is reported by the run itself (the JSON report stays whole).
     """
     if path == "-":
         return
@@ -129,7 +132,7 @@ def check_readable(path: str) -> None:
         raise InputError(f"cannot open {path}: no such file") from None
     except OSError as exc:
         raise InputError(f"cannot open {path}: {_os_reason(exc)}") from None
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+    if stat.S_ISDIR(mode) or (stat.S_ISREG(mode) and path.endswith(".gz")):
         open_binary(path).close()
     elif not os.access(path, os.R_OK):
         raise InputError(f"cannot open {path}: permission denied")
