@@ -24,7 +24,12 @@ in order, then the :class:`~osreplay.validate.Summary`::
     ],
     "summary": {"records": 12, "valid": 4, "invalid": 6, "no_schema": 0, "unreadable": 2}}
 
-It ignores ``quiet``: the document is always complete.
+It ignores ``quiet``: the document is always complete. When a file becomes unreadable
+half-way, ``finish(summary, error=MESSAGE)`` still closes it, with an ``"error"`` key.
+
+Every text line goes through :func:`escape_control` (control characters, lone
+surrogates): data from a recording cannot forge lines or colour a terminal, and printing
+never fails. :func:`json_line` is the same for JSON text.
 """
 
 from __future__ import annotations
