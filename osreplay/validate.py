@@ -678,7 +678,7 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     the same (tests/unit/test_validate.py compares them). A recursive schema becomes a
     cyclic dict, which jsonschema walks lazily, only as deep as the instance.
     """
-    root = copy.deepcopy(schema)
+    root: dict[str, Any] = copy.deepcopy(schema)
 
     def target(ref: str) -> Any:
         for _ in range(32):  # a chain of $refs to $refs, not a loop
