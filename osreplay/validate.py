@@ -78,7 +78,6 @@ from osreplay.notification import (
     normalise,
     unreadable_reason,
 )
-
 from osreplay.recording import (
     DEFAULT_MAX_LINE_BYTES,
     display_name,
