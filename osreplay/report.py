@@ -337,7 +337,8 @@ class RecordConsole:
 
     def event(self, kind: str, message: str) -> None:
         self.clear_progress()
-        self.stream.write(escape_control(mask_secrets(message)) + "\n")
+        # Some notices are two lines on purpose (a reconnect and what may be missing).
+        self.stream.write(escape_control(mask_secrets(message), multiline=True) + "\n")
         self.stream.flush()
 
     def progress(self, stats: Any) -> None:
