@@ -66,7 +66,7 @@ def test_lone_surrogate_in_priority_is_a_problem_line(tmp_path: Path) -> None:
     assert result.stdout == (
         f'{path}:1: priority "\\ud800" is not one of AUDIT, DEBUG, INFO, WARN, ERROR, '
         "CRITICAL, SAMPLE\n"
-        "1 records: 0 valid, 0 invalid, 0 without payload schema, 1 unreadable\n"
+        "1 record: 0 valid, 0 invalid, 0 without payload schema, 1 unreadable\n"
     )
 
 
@@ -149,7 +149,9 @@ def test_dry_run_with_a_timestamp_before_year_one_in_utc(tmp_path: Path) -> None
         "steady pace with --rate N (--rate 0 for as fast as possible)\n"
     )
     assert steady.exit_code == 0
-    assert steady.stdout.splitlines()[1] == "1\t+0.000\topenstack\tnotifications\tINFO\tp\tx"
+    assert (
+        steady.stdout.splitlines()[1] == f"{path}\t1\t+0.000\topenstack\tnotifications\tINFO\tp\tx"
+    )
 
 
 def test_dry_run_with_a_surrogate_and_controls_in_event_type(tmp_path: Path) -> None:
@@ -159,7 +161,7 @@ def test_dry_run_with_a_surrogate_and_controls_in_event_type(tmp_path: Path) -> 
 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode().splitlines()[1] == (
-        "1\t+0.000\topenstack\tnotifications\tINFO\tp\ta\\ud800\\tb\\u001b[31m\\r\\nFAKE"
+        f"{path}\t1\t+0.000\topenstack\tnotifications\tINFO\tp\ta\\ud800\\tb\\u001b[31m\\r\\nFAKE"
     )
 
 
@@ -380,7 +382,7 @@ def test_control_characters_cannot_forge_report_lines(tmp_path: Path) -> None:
 
     assert result.stdout.splitlines() == [
         f"{path}:1: x\\x1b[31m\\x0d\\x0aFAKE: line: $.message_id: 7 is not of type 'string'",
-        "1 records: 0 valid, 1 invalid, 0 without payload schema, 0 unreadable",
+        "1 record: 0 valid, 1 invalid, 0 without payload schema, 0 unreadable",
     ]
 
 
@@ -434,7 +436,7 @@ def test_gz_fifo_does_not_hang(tmp_path: Path) -> None:
     writer.join()
 
     assert proc.stdout.decode() == (
-        "1 records: 0 valid, 1 invalid, 0 without payload schema, 0 unreadable\n"
+        "1 record: 0 valid, 1 invalid, 0 without payload schema, 0 unreadable\n"
     )
 
 
@@ -448,6 +450,6 @@ def test_gz_through_process_substitution_and_a_pipe(tmp_path: Path) -> None:
     )
     piped = run("validate", "-q", "-", input=path.read_bytes())
 
-    summary = "1 records: 0 valid, 1 invalid, 0 without payload schema, 0 unreadable\n"
+    summary = "1 record: 0 valid, 1 invalid, 0 without payload schema, 0 unreadable\n"
     assert (substituted.returncode, substituted.stdout) == (1, summary)
     assert (piped.returncode, piped.stdout.decode()) == (1, summary)
