@@ -81,9 +81,15 @@ class _GzipSource(gzip.GzipFile):
 
 
 def _peek(source: IO[bytes], size: int) -> bytes:
-    """The next ``size`` bytes without taking them (b"" where the stream cannot peek)."""
+    """The next ``size`` bytes without taking them (b"" where the stream cannot peek).
+
+    Never on a terminal: a person types there, and a Ctrl-D read by the peek would be
+    gone for the reader.
+    """
     peek = getattr(source, "peek", None)
-    return peek(size)[:size] if peek is not None else b""
+    if peek is None or source.isatty():
+        return b""
+    return peek(size)[:size]  # type: ignore[no-any-return]
 
 
 def open_binary(path: str) -> IO[bytes]:
