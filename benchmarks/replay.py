@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 import osreplay  # noqa: E402  # first: silences eventlet's import-time warning
 
-PRIORITIES = osreplay.notification.PRIORITIES
+PRIORITIES = osreplay.model.notification.PRIORITIES
 METHODS = {p: ("warn" if p == "WARN" else p.lower()) for p in PRIORITIES}
 
 
@@ -92,7 +92,7 @@ def bare_loop(url: str, exchange: str, topic: str, rows: list[dict]) -> float:
     import oslo_messaging
     from oslo_context.context import RequestContext
 
-    from osreplay.transport import get_transport, resolve
+    from osreplay.bus.transport import get_transport, resolve
 
     started = time.perf_counter()
     transport = get_transport(resolve(url=url, environ={}), exchange=exchange)
@@ -122,9 +122,9 @@ def osreplay_command(url: str, path: str) -> float:
 
 
 def paced(url: str, path: str, rate: float) -> tuple[object, list[float]]:
-    from osreplay.pacing import RateSchedule
-    from osreplay.replay import FileSource, OsloSender, Replayer
-    from osreplay.transport import check_connection, resolve
+    from osreplay.bus.transport import check_connection, resolve
+    from osreplay.replay.pacing import RateSchedule
+    from osreplay.replay.replayer import FileSource, OsloSender, Replayer
 
     settings = resolve(url=url, environ={})
     check_connection(settings)
@@ -148,7 +148,7 @@ def _queues(url: str, topic: str, action: str, exchange: str | None = None) -> N
     import kombu
     from amqp.exceptions import NotFound
 
-    from osreplay.transport import amqp_urls, resolve
+    from osreplay.bus.transport import amqp_urls, resolve
 
     with kombu.Connection(amqp_urls(resolve(url=url, environ={}))[0]) as connection:
         channel = connection.channel()
@@ -179,7 +179,7 @@ def main() -> int:
     import logging
 
     logging.basicConfig(level=logging.CRITICAL)
-    from osreplay.transport import mask_url
+    from osreplay.bus.transport import mask_url
 
     tag = uuid.uuid4().hex[:8]
     exchange, topic = f"bench-replay-{tag}", f"bench-replay-{tag}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 from osreplay.errors import InputError, OsreplayError, UsageError
-from osreplay.notification import Notification, RecordError
+from osreplay.model.notification import Notification, RecordError
 
 # oslo.messaging imports eventlet, which warns on import that it is deprecated. osreplay
 # does not use eventlet (threading executor); the warning would only confuse operators.

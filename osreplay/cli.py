@@ -16,10 +16,8 @@ from typing import Any
 import click
 
 from osreplay import __version__
-from osreplay.errors import OsreplayError
-from osreplay.filters import PRIORITY_CHOICES, Filters
-from osreplay.recording import DEFAULT_MAX_LINE_BYTES, check_readable
-from osreplay.report import (
+from osreplay.bus.transport import MaskingFilter, mask_secrets
+from osreplay.console.report import (
     REPORTERS,
     RecordConsole,
     ReplayProgress,
@@ -31,9 +29,11 @@ from osreplay.report import (
     records,
     replay_draws_progress,
 )
-from osreplay.signals import exit_code_for, terminate_like_interrupt
-from osreplay.transport import MaskingFilter, mask_secrets
-from osreplay.validate import Summary, Validator, parse_schema_option
+from osreplay.errors import OsreplayError
+from osreplay.model.filters import PRIORITY_CHOICES, Filters
+from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES, check_readable
+from osreplay.runtime import exit_code_for, terminate_like_interrupt
+from osreplay.validate.validator import Summary, Validator, parse_schema_option
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -203,7 +203,7 @@ def _bus_options(*, action: str) -> Callable[[Callable[..., Any]], Callable[...,
 
 
 def _filter_options(*, verb: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--event-type``, ``--publisher``, ``--priority``: see osreplay.filters."""
+    """``--event-type``, ``--publisher``, ``--priority``: see osreplay.model.filters."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         command = click.option(
@@ -234,6 +234,7 @@ def _filter_options(*, verb: str) -> Callable[[Callable[..., Any]], Callable[...
 # --- commands: validate, record, replay are added below ------------------------------
 
 # --- replay --------------------------------------------------------------------------
+
 
 @main.command()
 @click.argument("files", nargs=-1, metavar="[FILE...]")
@@ -377,11 +378,11 @@ def replay(
     """
     import gc
 
-    from osreplay import replay as core
+    from osreplay.bus.transport import resolve
     from osreplay.errors import UsageError
-    from osreplay.pacing import make_schedule
-    from osreplay.rewrite import Rewriter
-    from osreplay.transport import resolve
+    from osreplay.replay.pacing import make_schedule
+    from osreplay.replay import replayer as core
+    from osreplay.replay.rewrite import Rewriter
 
     if rate is not None and speed is not None:
         raise UsageError("--rate and --speed exclude each other: pick one")
@@ -481,9 +482,9 @@ def _run_replay(
     planned: float | None = None,
 ) -> Any:
     """Connect (unless --dry-run), replay ``source`` and return the ReplaySummary."""
-    from osreplay import replay as core
-    from osreplay.pacing import Pacer
-    from osreplay.transport import check_connection
+    from osreplay.bus.transport import check_connection
+    from osreplay.replay.pacing import Pacer
+    from osreplay.replay import replayer as core
 
     for entry in source.skipped:
         _echo_skipped(entry)
@@ -500,7 +501,7 @@ def _run_replay(
         sender: Any = core.NullSender()
         rewriting = rewriter is not None and rewriter.active
         if rewriting:
-            from osreplay.rewrite import clock_now
+            from osreplay.replay.rewrite import clock_now
 
             rewriter.now = clock_now(clock.clock)  # --retime plans with the virtual clock
 
@@ -548,7 +549,7 @@ def _interrupted_hint(
     stop: Any, summary: Any, files: tuple[str, ...], limit: int | None, loop: int
 ) -> str:
     """What an interrupted replay did, and how to go on (only what is true)."""
-    from osreplay import replay as core
+    from osreplay.replay import replayer as core
 
     how = "Terminated (SIGTERM)" if stop.reason == "terminated" else "Interrupted"
     if not stop.lineno:
@@ -583,8 +584,8 @@ def _echo_skipped(entry: Any) -> None:
 
 def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: int) -> int:
     """Explain why a replay stopped early, on stderr; return the exit code."""
-    from osreplay import replay as core
-    from osreplay.signals import EXIT_INTERRUPTED, EXIT_TERMINATED
+    from osreplay.replay import replayer as core
+    from osreplay.runtime import EXIT_INTERRUPTED, EXIT_TERMINATED
 
     stop = summary.stop
     if stop is None:
@@ -599,9 +600,7 @@ def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: 
         click.echo(
             f"Error: {where} was not confirmed by the broker: {mask_secrets(stop.reason)}", err=True
         )
-        click.echo(
-            f"{_before_it(summary.sent)} confirmed; resume with {resume}", err=True
-        )
+        click.echo(f"{_before_it(summary.sent)} confirmed; resume with {resume}", err=True)
         return EXIT_FINDINGS
     if stop.kind == "untimed":
         click.echo(
@@ -749,12 +748,12 @@ def record(
     """
     import threading
 
-    from osreplay import record as rec
+    from osreplay.bus.transport import check_connection, resolve
     from osreplay.errors import UsageError
-    from osreplay.recording import RecordingWriter
-    from osreplay.redact import Redactor
-    from osreplay.signals import run_unless_stopped
-    from osreplay.transport import check_connection, resolve
+    from osreplay.model.ndjson import RecordingWriter
+    from osreplay.runtime import run_unless_stopped
+    from osreplay.secrets.rules import Redactor
+    from osreplay.tap import recorder as rec
 
     if append and output == "-":
         raise UsageError("--append needs -o FILE (standard output cannot be appended to)")
@@ -858,7 +857,7 @@ def _leave_while_connecting(
     import os
     import signal
 
-    from osreplay.signals import EXIT_INTERRUPTED, EXIT_TERMINATED
+    from osreplay.runtime import EXIT_INTERRUPTED, EXIT_TERMINATED
 
     where = settings.masked_url
     if why == "timeout":
@@ -1098,8 +1097,8 @@ def redact(
     default. Unreadable lines are dropped and listed. Exits 0 when every line was
     scrubbed, 1 when a line was dropped, 2 for usage errors.
     """
-    from osreplay import scrub
-    from osreplay.report import redact_lines
+    from osreplay.console.report import redact_lines
+    from osreplay.secrets import scrub
 
     summary = scrub.run(
         scrub.RedactOptions(

@@ -15,7 +15,7 @@ environment can use its fixtures:
     ``replay --fresh-ids`` and ``--retime``. It returns once every record was confirmed
     by the transport (or one was not: the replay stops there); the summary has ``sent``,
     ``failed``, ``ok`` and ``stop``. An unreadable recording raises
-    :class:`osreplay.replay.RecordingRefused` before anything is sent.
+    :class:`osreplay.replay.replayer.RecordingRefused` before anything is sent.
 
 ``osreplay_vhost``
     The transport URL of a fresh RabbitMQ virtual host, deleted after the test, on the
@@ -44,8 +44,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 if TYPE_CHECKING:
-    from osreplay.notification import Notification
-    from osreplay.replay import ReplaySummary
+    from osreplay.model.notification import Notification
+    from osreplay.replay.replayer import ReplaySummary
 
 MEMORY_URL = "kombu+memory:////"
 DEFAULT_BROKER_URL = "rabbit://guest:guest@127.0.0.1:5672/"
@@ -70,10 +70,10 @@ def replay_file(
         # plugin's imports (the same noise the project's own suite ignores).
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-        from osreplay import replay as core
-    from osreplay.pacing import make_schedule
-    from osreplay.rewrite import Rewriter
-    from osreplay.transport import check_connection, resolve
+        from osreplay.replay import replayer as core
+    from osreplay.bus.transport import check_connection, resolve
+    from osreplay.replay.pacing import make_schedule
+    from osreplay.replay.rewrite import Rewriter
 
     settings = resolve(url=url or MEMORY_URL, environ={})
     check_connection(settings)

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from osreplay.console.timeline_page import PAGE
 from osreplay.errors import InputError
-from osreplay.notification import PRIORITIES
+from osreplay.model.notification import PRIORITIES
 from osreplay.scenario.diff import ADDED, REMOVED, TYPE, VERSION, Change, DiffSummary, format_path
 from osreplay.scenario.records import Unreadable, iso
 from osreplay.scenario.stats import Stats

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from osreplay.notification import Notification, RecordError, parse_timestamp
-from osreplay.recording import read_lines
+from osreplay.model.ndjson import read_lines
+from osreplay.model.notification import Notification, RecordError, parse_timestamp
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from osreplay.notification import CADF_EVENT_TYPEURI, Notification
+from osreplay.model.notification import CADF_EVENT_TYPEURI, Notification
 from osreplay.scenario.records import Unreadable, read, sent_at
 
 MAX_BUCKETS = 20_000

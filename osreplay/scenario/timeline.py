@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from osreplay.errors import UsageError
-from osreplay.notification import CADF_EVENT_TYPEURI, PRIORITIES, Notification
+from osreplay.model.notification import CADF_EVENT_TYPEURI, PRIORITIES, Notification
 from osreplay.scenario.records import Unreadable, read, sent_at
 
 ROWS_BY = ("event_type", "publisher")

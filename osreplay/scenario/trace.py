@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from osreplay.errors import UsageError
-from osreplay.notification import CADF_EVENT_TYPEURI, Notification
+from osreplay.model.notification import CADF_EVENT_TYPEURI, Notification
 from osreplay.scenario.records import Unreadable, read, sent_at
 
 BY_REQUEST, BY_RESOURCE = "request", "resource"

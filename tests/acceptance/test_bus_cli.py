@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import osreplay.replay  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+import osreplay.replay.replayer  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from osreplay.cli import main
-from osreplay.pseudonym import HOST_KEYS, NAME_KEYS
-from osreplay.validate import Validator
+from osreplay.secrets.pseudonym import HOST_KEYS, NAME_KEYS
+from osreplay.validate.validator import Validator
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "fixtures"
@@ -258,7 +258,7 @@ def test_redact_over_the_corpus_keeps_verdicts_and_leaves_no_original(tmp_path):
 def test_memory_grows_with_distinct_values_not_records(tmp_path):
     import tracemalloc
 
-    from osreplay import scrub
+    from osreplay.secrets import scrub
 
     def peak(records: int) -> tuple[int, int]:
         source = tmp_path / f"big-{records}.ndjson"

@@ -13,7 +13,7 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
-import osreplay.replay  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+import osreplay.replay.replayer  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.cli import main
 
 MEMORY = "kombu+memory:////"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import osreplay.replay  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+import osreplay.replay.replayer  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.cli import main
 
 ROOT = Path(__file__).parents[2]
@@ -300,7 +300,7 @@ def test_replay_dry_run_memory_stays_bounded_on_a_huge_line(huge_files, which: i
 
 def test_record_model_reader_memory_stays_bounded(huge_files) -> None:
     probe = (
-        "import resource, sys; from osreplay.recording import read_lines;"
+        "import resource, sys; from osreplay.model.ndjson import read_lines;"
         "print([(l.lineno, l.error) for l in read_lines(sys.argv[1])]);"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )

@@ -40,7 +40,7 @@ def two_topic_notifier(bus, exchange: str, topics: list[str], publisher_id: str 
     """A Notifier configured with several topics, as nova with `topics = a,b` is."""
     import oslo_messaging
 
-    from osreplay.transport import get_transport, resolve
+    from osreplay.bus.transport import get_transport, resolve
 
     bus.notifier(exchange, topics[0])  # registers the exchange and queues for clean-up
     for topic in topics[1:]:

@@ -93,7 +93,7 @@ def restart() -> None:
 def notifier(exchange: str, topic: str, *, durable: bool):
     import oslo_messaging
 
-    from osreplay.transport import get_transport, resolve
+    from osreplay.bus.transport import get_transport, resolve
 
     url = URL + ("?amqp_durable_queues=true" if durable else "")
     transport = get_transport(resolve(url=url), exchange=exchange)

@@ -26,9 +26,9 @@ import pytest
 from click.testing import CliRunner
 from tcpproxy import Proxy
 
-import osreplay.replay  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+import osreplay.replay.replayer  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.cli import main
-from osreplay.notification import PRIORITIES
+from osreplay.model.notification import PRIORITIES
 
 pytestmark = pytest.mark.broker
 
@@ -263,9 +263,9 @@ def test_an_unreachable_broker_is_reported_before_anything_is_read(bus, tmp_path
 def test_a_broker_lost_mid_replay_is_counted_exactly(bus, tap, tmp_path):
     # In-process, the proxy is cut right after the 5th confirmed record: exactly 5 are
     # reported sent, line 6 failed first, and the consumer holds exactly lines 1-5.
-    from osreplay.pacing import RateSchedule
-    from osreplay.replay import FileSource, OsloSender, Replayer
-    from osreplay.transport import resolve
+    from osreplay.bus.transport import resolve
+    from osreplay.replay.pacing import RateSchedule
+    from osreplay.replay.replayer import FileSource, OsloSender, Replayer
 
     exchange = unique("nova")
     raw = tap([exchange])

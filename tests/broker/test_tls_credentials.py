@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import rabbitnode
 
-from osreplay.busurl import BrokerHost, BusURL, format_url, quote
+from osreplay.bus.url import BrokerHost, BusURL, format_url, quote
 
 pytestmark = pytest.mark.broker
 

@@ -24,9 +24,14 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import osreplay.replay  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+import osreplay.replay.replayer  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.cli import main
-from osreplay.validate import BUILTIN_SCHEMAS, compile_check, json_path, load_builtin_schema
+from osreplay.validate.validator import (
+    BUILTIN_SCHEMAS,
+    compile_check,
+    json_path,
+    load_builtin_schema,
+)
 
 ROOT = Path(__file__).parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osreplay import busurl
-from osreplay.busurl import BrokerHost, BusURL, format_url, kombu_urls, mask_secrets, mask_url
+from osreplay.bus import url as busurl
+from osreplay.bus.url import BrokerHost, BusURL, format_url, kombu_urls, mask_secrets, mask_url
 from osreplay.errors import UsageError
 
 DRIVERS = frozenset({"rabbit", "kombu", "kafka", "fake"})

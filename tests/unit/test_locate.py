@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from osreplay.locate import line_of, syntax_error_line, value_lines
-from osreplay.validate import Validator, json_path
+from osreplay.model.locate import line_of, syntax_error_line, value_lines
+from osreplay.validate.validator import Validator, json_path
 
 DOCUMENT = """{
   "event_type": "compute.instance.create.end",
@@ -61,7 +61,7 @@ def test_validate_names_the_line_of_the_failing_value_in_a_json_file(tmp_path):
 
 
 def test_replay_reads_a_broken_json_file_at_the_line_of_its_error(tmp_path):
-    from osreplay.recording import read_document
+    from osreplay.model.ndjson import read_document
 
     broken = tmp_path / "broken.json"
     broken.write_text('{\n  "event_type": "a.b",\n  "payload": {\n    "x": 1,,\n  }\n}\n')

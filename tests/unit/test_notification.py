@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from osreplay.notification import (
+from osreplay.model.notification import (
     Notification,
     RecordError,
     is_bare_cadf,

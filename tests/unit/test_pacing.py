@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from osreplay.pacing import (
+from osreplay.replay.pacing import (
     MissingTimestamp,
     Pacer,
     RateSchedule,

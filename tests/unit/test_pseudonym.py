@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from osreplay.pseudonym import UUID, Pseudonymiser, key_from_seed
+from osreplay.secrets.pseudonym import UUID, Pseudonymiser, key_from_seed
 
 DASHED = "9A8B7C6D-5E4F-4A3B-8C2D-1E0F9A8B7C6D"
 

@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 import pytest
 
 from osreplay.errors import InputError, UsageError
-from osreplay.filters import Filters
-from osreplay.record import (
+from osreplay.model.filters import Filters
+from osreplay.model.ndjson import RecordingWriter
+from osreplay.tap.recorder import (
     DedupWindow,
     LineSink,
     QueueState,
@@ -30,7 +31,6 @@ from osreplay.record import (
     queue_names,
     summary_lines,
 )
-from osreplay.recording import RecordingWriter
 
 
 def entry(message_id: str, event_type: str = "a.b", topic: str = "notifications") -> _Entry:

@@ -14,12 +14,12 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
+from osreplay.bus.transport import get_transport, resolve
 from osreplay.cli import main
 from osreplay.errors import InputError
-from osreplay.record import QueueAdmin, Recorder, prepare_append
-from osreplay.recording import RecordingWriter
-from osreplay.redact import Redactor
-from osreplay.transport import get_transport, resolve
+from osreplay.model.ndjson import RecordingWriter
+from osreplay.secrets.rules import Redactor
+from osreplay.tap.recorder import QueueAdmin, Recorder, prepare_append
 
 URL = "kombu+memory:////"
 
@@ -122,7 +122,7 @@ def test_no_redact_keeps_the_token(tmp_path):
 def test_filtered_messages_are_acked_and_counted_not_written(tmp_path):
     ex = unique("ex")
     path = tmp_path / "rec.ndjson"
-    from osreplay.filters import Filters
+    from osreplay.model.filters import Filters
 
     filters = Filters(event_types=("compute.*",), priorities=("error",))
     rec, writer = recorder(path, [ex], pool=unique("p"), filters=filters, keep_queue=True)

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from osreplay.bus.transport import resolve
 from osreplay.cli import main
-from osreplay.notification import PRIORITIES
-from osreplay.record import Recorder, _TapEndpoint
-from osreplay.recording import RecordingWriter
-from osreplay.transport import resolve
+from osreplay.model.ndjson import RecordingWriter
+from osreplay.model.notification import PRIORITIES
+from osreplay.tap.recorder import Recorder, _TapEndpoint
 
 TRICKY = ["\udcff", "a\ud800b", "password=s3", "rabbit://u:p@h:5672/", "Bearer abc", "", "\x00"]
 text = st.one_of(st.text(max_size=12), st.sampled_from(TRICKY))

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from osreplay.errors import InputError
-from osreplay.recording import RecordingWriter, read_lines
+from osreplay.model.ndjson import RecordingWriter, read_lines
 
 GOOD = '{"event_type": "a", "publisher_id": "p", "priority": "INFO", "payload": {}}'
 

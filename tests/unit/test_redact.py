@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 from planted_secrets import ORDINARY, PLANTED, planted_context, planted_payloads, value_at
 
-from osreplay.notification import dumps_line
-from osreplay.redact import MASK, Redactor, is_secret_key, is_sensitive_ctxt_key, redact_record
+from osreplay.model.notification import dumps_line
+from osreplay.secrets.rules import (
+    MASK,
+    Redactor,
+    is_secret_key,
+    is_sensitive_ctxt_key,
+    redact_record,
+)
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from osreplay.errors import UsageError
-from osreplay.filters import Filters
-from osreplay.notification import Notification
-from osreplay.pacing import Pacer, RateSchedule, RecordedSchedule
-from osreplay.replay import (
+from osreplay.model.filters import Filters
+from osreplay.model.notification import Notification
+from osreplay.replay.pacing import Pacer, RateSchedule, RecordedSchedule
+from osreplay.replay.replayer import (
     Entry,
     FileSource,
     PublishError,
@@ -336,7 +336,7 @@ def test_a_long_refusal_lists_twenty_reasons_then_the_other_line_numbers(tmp_pat
 
 
 def test_the_resume_option_of_a_loop_says_what_is_left():
-    from osreplay.replay import resume_option
+    from osreplay.replay.replayer import resume_option
 
     stop = Stop("interrupted", "day.ndjson", 7, "interrupted", pass_no=2, position=3)
     assert resume_option(stop, ["day.ndjson"], limit=None, loop=3) == (

@@ -12,16 +12,16 @@ import uuid
 
 import pytest
 
+from osreplay.bus.transport import get_transport, resolve
 from osreplay.errors import ConfigError, UsageError
-from osreplay.notification import PRIORITIES, Notification
-from osreplay.replay import (
+from osreplay.model.notification import PRIORITIES, Notification
+from osreplay.replay.replayer import (
     ConfirmingDriver,
     OsloSender,
     PublishError,
     ReplayContext,
     replay_context,
 )
-from osreplay.transport import get_transport, resolve
 
 MEMORY = "kombu+memory:////"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from osreplay.report import ReplayProgress, ValidateProgress
+from osreplay.console.report import ReplayProgress, ValidateProgress
 
 
 class Clock:

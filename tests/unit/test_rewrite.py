@@ -1,4 +1,4 @@
-"""Rewriting records on replay: --fresh-ids, --retime, --set (osreplay.rewrite)."""
+"""Rewriting records on replay: --fresh-ids, --retime, --set (osreplay.replay.rewrite)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from osreplay.errors import UsageError
-from osreplay.notification import Notification
-from osreplay.rewrite import RewriteError, Rewriter, parse_set, shift_datetime
+from osreplay.model.notification import Notification
+from osreplay.replay.rewrite import RewriteError, Rewriter, parse_set, shift_datetime
 
 HOUR = timedelta(hours=1, microseconds=250)
 

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from osreplay.notification import Notification
+from osreplay.model.notification import Notification
 from osreplay.scenario import stats, trace
 from osreplay.scenario.records import Unreadable
 
@@ -148,7 +148,8 @@ def test_the_scenario_core_imports_neither_click_nor_the_bus() -> None:
         "osreplay.scenario.diff, osreplay.scenario.timeline; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('click', 'oslo_messaging', 'oslo_config', 'kombu') or m in "
-        "('osreplay.cli', 'osreplay.transport', 'osreplay.record', 'osreplay.replay')))"
+        "('osreplay.cli', 'osreplay.bus.transport', 'osreplay.tap.recorder', "
+        "'osreplay.replay.replayer')))"
     )
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert found.returncode == 0, found.stderr

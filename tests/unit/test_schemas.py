@@ -15,8 +15,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from osreplay.notification import Notification, RecordError
-from osreplay.validate import (
+from osreplay.model.notification import Notification, RecordError
+from osreplay.validate.validator import (
     BUILTIN_SCHEMAS,
     INVALID,
     NO_SCHEMA,
@@ -492,7 +492,7 @@ def test_not_a_notification_is_unreadable_as_replay_says(
     validator: Validator, change: tuple[str, object], message: str
 ) -> None:
     # The envelope schema still says why, but validate, replay and record share one rule
-    # (osreplay.notification.unreadable_reason) for what is not a notification at all.
+    # (osreplay.model.notification.unreadable_reason) for what is not a notification at all.
     record = mutate(RECORD, change)
     verdict = validator.validate_object(record)
 

@@ -11,9 +11,9 @@ import ssl
 
 import pytest
 
-import osreplay.replay  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+import osreplay.replay.replayer  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+from osreplay.bus.transport import resolve, ssl_options
 from osreplay.errors import ConfigError, UsageError
-from osreplay.transport import resolve, ssl_options
 
 
 @pytest.fixture

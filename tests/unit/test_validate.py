@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from osreplay.errors import InputError, UsageError
-from osreplay.validate import (
+from osreplay.validate.validator import (
     BUILTIN_SCHEMAS,
     INVALID,
     NO_SCHEMA,

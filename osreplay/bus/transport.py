@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from osreplay import busurl
-from osreplay.busurl import MASK, BusURL, mask_secrets, mask_url
+from osreplay.bus import url as busurl
+from osreplay.bus.url import MASK, BusURL, mask_secrets, mask_url
 from osreplay.errors import ConfigError, ConnectError, UsageError
 
 if TYPE_CHECKING:  # oslo is imported when a bus is needed, so `validate` starts fast

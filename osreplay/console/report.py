@@ -1,7 +1,7 @@
 """Reporters: turn validation verdicts into text or JSON on a stream.
 
-A reporter is built with the output stream, gets every :class:`~osreplay.validate.Verdict`
-in order, then the :class:`~osreplay.validate.Summary`::
+A reporter is built with the output stream, gets every :class:`~osreplay.validate.validator.Verdict`
+in order, then the :class:`~osreplay.validate.validator.Summary`::
 
     reporter = REPORTERS["text"](sys.stdout, quiet=False)
     for verdict in verdicts:
@@ -42,8 +42,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from osreplay.transport import mask_secrets
-from osreplay.validate import Problem, Summary, Verdict
+from osreplay.bus.transport import mask_secrets
+from osreplay.validate.validator import Problem, Summary, Verdict
 
 # Shown where a record has no usable event_type (a bare CADF event, a broken record).
 NO_EVENT_TYPE = "-"

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from osreplay.errors import InputError
-from osreplay.locate import syntax_error_line
-from osreplay.notification import loads
+from osreplay.model.locate import syntax_error_line
+from osreplay.model.notification import loads
 
 try:
     import orjson

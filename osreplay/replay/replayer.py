@@ -3,7 +3,7 @@
 Data flows one way: a *source* reads the recording and selects records
 (:class:`FileSource` checks whole files before anything is sent; :class:`StreamSource`
 reads standard input as it arrives), the :class:`Replayer` asks its *schedule*
-(:mod:`osreplay.pacing`) when each record is due, waits for it, and hands the record to
+(:mod:`osreplay.replay.pacing`) when each record is due, waits for it, and hands the record to
 a *sender*. The result is a :class:`ReplaySummary`; nothing here prints.
 
 Senders are swappable (like httpx's ``MockTransport``): :class:`OsloSender` publishes
@@ -37,14 +37,14 @@ import oslo_messaging
 from oslo_context.context import RequestContext
 from oslo_messaging.notify.messaging import MessagingDriver
 
+from osreplay.bus.transport import get_transport, mask_secrets
 from osreplay.errors import ConfigError, OsreplayError, UsageError
-from osreplay.filters import Filters
-from osreplay.notification import Notification, RecordError
-from osreplay.pacing import MissingTimestamp, Pacer, RateSchedule, Schedule
-from osreplay.recording import DEFAULT_MAX_LINE_BYTES, read_lines
-from osreplay.redact import Redactor
-from osreplay.signals import Terminated
-from osreplay.transport import get_transport, mask_secrets
+from osreplay.model.filters import Filters
+from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES, read_lines
+from osreplay.model.notification import Notification, RecordError
+from osreplay.replay.pacing import MissingTimestamp, Pacer, RateSchedule, Schedule
+from osreplay.runtime import Terminated
+from osreplay.secrets.rules import Redactor
 
 LOG = logging.getLogger(__name__)
 
@@ -339,7 +339,7 @@ class ReplayContext(RequestContext):
     object. ``to_dict`` returns the recorded keys as they were (minus the keys oslo's
     listener adds), so request ids, user, project and any service-specific key reach the
     consumer unchanged; redacted values stay redacted, a secret left in the recording is
-    masked as ``osreplay record`` would (:mod:`osreplay.redact`), and no token or request
+    masked as ``osreplay record`` would (:mod:`osreplay.secrets.rules`), and no token or request
     id is invented (RequestContext makes a request id up when one is missing; it is never
     sent).
     """
@@ -567,7 +567,7 @@ class Source(Protocol):
 
 #: Called after each confirmed record: (entry, exchange, topic, target offset, lateness).
 Observer = Callable[[Entry, str, str, float, float], None]
-#: Rewrites a record just before it is sent, given the pass number (osreplay.rewrite).
+#: Rewrites a record just before it is sent, given the pass number (osreplay.replay.rewrite).
 Rewrite = Callable[[Notification, int], Notification]
 
 
@@ -680,7 +680,7 @@ class Replayer:
                         pacer.start()
                     if observer is not None:
                         observer(entry, exchange, topic, offset, lateness)
-        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (osreplay.signals)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (osreplay.runtime)
             summary.stop = _interrupted(pending, last, pass_no, position, exc)
         finally:
             summary.elapsed = pacer.clock() - began if started else 0.0

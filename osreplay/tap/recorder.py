@@ -48,12 +48,7 @@ from typing import Any
 
 import oslo_messaging
 
-from osreplay.errors import ConnectError, InputError, OsreplayError, UsageError
-from osreplay.filters import Filters
-from osreplay.notification import Notification, unreadable_reason, utcnow_iso
-from osreplay.recording import RecordingWriter, read_lines
-from osreplay.redact import Redactor
-from osreplay.transport import (
+from osreplay.bus.transport import (
     BusSettings,
     amqp_urls,
     check_connection,
@@ -62,6 +57,11 @@ from osreplay.transport import (
     oslo_reason,
     ssl_options,
 )
+from osreplay.errors import ConnectError, InputError, OsreplayError, UsageError
+from osreplay.model.filters import Filters
+from osreplay.model.ndjson import RecordingWriter, read_lines
+from osreplay.model.notification import Notification, unreadable_reason, utcnow_iso
+from osreplay.secrets.rules import Redactor
 
 LOG = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from osreplay.errors import UsageError
-from osreplay.notification import Notification, RecordError
-from osreplay.pseudonym import UUID, Pseudonymiser, new_key
+from osreplay.model.notification import Notification, RecordError
+from osreplay.secrets.pseudonym import UUID, Pseudonymiser, new_key
 
 PathPart = str | int
 

@@ -1,9 +1,9 @@
 """``osreplay redact``: scrub an existing recording, streaming, line by line.
 
-Secrets are masked by :meth:`osreplay.redact.Redactor.record`, the rules ``osreplay
+Secrets are masked by :meth:`osreplay.secrets.rules.Redactor.record`, the rules ``osreplay
 record`` applies by default (one place: a rule added there applies here too), plus
 ``--redact-key`` keys. With ``pseudonymise``
-identifying values are also replaced by keyed pseudonyms (:mod:`osreplay.pseudonym`).
+identifying values are also replaced by keyed pseudonyms (:mod:`osreplay.secrets.pseudonym`).
 
 Each line is read in the recording format (oslo v1 and v2 wire bodies are unwrapped, as
 every command reads them), so a ``_context_auth_token`` is masked like ``ctxt.auth_token``;
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from osreplay.errors import InputError, UsageError
-from osreplay.notification import RecordError, dumps_line, is_bare_cadf, normalise
-from osreplay.pseudonym import Pseudonymiser, key_from_seed, new_key
-from osreplay.recording import Line, RecordingWriter, display_name, read_lines
-from osreplay.redact import Redactor
+from osreplay.model.ndjson import Line, RecordingWriter, display_name, read_lines
+from osreplay.model.notification import RecordError, dumps_line, is_bare_cadf, normalise
+from osreplay.secrets.pseudonym import Pseudonymiser, key_from_seed, new_key
+from osreplay.secrets.rules import Redactor
 
 _BATCH = 256
 #: Dropped lines listed one by one; more are only counted (memory stays bounded).

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from osreplay.errors import UsageError
-from osreplay.notification import PRIORITIES
+from osreplay.model.notification import PRIORITIES
 
 # The names a user may type for --priority: oslo's method names, plus `warning`.
 PRIORITY_CHOICES = ("audit", "debug", "info", "warn", "warning", "error", "critical", "sample")

@@ -6,7 +6,7 @@ Public API (what ``osreplay validate`` wires together)::
     summary = Summary()
     for verdict in validator.validate_file(path):      # streams, one per non-blank line
         summary.add(verdict)
-        reporter.verdict(verdict)                        # see osreplay.report
+        reporter.verdict(verdict)                        # see osreplay.console.report
     reporter.finish(summary)
     exit_code = 0 if summary.ok(strict=strict) else 1
 
@@ -48,7 +48,7 @@ UsageError naming the file otherwise. References resolve inside the schema and t
 files (:class:`LocalSchemas`); validate never reaches the network.
 
 Lines longer than ``max_line_bytes`` (``Validator(max_line_bytes=…)``, 32 MiB by default)
-are unreadable and never held whole (see osreplay.recording).
+are unreadable and never held whole (see osreplay.model.ndjson).
 """
 
 from __future__ import annotations
@@ -67,18 +67,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from osreplay.errors import InputError, UsageError
-from osreplay.locate import line_of, value_lines
-from osreplay.notification import (
-    CADF_EVENT_TYPEURI,
-    OPTIONAL,
-    PRIORITIES,
-    REQUIRED,
-    RecordError,
-    is_bare_cadf,
-    normalise,
-    unreadable_reason,
-)
-from osreplay.recording import (
+from osreplay.model.locate import line_of, value_lines
+from osreplay.model.ndjson import (
     DEFAULT_MAX_LINE_BYTES,
     display_name,
     fast_loads,
@@ -88,6 +78,16 @@ from osreplay.recording import (
     parse_line,
     read_document,
     too_long,
+)
+from osreplay.model.notification import (
+    CADF_EVENT_TYPEURI,
+    OPTIONAL,
+    PRIORITIES,
+    REQUIRED,
+    RecordError,
+    is_bare_cadf,
+    normalise,
+    unreadable_reason,
 )
 
 # jsonschema and referencing are imported where first needed: a run over valid records
@@ -941,7 +941,7 @@ class Validator:
                 handle.close()
 
     def _validate_document(self, path: str) -> Verdict:
-        """A whole ``.json`` file; each problem names the line of its value (osreplay.locate)."""
+        """A whole ``.json`` file; each problem names the line of its value (model.locate)."""
         # An unreadable one: at the line of its syntax error.
         line = read_document(path, self.max_line_bytes)
         if line.obj is None:

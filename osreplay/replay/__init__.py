@@ -1,0 +1,1 @@
+"""`osreplay replay`: sources, pacing, identity rewriting and the replayer."""

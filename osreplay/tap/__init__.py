@@ -1,0 +1,1 @@
+"""`osreplay record`: tap queues, the single writer, duplicate checks and the recorder."""

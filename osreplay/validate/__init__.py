@@ -1,0 +1,1 @@
+"""`osreplay validate`: the shipped schemas' fast check, schema loading and the validator."""
