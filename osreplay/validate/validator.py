@@ -582,7 +582,7 @@ def _schema_files() -> Any:
     try:
         return resources.files("osreplay.schemas")
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "schemas"
+        return Path(__file__).resolve().parents[2] / "schemas"
 
 
 @dataclass(slots=True)
