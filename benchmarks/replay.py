@@ -124,7 +124,9 @@ def osreplay_command(url: str, path: str) -> float:
 def paced(url: str, path: str, rate: float) -> tuple[object, list[float]]:
     from osreplay.bus.transport import check_connection, resolve
     from osreplay.replay.pacing import RateSchedule
-    from osreplay.replay.replayer import FileSource, OsloSender, Replayer
+    from osreplay.replay.replayer import Replayer
+    from osreplay.replay.sender import OsloSender
+    from osreplay.replay.sources import FileSource
 
     settings = resolve(url=url, environ={})
     check_connection(settings)
