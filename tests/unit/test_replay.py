@@ -336,3 +336,17 @@ def test_the_resume_option_of_a_loop_says_what_is_left():
     assert resume_option(stop, ["day.ndjson"], limit=None, loop=2) == (
         "--start-at 7 --loop 1 (pass 2 of 2, the last)"
     )
+
+
+def test_the_replay_and_redact_cores_import_neither_click_nor_the_console_nor_the_tap():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import osreplay.replay.run, osreplay.secrets.scrub, osreplay.bus.driver; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'click' or "
+        "m.startswith(('osreplay.console', 'osreplay.tap')) or m == 'osreplay.cli'))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout == "[]\n"
