@@ -44,6 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import osreplay  # noqa: E402  # first: silences eventlet's import-time warning
+from osreplay.console.replay import summary_line  # noqa: E402
 
 PRIORITIES = osreplay.model.notification.PRIORITIES
 METHODS = {p: ("warn" if p == "WARN" else p.lower()) for p in PRIORITIES}
@@ -124,7 +125,9 @@ def osreplay_command(url: str, path: str) -> float:
 def paced(url: str, path: str, rate: float) -> tuple[object, list[float]]:
     from osreplay.bus.transport import check_connection, resolve
     from osreplay.replay.pacing import RateSchedule
-    from osreplay.replay.replayer import FileSource, OsloSender, Replayer
+    from osreplay.replay.replayer import Replayer
+    from osreplay.replay.sender import OsloSender
+    from osreplay.replay.sources import FileSource
 
     settings = resolve(url=url, environ={})
     check_connection(settings)
@@ -234,7 +237,7 @@ def main() -> int:
             ok &= rate_ok and summary.ok  # type: ignore[attr-defined]
             print(
                 f"  osreplay replay --rate {args.rate:g}, {args.rate_records} records: "
-                f"{summary.line()}"  # type: ignore[attr-defined]
+                f"{summary_line(summary)}"  # type: ignore[arg-type]
             )
             print(
                 f"  achieved {achieved:.2f} msg/s (target {args.rate:g} +/- 1 %), lateness "

@@ -7,7 +7,6 @@ Reports go to stdout, diagnostics to stderr; user mistakes never print a traceba
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -20,14 +19,10 @@ from osreplay.bus.transport import MaskingFilter, mask_secrets
 from osreplay.console.report import (
     REPORTERS,
     RecordConsole,
-    ReplayProgress,
     ValidateProgress,
     escape_control,
-    long_plan_warning,
-    reads_a_terminal,
     record_draws_counter,
     records,
-    replay_draws_progress,
 )
 from osreplay.errors import OsreplayError
 from osreplay.model.filters import PRIORITY_CHOICES, Filters
@@ -342,29 +337,11 @@ def _filter_options(*, verb: str) -> Callable[[Callable[..., Any]], Callable[...
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
 @max_line_bytes_option
 def replay(
-    files: tuple[str, ...],
-    url: str | None,
-    config_files: tuple[str, ...],
-    exchange: str | None,
-    topic: str | None,
-    driver: str,
-    speed: float | None,
-    rate: float | None,
-    max_gap: float | None,
     event_types: tuple[str, ...],
     publishers: tuple[str, ...],
     priorities: tuple[str, ...],
-    limit: int | None,
-    start_at: str | None,
-    loop: int,
-    retry: int,
-    skip_invalid: bool,
-    dry_run: bool,
-    fresh_ids: bool,
-    retime: bool,
-    sets: tuple[str, ...],
     quiet: bool,
-    max_line_bytes: int,
+    **params: Any,
 ) -> None:
     """Republish recorded notifications through an oslo.messaging Notifier, paced.
 
@@ -376,246 +353,30 @@ def replay(
     unreadable, 2 for usage errors or an unreachable broker, 130 after Ctrl-C and 143
     after SIGTERM (both print the summary and where to resume).
     """
-    import gc
+    from osreplay.console.replay import ReplayConsole
+    from osreplay.replay.run import ReplayOptions, run
 
-    from osreplay.bus.transport import resolve
-    from osreplay.errors import UsageError
-    from osreplay.replay.pacing import make_schedule
-    from osreplay.replay import replayer as core
-    from osreplay.replay.rewrite import Rewriter
-
-    if rate is not None and speed is not None:
-        raise UsageError("--rate and --speed exclude each other: pick one")
-    if rate is not None and max_gap is not None:
-        raise UsageError("--max-gap caps recorded gaps; it has no effect with --rate")
-    streaming = not files or files == ("-",)
-    if not streaming and "-" in files:
-        raise UsageError("- (standard input) cannot be combined with files")
-    if streaming and loop != 1:
-        raise UsageError("--loop needs FILE arguments: standard input can be read only once")
-    if dry_run and loop == 0:
-        raise UsageError("--dry-run cannot plan an endless --loop 0: give a number of passes")
-    selection = core.Selection(
-        Filters(event_types, publishers, priorities),
-        limit=limit,
-        start_at=core.parse_start_at(start_at, files),
-    )
-    schedule = make_schedule(rate=rate, speed=speed, max_gap=max_gap)
-    rewriter = Rewriter.from_options(fresh_ids=fresh_ids, retime=retime, sets=sets)
-    settings = resolve(url=url, config_files=config_files)
-    _echo_bus_notes(settings)
-    if streaming and reads_a_terminal(sys.stdin):
-        click.echo(
-            "Reading records from standard input (one JSON record per line; Ctrl-D ends). "
-            "To replay a recording: osreplay replay FILE",
-            err=True,
-        )
-    # SIGTERM (timeout, systemd) stops like Ctrl-C: the summary and the resume point.
-    with terminate_like_interrupt():
-        try:
-            if streaming:
-                source: Any = core.StreamSource("-", selection, max_line_bytes=max_line_bytes)
-            else:
-                source = core.FileSource(
-                    files,
-                    selection,
-                    skip_invalid=skip_invalid,
-                    needs_timestamps=schedule.needs_timestamps,
-                    loop=loop,
-                    max_line_bytes=max_line_bytes,
-                )
-                # The records a checked file keeps stay live for the whole run and hold no
-                # cycles: frozen before the cyclic garbage collector runs again, they are
-                # never scanned.
-                gc.disable()
-                try:
-                    source.check()  # refuses unreadable lines before anything is sent
-                    gc.freeze()
-                finally:
-                    gc.enable()
-            planned = None
-            if not streaming:
-                fresh = make_schedule(rate=rate, speed=speed, max_gap=max_gap)
-                planned = core.planned_duration(source, fresh)
-                if planned is not None and planned > 3600 and rate is None and max_gap is None:
-                    click.echo(long_plan_warning(planned), err=True)
-            try:
-                summary = _run_replay(
-                    source, schedule, settings, exchange=exchange, topic=topic,
-                    driver=driver, retry=retry, skip_invalid=skip_invalid, dry_run=dry_run,
-                    quiet=quiet, progress_allowed=replay_draws_progress(
-                        stderr=sys.stderr, stdin=sys.stdin, streaming=streaming
-                    ), rewriter=rewriter, planned=planned if schedule.paced else None,
-                )  # fmt: skip
-            finally:
-                gc.unfreeze()
-        except KeyboardInterrupt as exc:  # while checking the files or connecting
-            click.echo("Interrupted before the first record: nothing sent.", err=True)
-            sys.exit(exit_code_for(exc))
-    if not quiet:
-        if dry_run:
-            click.echo(
-                f"Dry run: {summary.sent} of {summary.selected} {records(summary.selected)} "
-                f"planned over {summary.elapsed:.1f} s; nothing sent"
-            )
-        else:
-            click.echo(summary.line())
-        if summary.selected == 0:
-            click.echo("No record selected: check --start-at and the filters.", err=True)
-    sys.exit(_report_stop(summary, files, limit, loop))
-
-
-def _run_replay(
-    source: Any,
-    schedule: Any,
-    settings: Any,
-    *,
-    exchange: str | None,
-    topic: str | None,
-    driver: str,
-    retry: int,
-    skip_invalid: bool,
-    dry_run: bool,
-    quiet: bool,
-    progress_allowed: bool = False,
-    rewriter: Any = None,
-    planned: float | None = None,
-) -> Any:
-    """Connect (unless --dry-run), replay ``source`` and return the ReplaySummary."""
-    from osreplay.bus.transport import check_connection
-    from osreplay.replay.pacing import Pacer
-    from osreplay.replay import replayer as core
-
-    for entry in source.skipped:
-        _echo_skipped(entry)
-    progress: Any = None
-
-    def on_skip(entry: Any) -> None:
-        if progress is not None:
-            progress.clear()
-        _echo_skipped(entry)
-
-    if dry_run:
-        clock = core.VirtualClock()
-        pacer = Pacer(clock=clock.clock, sleep=clock.sleep)
-        sender: Any = core.NullSender()
-        rewriting = rewriter is not None and rewriter.active
-        if rewriting:
-            from osreplay.replay.rewrite import clock_now
-
-            rewriter.now = clock_now(clock.clock)  # --retime plans with the virtual clock
-
-        def observer(entry: Any, exch: str, top: str, offset: float, late: float) -> None:
-            note = entry.note
-            click.echo(
-                f"{_cell(entry.source)}\t{entry.lineno}\t+{offset:.3f}\t{_cell(exch)}\t"
-                f"{_cell(top)}\t{note.priority}\t{_cell(note.publisher_id)}\t"
-                f"{_cell(note.event_type)}"
-            )
-            if rewriting:
-                click.echo(note.to_line(), nl=False)
-
-        click.echo("file\tline\toffset_s\texchange\ttopic\tpriority\tpublisher\tevent_type")
-    else:
-        check_connection(settings)
-        pacer = Pacer()
-        sender = core.OsloSender(settings, driver=driver, retry=retry)
-        if not quiet and progress_allowed:
-            progress = ReplayProgress(source.total, sys.stderr, planned=planned)
-        observer = progress  # type: ignore[assignment]
-
-    replayer = core.Replayer(
-        sender,
-        schedule,
-        pacer=pacer,
-        exchange=exchange,
-        topic=topic,
-        default_exchange=settings.conf.control_exchange,
-        default_topic=settings.topics[0],
-        skip_invalid=skip_invalid,
-        observer=observer,
-        on_skip=on_skip,
-        rewrite=rewriter if rewriter is not None and rewriter.active else None,
-    )
+    options = ReplayOptions(filters=Filters(event_types, publishers, priorities), **params)
+    console = ReplayConsole(options, out=sys.stdout, err=sys.stderr, stdin=sys.stdin, quiet=quiet)
     try:
-        return replayer.run(source)
-    finally:
-        sender.close()
-        if progress is not None:
-            progress.close()
+        summary = run(options, console)
+    except KeyboardInterrupt as exc:  # while checking the files or connecting
+        console.interrupted_before_start()
+        sys.exit(exit_code_for(exc))
+    console.finish(summary)
+    sys.exit(_replay_exit_code(summary))
 
 
-def _interrupted_hint(
-    stop: Any, summary: Any, files: tuple[str, ...], limit: int | None, loop: int
-) -> str:
-    """What an interrupted replay did, and how to go on (only what is true)."""
-    from osreplay.replay import replayer as core
-
-    how = "Terminated (SIGTERM)" if stop.reason == "terminated" else "Interrupted"
-    if not stop.lineno:
-        return f"{how} before the first record: nothing sent."
-    if stop.source == "-" or not files or files == ("-",):
-        return (
-            f"{how} at line {stop.lineno} of standard input: the records before it were "
-            "confirmed; that line and any read after it were not replayed, and standard "
-            "input cannot be read again (a recorder feeding the pipe has already "
-            "acknowledged them). To replay a stream you can resume, record it to a file "
-            "first (osreplay record -o FILE) and replay the file."
-        )
-    if loop == 0:
-        return (
-            f"{how} at line {stop.lineno} of {stop.source} in pass {stop.pass_no} of an "
-            f"endless --loop 0 ({summary.sent} {records(summary.sent)} confirmed): run the "
-            "same command again to go on."
-        )
-    resume = core.resume_option(stop, files, limit=limit, loop=loop)
-    return f"{how} at line {stop.lineno} of {stop.source}; resume with {resume}"
-
-
-def _before_it(count: int) -> str:
-    """``1 record before it was`` / ``3 records before it were``."""
-    return f"{count} {records(count)} before it {'was' if count == 1 else 'were'}"
-
-
-def _echo_skipped(entry: Any) -> None:
-    text = f"Skipped line {entry.lineno} of {entry.source}: {entry.error}"
-    click.echo(escape_control(text), err=True)
-
-
-def _report_stop(summary: Any, files: tuple[str, ...], limit: int | None, loop: int) -> int:
-    """Explain why a replay stopped early, on stderr; return the exit code."""
-    from osreplay.replay import replayer as core
+def _replay_exit_code(summary: Any) -> int:
+    """0 all confirmed; 1 not confirmed or unreadable; 2 untimed; 130/143 interrupted."""
     from osreplay.runtime import EXIT_INTERRUPTED, EXIT_TERMINATED
 
     stop = summary.stop
     if stop is None:
         return EXIT_OK if summary.ok else EXIT_FINDINGS
     if stop.kind == "interrupted":
-        code = EXIT_TERMINATED if stop.reason == "terminated" else EXIT_INTERRUPTED
-        click.echo(_interrupted_hint(stop, summary, files, limit, loop), err=True)
-        return code
-    where = f"line {stop.lineno} of {stop.source}"
-    resume = core.resume_option(stop, files, limit=limit, loop=loop)
-    if stop.kind == "failed":
-        click.echo(
-            f"Error: {where} was not confirmed by the broker: {mask_secrets(stop.reason)}", err=True
-        )
-        click.echo(f"{_before_it(summary.sent)} confirmed; resume with {resume}", err=True)
-        return EXIT_FINDINGS
-    if stop.kind == "untimed":
-        click.echo(
-            f"Error: {where} has no timestamp or recorded_at to pace it by: replay at a "
-            "steady pace with --rate N (--rate 0 for as fast as possible)",
-            err=True,
-        )
-        return EXIT_USAGE
-    click.echo(escape_control(f"Error: {where} is unreadable: {stop.reason}"), err=True)
-    click.echo(
-        f"{_before_it(summary.sent)} confirmed; fix the line and resume with "
-        f"{resume}, or add --skip-invalid to replay past unreadable lines",
-        err=True,
-    )
-    return EXIT_FINDINGS
+        return EXIT_TERMINATED if stop.reason == "terminated" else EXIT_INTERRUPTED
+    return EXIT_USAGE if stop.kind == "untimed" else EXIT_FINDINGS
 
 
 @main.command()
@@ -826,12 +587,6 @@ def record(
                 + (" --durable)" if summary.durable else ")")
             )
         raise summary.error
-
-
-def _cell(value: Any) -> str:
-    """A --dry-run column: ``null`` for None; tabs, newlines and lone surrogates escaped."""
-    text = "null" if value is None else str(value)
-    return text if text.isprintable() else json.dumps(text)[1:-1]
 
 
 def _silence_stdout() -> None:
@@ -1097,18 +852,11 @@ def redact(
     default. Unreadable lines are dropped and listed. Exits 0 when every line was
     scrubbed, 1 when a line was dropped, 2 for usage errors.
     """
-    from osreplay.console.report import redact_lines
+    from osreplay.console.redact import RedactConsole
     from osreplay.secrets import scrub
 
-    summary = scrub.run(
-        scrub.RedactOptions(
-            source=source,
-            output=output,
-            pseudonymise=pseudonymise,
-            seed=seed,
-            redact_keys=redact_keys,
-        )
-    )
-    for line in redact_lines(summary):
-        click.echo(line, err=True)
+    options = scrub.RedactOptions(source, output, pseudonymise, seed, redact_keys)
+    console = RedactConsole(sys.stderr)
+    summary = scrub.run(options, console)
+    console.finish(summary)
     sys.exit(EXIT_OK if summary.ok else EXIT_FINDINGS)

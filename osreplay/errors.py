@@ -23,3 +23,13 @@ class ConnectError(OsreplayError):
 
 class ConfigError(OsreplayError):
     """A configuration file that cannot be read or is incomplete."""
+
+
+class RecordingRefused(OsreplayError):
+    """A recording with unreadable lines, refused before anything was sent."""
+
+    exit_code = 1
+
+
+class ConflictingOptions(UsageError, ValueError):
+    """Options that exclude each other (a ValueError too, for callers of the library)."""

@@ -15,7 +15,7 @@ environment can use its fixtures:
     ``replay --fresh-ids`` and ``--retime``. It returns once every record was confirmed
     by the transport (or one was not: the replay stops there); the summary has ``sent``,
     ``failed``, ``ok`` and ``stop``. An unreadable recording raises
-    :class:`osreplay.replay.replayer.RecordingRefused` before anything is sent.
+    :class:`osreplay.errors.RecordingRefused` before anything is sent.
 
 ``osreplay_vhost``
     The transport URL of a fresh RabbitMQ virtual host, deleted after the test, on the
@@ -38,7 +38,7 @@ import subprocess
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -46,6 +46,7 @@ import pytest
 if TYPE_CHECKING:
     from osreplay.model.notification import Notification
     from osreplay.replay.replayer import ReplaySummary
+    from osreplay.replay.sender import Sender
 
 MEMORY_URL = "kombu+memory:////"
 DEFAULT_BROKER_URL = "rabbit://guest:guest@127.0.0.1:5672/"
@@ -70,21 +71,23 @@ def replay_file(
         # plugin's imports (the same noise the project's own suite ignores).
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-        from osreplay.replay import replayer as core
+        from osreplay.replay.sender import OsloSender
     from osreplay.bus.transport import check_connection, resolve
     from osreplay.replay.pacing import make_schedule
+    from osreplay.replay.replayer import Replayer
     from osreplay.replay.rewrite import Rewriter
+    from osreplay.replay.sources import FileSource
 
     settings = resolve(url=url or MEMORY_URL, environ={})
     check_connection(settings)
     schedule = make_schedule(rate=rate)
-    source: Any = core.FileSource([os.fspath(path)], needs_timestamps=schedule.needs_timestamps)
+    source = FileSource([os.fspath(path)], needs_timestamps=schedule.needs_timestamps)
     source.check()
-    sender: Any = core.OsloSender(settings)
+    sender: Sender = OsloSender(settings)
     if topics:
         sender = _EveryTopic(sender, list(topics))
     rewriter = Rewriter(fresh_ids=fresh_ids, retime=retime)
-    replayer = core.Replayer(
+    replayer = Replayer(
         sender,
         schedule,
         exchange=exchange,
@@ -101,7 +104,7 @@ def replay_file(
 class _EveryTopic:
     """Sends each record on every one of ``topics`` (the fixture's ``topics=``)."""
 
-    def __init__(self, sender: Any, topics: list[str]) -> None:
+    def __init__(self, sender: Sender, topics: list[str]) -> None:
         self.sender = sender
         self.topics = topics
 

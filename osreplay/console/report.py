@@ -207,89 +207,6 @@ def reads_a_terminal(stdin: Any) -> bool:
     return _kind(stdin) == "tty"
 
 
-def format_duration(seconds: float) -> str:
-    """``m:ss``, or ``h:mm:ss`` from an hour on."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    if hours:
-        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
-    return f"{rest // 60}:{rest % 60:02d}"
-
-
-def long_plan_warning(seconds: float) -> str:
-    """Said before a paced replay planned over more than an hour without ``--max-gap``."""
-    hours = seconds / 3600
-    span = f"{hours:,.1f} hours" if hours < 48 else f"{hours / 24:,.0f} days"
-    return (
-        f"Warning: this replay is planned over {span} (the recorded gaps; several files go "
-        "back to back, each on its own gaps): --max-gap SECONDS caps each wait, --speed X "
-        "or --rate N changes the pace"
-    )
-
-
-class ReplayProgress:
-    """A one-line progress bar: count, rate, ETA; redrawn at most 5 times a second.
-
-    Called by the replayer once per record sent (its ``observer``). With ``planned`` (the
-    paced replay's planned duration) the ETA is what the plan has left after the record
-    just sent, not a guess from the rate so far: a paced replay idles between records.
-    """
-
-    def __init__(
-        self,
-        total: int | None,
-        stream: TextIO,
-        *,
-        planned: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.stream = stream
-        self.clock = clock
-        self.total = total
-        self.planned = planned
-        self.offset = 0.0
-        self.count = 0
-        self.started = clock()
-        self.drawn = 0.0
-
-    def __call__(self, entry: Any, exchange: str, topic: str, offset: float, late: float) -> None:
-        self.count += 1
-        self.offset = offset
-        now = self.clock()
-        if now - self.drawn >= 0.2:
-            self.drawn = now
-            self.draw(now)
-
-    def draw(self, now: float) -> None:
-        elapsed = now - self.started
-        rate = self.count / elapsed if elapsed > 0 else 0.0
-        if self.total:
-            width = 30
-            done = int(width * min(self.count / self.total, 1))
-            if self.planned is not None:
-                eta = max(self.planned - self.offset, 0.0)
-            else:
-                eta = (self.total - self.count) / rate if rate > 0 else 0
-            text = (
-                f"[{'#' * done}{'.' * (width - done)}] {self.count}/{self.total} "
-                f"{rate:.1f} msg/s ETA {format_duration(eta)}"
-            )
-        else:
-            text = f"{self.count} {records(self.count)} {rate:.1f} msg/s"
-        self.stream.write(_CLEAR_LINE + text)
-        self.stream.flush()
-
-    def clear(self) -> None:
-        """Erase the bar before another line is written to the terminal (redrawn later)."""
-        self.stream.write(_CLEAR_LINE)
-        self.stream.flush()
-        self.drawn = 0.0
-
-    def close(self) -> None:
-        self.stream.write(_CLEAR_LINE)
-        self.stream.flush()
-
-
 class ValidateProgress:
     """``validating FILE: N records, R/s`` on a terminal, redrawn at most 5 times a second.
 
@@ -362,13 +279,10 @@ __all__ = [
     "REPORTERS",
     "JsonReporter",
     "RecordConsole",
-    "ReplayProgress",
     "TextReporter",
     "ValidateProgress",
     "escape_control",
-    "format_duration",
     "format_problem",
-    "long_plan_warning",
     "format_summary",
     "json_line",
     "reads_a_terminal",
@@ -377,32 +291,3 @@ __all__ = [
     "replay_draws_progress",
     "stderr_is_terminal",
 ]
-
-
-# --- osreplay redact -------------------------------------------------------------------
-
-
-def redact_lines(summary: Any) -> list[str]:
-    """What ``osreplay redact`` says on stderr: dropped lines, then one summary line."""
-    lines = [
-        f"Dropped line {dropped.lineno} of {summary.source}: {dropped.reason} "
-        "(unreadable, so it could not be scrubbed)"
-        for dropped in summary.dropped
-    ]
-    text = (
-        f"Redacted {summary.records} records from {summary.source} into {summary.output}: "
-        f"{summary.masked} with secrets masked"
-    )
-    if summary.pseudonyms:
-        text += f", {summary.pseudonyms} distinct values pseudonymised"
-    unlisted = summary.dropped_total - len(summary.dropped)
-    if unlisted:
-        lines.append(f"Dropped {unlisted} more unreadable lines of {summary.source}")
-    if summary.dropped_total:
-        noun = "line" if summary.dropped_total == 1 else "lines"
-        text += f", {summary.dropped_total} unreadable {noun} dropped"
-    lines.append(text)
-    return lines
-
-
-__all__ += ["redact_lines"]

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Protocol
 
+from osreplay.errors import ConflictingOptions
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = 1_000_000
 
@@ -122,12 +124,12 @@ class RecordedSchedule:
 def make_schedule(
     *, rate: float | None = None, speed: float | None = None, max_gap: float | None = None
 ) -> Schedule:
-    """The schedule for the replay options; ``rate`` and ``speed`` exclude each other."""
+    """The schedule for the replay options; ``rate`` excludes ``speed`` and ``max_gap``."""
     if rate is not None and speed is not None:
-        raise ValueError("rate and speed exclude each other")
+        raise ConflictingOptions("--rate and --speed exclude each other: pick one")
     if rate is not None:
         if max_gap is not None:
-            raise ValueError("max_gap applies to recorded timing, not to a steady rate")
+            raise ConflictingOptions("--max-gap caps recorded gaps; it has no effect with --rate")
         return RateSchedule(rate)
     return RecordedSchedule(speed=1.0 if speed is None else speed, max_gap=max_gap)
 
@@ -170,8 +172,22 @@ class Pacer:
         return 0.0 if self.start_at is None else self.clock() - self.start_at
 
 
+class VirtualClock:
+    """A clock that only moves when slept on: ``--dry-run`` plans without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 __all__ = [
     "MissingTimestamp",
+    "VirtualClock",
     "Pacer",
     "RateSchedule",
     "RecordedSchedule",

@@ -8,8 +8,8 @@ identifying values are also replaced by keyed pseudonyms (:mod:`osreplay.secrets
 Each line is read in the recording format (oslo v1 and v2 wire bodies are unwrapped, as
 every command reads them), so a ``_context_auth_token`` is masked like ``ctxt.auth_token``;
 a bare CADF event is masked like the payload it was. A line that cannot be read is not
-written (a secret in it could not be found) and is listed in the summary. Nothing here
-prints.
+written (a secret in it could not be found): the console is told (the first
+:data:`LISTED_DROPS`) and the summary counts it. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from osreplay.errors import InputError, UsageError
 from osreplay.model.ndjson import Line, RecordingWriter, display_name, read_lines
@@ -66,10 +66,20 @@ class RedactSummary:
     def ok(self) -> bool:
         return not self.dropped_total
 
-    def drop(self, lineno: int, reason: str) -> None:
+    def drop(self, lineno: int, reason: str) -> Dropped | None:
+        """Count a dropped line; the Dropped when it is one of those listed."""
         self.dropped_total += 1
-        if len(self.dropped) < LISTED_DROPS:
-            self.dropped.append(Dropped(lineno, reason))
+        if len(self.dropped) >= LISTED_DROPS:
+            return None
+        dropped = Dropped(lineno, reason)
+        self.dropped.append(dropped)
+        return dropped
+
+
+class RedactConsole(Protocol):
+    """The presentation layer (osreplay.console.redact): told of each listed drop."""
+
+    def dropped(self, source: str, dropped: Dropped) -> None: ...
 
 
 class Scrubber:
@@ -95,7 +105,7 @@ def _changed(new: Any, old: Any) -> bool:
     return new is not old and new != old
 
 
-def run(options: RedactOptions) -> RedactSummary:
+def run(options: RedactOptions, console: RedactConsole) -> RedactSummary:
     """Scrub ``options.source`` into ``options.output``; return what was done."""
     if options.source != "-" and options.output != "-":
         same = os.path.exists(options.source) and os.path.exists(options.output)
@@ -116,7 +126,7 @@ def run(options: RedactOptions) -> RedactSummary:
     partial = options.output if options.output == "-" else _partial_path(options.output)
     try:
         with RecordingWriter(partial) as writer:
-            _copy(read_lines(options.source), writer, scrubber, summary)
+            _copy(read_lines(options.source), writer, scrubber, summary, console)
         if partial != options.output:
             os.replace(partial, options.output)
     except BaseException as exc:
@@ -131,18 +141,27 @@ def run(options: RedactOptions) -> RedactSummary:
 
 
 def _copy(
-    lines: Iterable[Line], writer: RecordingWriter, scrubber: Scrubber, summary: RedactSummary
+    lines: Iterable[Line],
+    writer: RecordingWriter,
+    scrubber: Scrubber,
+    summary: RedactSummary,
+    console: RedactConsole,
 ) -> None:
+    def drop(lineno: int, reason: str) -> None:
+        dropped = summary.drop(lineno, reason)
+        if dropped is not None:
+            console.dropped(summary.source, dropped)
+
     batch: list[str] = []
     for line in lines:
         if line.obj is None:
-            summary.drop(line.lineno, line.error or "unreadable")
+            drop(line.lineno, line.error or "unreadable")
             continue
         try:
             obj, masked = scrubber.scrub(line.obj)
             text = dumps_line(obj)
         except (RecordError, ValueError, TypeError) as exc:
-            summary.drop(line.lineno, str(exc))
+            drop(line.lineno, str(exc))
             continue
         summary.records += 1
         summary.masked += masked
@@ -164,4 +183,4 @@ def _output_name(output: str) -> str:
     return "<stdout>" if output == "-" else output
 
 
-__all__ = ["Dropped", "RedactOptions", "RedactSummary", "Scrubber", "run"]
+__all__ = ["Dropped", "RedactConsole", "RedactOptions", "RedactSummary", "Scrubber", "run"]

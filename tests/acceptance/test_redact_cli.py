@@ -256,8 +256,10 @@ def test_redact_over_the_corpus_keeps_verdicts_and_leaves_no_original(tmp_path):
 
 
 def test_memory_grows_with_distinct_values_not_records(tmp_path):
+    import io
     import tracemalloc
 
+    from osreplay.console.redact import RedactConsole
     from osreplay.secrets import scrub
 
     def peak(records: int) -> tuple[int, int]:
@@ -271,7 +273,7 @@ def test_memory_grows_with_distinct_values_not_records(tmp_path):
         )
         tracemalloc.start()
         try:
-            summary = scrub.run(options)
+            summary = scrub.run(options, RedactConsole(io.StringIO()))
             return tracemalloc.get_traced_memory()[1], summary.pseudonyms
         finally:
             tracemalloc.stop()

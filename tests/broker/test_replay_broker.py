@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 from tcpproxy import Proxy
 
-import osreplay.replay.replayer  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+import osreplay.replay.sender  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.cli import main
 from osreplay.model.notification import PRIORITIES
 
@@ -265,7 +265,9 @@ def test_a_broker_lost_mid_replay_is_counted_exactly(bus, tap, tmp_path):
     # reported sent, line 6 failed first, and the consumer holds exactly lines 1-5.
     from osreplay.bus.transport import resolve
     from osreplay.replay.pacing import RateSchedule
-    from osreplay.replay.replayer import FileSource, OsloSender, Replayer
+    from osreplay.replay.replayer import Replayer
+    from osreplay.replay.sender import OsloSender
+    from osreplay.replay.sources import FileSource
 
     exchange = unique("nova")
     raw = tap([exchange])

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import osreplay.replay.replayer  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+import osreplay.replay.sender  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.cli import main
 from osreplay.validate.validator import (
     BUILTIN_SCHEMAS,

@@ -120,7 +120,7 @@ EXPECTED = 1
 
 
 def test_an_unreadable_recording_is_refused(osreplay_replay, tmp_path):
-    from osreplay.replay.replayer import RecordingRefused
+    from osreplay.errors import RecordingRefused
 
     bad = tmp_path / "bad.ndjson"
     bad.write_text("{oops\\n")

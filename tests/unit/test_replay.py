@@ -6,23 +6,14 @@ import json
 
 import pytest
 
-from osreplay.errors import UsageError
+from osreplay.console.replay import summary_line
+from osreplay.errors import RecordingRefused, UsageError
 from osreplay.model.filters import Filters
 from osreplay.model.notification import Notification
-from osreplay.replay.pacing import Pacer, RateSchedule, RecordedSchedule
-from osreplay.replay.replayer import (
-    Entry,
-    FileSource,
-    PublishError,
-    RecordingRefused,
-    Replayer,
-    ReplaySummary,
-    Selection,
-    StartAt,
-    Stop,
-    StreamSource,
-    VirtualClock,
-)
+from osreplay.replay.pacing import Pacer, RateSchedule, RecordedSchedule, VirtualClock
+from osreplay.replay.replayer import Replayer, ReplaySummary, Stop
+from osreplay.replay.sender import PublishError
+from osreplay.replay.sources import Entry, FileSource, Selection, StartAt, StreamSource
 
 
 def record(i: int, **extra) -> dict:
@@ -300,7 +291,7 @@ def test_observer_sees_every_confirmed_record(tmp_path):
 
 def test_summary_line():
     summary = ReplaySummary(total=10, seen=4, sent=3, failed=1, elapsed=1.5, max_lateness=0.0123)
-    assert summary.line() == (
+    assert summary_line(summary) == (
         "Replayed 3 of 10 records in 1.5 s (2.0 msg/s), 1 failed, max lateness 12 ms"
     )
     assert not summary.ok
@@ -336,7 +327,7 @@ def test_a_long_refusal_lists_twenty_reasons_then_the_other_line_numbers(tmp_pat
 
 
 def test_the_resume_option_of_a_loop_says_what_is_left():
-    from osreplay.replay.replayer import resume_option
+    from osreplay.console.replay import resume_option
 
     stop = Stop("interrupted", "day.ndjson", 7, "interrupted", pass_no=2, position=3)
     assert resume_option(stop, ["day.ndjson"], limit=None, loop=3) == (
@@ -345,3 +336,17 @@ def test_the_resume_option_of_a_loop_says_what_is_left():
     assert resume_option(stop, ["day.ndjson"], limit=None, loop=2) == (
         "--start-at 7 --loop 1 (pass 2 of 2, the last)"
     )
+
+
+def test_the_replay_and_redact_cores_import_neither_click_nor_the_console_nor_the_tap():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import osreplay.replay.run, osreplay.secrets.scrub, osreplay.bus.driver; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'click' or "
+        "m.startswith(('osreplay.console', 'osreplay.tap')) or m == 'osreplay.cli'))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout == "[]\n"

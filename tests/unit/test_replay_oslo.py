@@ -12,16 +12,12 @@ import uuid
 
 import pytest
 
+from osreplay.bus.driver import ConfirmingDriver
 from osreplay.bus.transport import get_transport, resolve
 from osreplay.errors import ConfigError, UsageError
 from osreplay.model.notification import PRIORITIES, Notification
-from osreplay.replay.replayer import (
-    ConfirmingDriver,
-    OsloSender,
-    PublishError,
-    ReplayContext,
-    replay_context,
-)
+from osreplay.replay.context import ReplayContext, replay_context
+from osreplay.replay.sender import OsloSender, PublishError
 
 MEMORY = "kombu+memory:////"
 

@@ -11,7 +11,7 @@ import ssl
 
 import pytest
 
-import osreplay.replay.replayer  # noqa: F401  # oslo imported now, while osreplay silences eventlet
+import osreplay.replay.sender  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.bus.transport import resolve, ssl_options
 from osreplay.errors import ConfigError, UsageError
 

@@ -1,0 +1,52 @@
+"""What ``osreplay redact`` says on stderr: each line dropped, then one summary line."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+import click
+
+from osreplay.secrets.scrub import Dropped, RedactSummary
+
+
+def dropped_line(source: str, dropped: Dropped) -> str:
+    return (
+        f"Dropped line {dropped.lineno} of {source}: {dropped.reason} "
+        "(unreadable, so it could not be scrubbed)"
+    )
+
+
+def summary_lines(summary: RedactSummary) -> list[str]:
+    """The count of dropped lines not listed one by one (if any), then the summary line."""
+    lines = []
+    text = (
+        f"Redacted {summary.records} records from {summary.source} into {summary.output}: "
+        f"{summary.masked} with secrets masked"
+    )
+    if summary.pseudonyms:
+        text += f", {summary.pseudonyms} distinct values pseudonymised"
+    unlisted = summary.dropped_total - len(summary.dropped)
+    if unlisted:
+        lines.append(f"Dropped {unlisted} more unreadable lines of {summary.source}")
+    if summary.dropped_total:
+        noun = "line" if summary.dropped_total == 1 else "lines"
+        text += f", {summary.dropped_total} unreadable {noun} dropped"
+    lines.append(text)
+    return lines
+
+
+class RedactConsole:
+    """Lists the lines dropped as they are met, and the summary at the end (``err``)."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+
+    def dropped(self, source: str, dropped: Dropped) -> None:
+        click.echo(dropped_line(source, dropped), file=self.err)
+
+    def finish(self, summary: RedactSummary) -> None:
+        for line in summary_lines(summary):
+            click.echo(line, file=self.err)
+
+
+__all__ = ["RedactConsole", "dropped_line", "summary_lines"]

@@ -1,0 +1,186 @@
+"""``osreplay replay``: from the options to a :class:`~osreplay.replay.replayer.ReplaySummary`.
+
+:func:`run` checks the options, builds the source (files checked whole, or standard input
+as it arrives), the schedule, the rewriter and the sender (oslo.messaging, or nothing and
+a virtual clock for ``--dry-run``), and replays. SIGTERM stops it as Ctrl-C does
+(:mod:`osreplay.runtime`). It tells the console facts as they happen (skipped lines,
+each record planned or sent) and returns the summary; a ``KeyboardInterrupt`` raised
+before the first record (while checking files or connecting) propagates: nothing was sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from osreplay.bus.transport import BusSettings, check_connection, resolve
+from osreplay.errors import UsageError
+from osreplay.model.filters import Filters
+from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
+from osreplay.replay.pacing import Pacer, Schedule, VirtualClock, make_schedule
+from osreplay.replay.replayer import Observer, Replayer, ReplaySummary, Source, planned_duration
+from osreplay.replay.rewrite import Rewriter, clock_now
+from osreplay.replay.sender import NullSender, OsloSender, Sender
+from osreplay.replay.sources import Entry, FileSource, Selection, StreamSource, parse_start_at
+from osreplay.runtime import gc_frozen, terminate_like_interrupt
+
+#: A paced plan longer than this (seconds) is worth a warning without --max-gap or --rate.
+LONG_PLAN = 3600
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """What ``osreplay replay`` was asked to do (the command's options)."""
+
+    files: tuple[str, ...] = ()
+    url: str | None = None
+    config_files: tuple[str, ...] = ()
+    exchange: str | None = None
+    topic: str | None = None
+    driver: str = "messagingv2"
+    speed: float | None = None
+    rate: float | None = None
+    max_gap: float | None = None
+    filters: Filters = Filters()
+    limit: int | None = None
+    start_at: str | None = None
+    loop: int = 1
+    retry: int = 3
+    skip_invalid: bool = False
+    dry_run: bool = False
+    fresh_ids: bool = False
+    retime: bool = False
+    sets: tuple[str, ...] = ()
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+
+    @property
+    def streaming(self) -> bool:
+        """Standard input is read (no FILE, or ``-``)."""
+        return not self.files or self.files == ("-",)
+
+    def schedule(self) -> Schedule:
+        """A fresh schedule for these options (UsageError when they contradict)."""
+        return make_schedule(rate=self.rate, speed=self.speed, max_gap=self.max_gap)
+
+
+class ReplayConsole(Protocol):
+    """The presentation layer (osreplay.console.replay), told what happens as it does."""
+
+    def bus_notes(self, notes: Sequence[str]) -> None: ...
+
+    def reading_stdin(self) -> None: ...
+
+    def long_plan(self, seconds: float) -> None: ...
+
+    def skipped(self, entry: Entry) -> None: ...
+
+    def dry_run(self, *, rewriting: bool) -> Observer: ...
+
+    def progress(self, total: int | None, *, planned: float | None) -> Observer | None: ...
+
+    def close_progress(self) -> None: ...
+
+
+def run(options: ReplayOptions, console: ReplayConsole) -> ReplaySummary:
+    """Replay what ``options`` select; the summary says what the broker confirmed."""
+    schedule = options.schedule()
+    _check_inputs(options)
+    selection = Selection(
+        options.filters,
+        limit=options.limit,
+        start_at=parse_start_at(options.start_at, options.files),
+    )
+    rewriter = Rewriter.from_options(
+        fresh_ids=options.fresh_ids, retime=options.retime, sets=options.sets
+    )
+    settings = resolve(url=options.url, config_files=options.config_files)
+    console.bus_notes(settings.notes)
+    if options.streaming:
+        console.reading_stdin()
+    # SIGTERM (timeout, systemd) stops like Ctrl-C: the summary and the resume point.
+    with terminate_like_interrupt():
+        if options.streaming:
+            stream = StreamSource("-", selection, max_line_bytes=options.max_line_bytes)
+            return _replay(options, console, stream, schedule, settings, rewriter, None)
+        source = _checked_files(options, selection, schedule)
+        # The records a checked file keeps stay live for the whole run and hold no cycles:
+        # frozen, the cyclic garbage collector never scans them.
+        with gc_frozen():
+            planned = planned_duration(source, options.schedule())
+            if planned is not None and planned > LONG_PLAN:
+                if options.rate is None and options.max_gap is None:
+                    console.long_plan(planned)
+            planned = planned if schedule.paced else None
+            return _replay(options, console, source, schedule, settings, rewriter, planned)
+
+
+def _check_inputs(options: ReplayOptions) -> None:
+    if not options.streaming and "-" in options.files:
+        raise UsageError("- (standard input) cannot be combined with files")
+    if options.streaming and options.loop != 1:
+        raise UsageError("--loop needs FILE arguments: standard input can be read only once")
+    if options.dry_run and options.loop == 0:
+        raise UsageError("--dry-run cannot plan an endless --loop 0: give a number of passes")
+
+
+def _checked_files(options: ReplayOptions, selection: Selection, schedule: Schedule) -> FileSource:
+    source = FileSource(
+        options.files,
+        selection,
+        skip_invalid=options.skip_invalid,
+        needs_timestamps=schedule.needs_timestamps,
+        loop=options.loop,
+        max_line_bytes=options.max_line_bytes,
+    )
+    source.check()  # refuses unreadable lines before anything is sent
+    return source
+
+
+def _replay(
+    options: ReplayOptions,
+    console: ReplayConsole,
+    source: Source,
+    schedule: Schedule,
+    settings: BusSettings,
+    rewriter: Rewriter,
+    planned: float | None,
+) -> ReplaySummary:
+    """Connect (unless --dry-run), replay ``source`` and return the summary."""
+    for entry in source.skipped:
+        console.skipped(entry)
+    sender: Sender
+    observer: Observer | None
+    if options.dry_run:
+        clock = VirtualClock()
+        pacer = Pacer(clock=clock.clock, sleep=clock.sleep)
+        sender = NullSender()
+        if rewriter.active:
+            rewriter.now = clock_now(clock.clock)  # --retime plans with the virtual clock
+        observer = console.dry_run(rewriting=rewriter.active)
+    else:
+        check_connection(settings)
+        pacer = Pacer()
+        sender = OsloSender(settings, driver=options.driver, retry=options.retry)
+        observer = console.progress(source.total, planned=planned)
+    replayer = Replayer(
+        sender,
+        schedule,
+        pacer=pacer,
+        exchange=options.exchange,
+        topic=options.topic,
+        default_exchange=settings.conf.control_exchange,
+        default_topic=settings.topics[0],
+        skip_invalid=options.skip_invalid,
+        observer=observer,
+        on_skip=console.skipped,
+        rewrite=rewriter if rewriter.active else None,
+    )
+    try:
+        return replayer.run(source)
+    finally:
+        sender.close()
+        console.close_progress()
+
+
+__all__ = ["ReplayConsole", "ReplayOptions", "run"]

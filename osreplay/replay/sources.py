@@ -1,0 +1,259 @@
+"""What a replay reads: recording files checked whole, or standard input as it arrives.
+
+A *source* selects records (:class:`Selection`: filters, ``--start-at``, ``--limit``) and
+yields them as :class:`Entry` objects, one iterable per pass of ``--loop``.
+:class:`FileSource` checks whole files before anything is sent; :class:`StreamSource`
+reads standard input as it arrives, so nothing is known ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from osreplay.errors import RecordingRefused, UsageError
+from osreplay.model.filters import Filters
+from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES, read_lines
+from osreplay.model.notification import Notification, RecordError
+from osreplay.runtime import gc_paused
+
+#: Records a pre-checked file keeps in memory so the replay does not read it twice.
+CACHE_RECORDS = 100_000
+_LISTED_LINES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of the input: a record to replay, or why the line is unreadable."""
+
+    source: str
+    lineno: int
+    note: Notification | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartAt:
+    """Where to begin: line ``lineno`` of input number ``index`` (inputs before it skipped)."""
+
+    lineno: int
+    index: int = 0
+
+
+def parse_start_at(text: str | None, inputs: Sequence[str]) -> StartAt | None:
+    """``--start-at``: ``LINE`` (of the first input) or ``FILE:LINE`` (of that input)."""
+    if text is None:
+        return None
+    name, _, number = text.rpartition(":")
+    if not number.isdigit() or int(number) < 1:
+        raise UsageError(f"--start-at {text}: give a line number (LINE or FILE:LINE), from 1")
+    if not name:
+        return StartAt(int(number))
+    names = list(inputs) or ["-"]
+    if name not in names:
+        raise UsageError(f"--start-at {text}: {name} is not one of the files to replay")
+    return StartAt(int(number), names.index(name))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which records are replayed: filters, first line and limit (per pass)."""
+
+    filters: Filters = Filters()
+    limit: int | None = None
+    start_at: StartAt | None = None
+
+    def matches(self, note: Notification) -> bool:
+        return self.filters.match(note.event_type, note.publisher_id, note.priority)
+
+
+def _entries(
+    paths: Sequence[str],
+    selection: Selection,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> Iterator[Entry]:
+    """Every line from the start line on, as entries: selected records and unreadable lines.
+
+    Stops after ``selection.limit`` selected records. Unreadable lines are yielded (they
+    cannot be matched against the filters) and do not count toward the limit.
+    """
+    start = selection.start_at
+    limit = selection.limit
+    matches = selection.matches
+    filtered = selection.filters.active
+    selected = 0
+    for index, path in enumerate(paths):
+        if start is not None and index < start.index:
+            continue
+        first = start.lineno if start is not None and index == start.index else 1
+        for line in read_lines(path, max_line_bytes):
+            if line.lineno < first:
+                continue
+            if line.error is not None:
+                yield Entry(line.path, line.lineno, None, line.error)
+                continue
+            try:
+                note = Notification.from_dict(line.obj)  # type: ignore[arg-type]
+            except RecordError as exc:
+                yield Entry(line.path, line.lineno, None, str(exc))
+                continue
+            if filtered and not matches(note):
+                continue
+            selected += 1
+            yield Entry(line.path, line.lineno, note)
+            if limit is not None and selected >= limit:
+                return
+
+
+class FileSource:
+    """Recording files, checked whole before the first record is sent.
+
+    :meth:`check` reads every selected line once: unreadable lines are refused (or, with
+    ``skip_invalid``, listed in :attr:`skipped`), records without a timestamp are refused
+    when the schedule needs one, and :attr:`total` becomes the number of records per pass.
+    Up to :data:`CACHE_RECORDS` records are kept so the replay does not read the files again.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        selection: Selection = Selection(),
+        *,
+        skip_invalid: bool = False,
+        needs_timestamps: bool = False,
+        loop: int = 1,
+        cache_records: int = CACHE_RECORDS,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    ) -> None:
+        self.paths = list(paths)
+        self.max_line_bytes = max_line_bytes
+        self.selection = selection
+        self.skip_invalid = skip_invalid
+        self.needs_timestamps = needs_timestamps
+        self.loop = loop
+        self.cache_records = cache_records
+        self.per_pass: int | None = None
+        self.skipped: list[Entry] = []
+        self._cache: list[Entry] | None = None
+
+    @property
+    def total(self) -> int | None:
+        """Records selected over all passes (None while unknown or with an endless loop)."""
+        if self.per_pass is None or self.loop == 0:
+            return None
+        return self.per_pass * self.loop
+
+    def check(self) -> None:
+        with gc_paused():  # the records kept hold no cycles (osreplay.runtime)
+            self._check()
+
+    def _check(self) -> None:
+        invalid: list[Entry] = []
+        untimed: list[Entry] = []
+        cache: list[Entry] | None = []
+        count = 0
+        for entry in _entries(self.paths, self.selection, self.max_line_bytes):
+            if entry.note is None:
+                invalid.append(entry)
+                continue
+            if self.needs_timestamps and entry.note.sent_at is None:
+                untimed.append(entry)
+                continue
+            count += 1
+            if cache is not None:
+                if len(cache) < self.cache_records:
+                    cache.append(entry)
+                else:
+                    cache = None
+        if invalid and not self.skip_invalid:
+            raise RecordingRefused(_refusal(invalid))
+        if untimed:
+            raise UsageError(_untimed(untimed))
+        self.skipped = invalid
+        self.per_pass = count
+        self._cache = cache
+
+    def passes(self) -> Iterator[Iterable[Entry]]:
+        if self.per_pass is None:
+            self.check()
+        if not self.per_pass:
+            return  # nothing selected: not even an endless --loop 0 has anything to repeat
+        done = 0
+        while self.loop == 0 or done < self.loop:
+            done += 1
+            yield self._cache if self._cache is not None else self._reread()
+
+    def _reread(self) -> Iterator[Entry]:
+        known = {(entry.source, entry.lineno) for entry in self.skipped}
+        for entry in _entries(self.paths, self.selection, self.max_line_bytes):
+            if entry.note is None and (entry.source, entry.lineno) in known:
+                continue  # reported by check()
+            yield entry
+
+
+class StreamSource:
+    """Standard input (or any one path), replayed as its lines arrive: nothing is known ahead."""
+
+    total: int | None = None
+
+    def __init__(
+        self,
+        path: str = "-",
+        selection: Selection = Selection(),
+        *,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    ) -> None:
+        self.path = path
+        self.selection = selection
+        self.max_line_bytes = max_line_bytes
+        self.skipped: list[Entry] = []
+
+    def passes(self) -> Iterator[Iterable[Entry]]:
+        yield _entries([self.path], self.selection, self.max_line_bytes)
+
+
+# The errors' messages (ready to print after ``Error: ``, as every OsreplayError's).
+
+
+def _untimed(untimed: list[Entry]) -> str:
+    first = untimed[0]
+    more = f" (and {len(untimed) - 1} more)" if len(untimed) > 1 else ""
+    return (
+        f"line {first.lineno} of {first.source}{more} has no timestamp or "
+        "recorded_at to pace it by: replay at a steady pace with --rate N "
+        "(--rate 0 for as fast as possible)"
+    )
+
+
+def _refusal(invalid: list[Entry]) -> str:
+    by_source: dict[str, list[Entry]] = {}
+    for entry in invalid:
+        by_source.setdefault(entry.source, []).append(entry)
+    noun = "line" if len(invalid) == 1 else "lines"
+    names = ", ".join(by_source)
+    lines = [
+        f"{names}: {len(invalid)} unreadable {noun}, nothing sent "
+        "(--skip-invalid replays the readable ones):"
+    ]
+    several = len(by_source) > 1
+    for entry in invalid[:_LISTED_LINES]:
+        where = f"{entry.source}:{entry.lineno}" if several else f"line {entry.lineno}"
+        lines.append(f"  {where}: {entry.error}")
+    if len(invalid) > _LISTED_LINES:
+        rest = ", ".join(
+            f"{entry.source}:{entry.lineno}" if several else str(entry.lineno)
+            for entry in invalid[_LISTED_LINES:]
+        )
+        lines.append(f"  and lines {rest}")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "CACHE_RECORDS",
+    "Entry",
+    "FileSource",
+    "Selection",
+    "StartAt",
+    "StreamSource",
+    "parse_start_at",
+]
