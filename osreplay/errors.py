@@ -23,3 +23,7 @@ class ConnectError(OsreplayError):
 
 class ConfigError(OsreplayError):
     """A configuration file that cannot be read or is incomplete."""
+
+
+class WriteError(OsreplayError):
+    """A file that cannot be written (or repaired before appending to it)."""

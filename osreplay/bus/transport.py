@@ -39,6 +39,9 @@ DEFAULT_URL = "rabbit://guest:guest@localhost:5672/"
 DEFAULT_TOPIC = "notifications"
 ENV_URL = "OSREPLAY_TRANSPORT_URL"
 RABBIT_GROUP = "oslo_messaging_rabbit"
+#: oslo adds these to every context it hands a listener (None when they were not sent):
+#: a recorder drops them, and a replay leaves them out of the context it sends again.
+RECEIVED_CONTEXT_KEYS = frozenset({"msg_id", "reply_q", "client_timeout"})
 
 
 class MaskingFilter(logging.Filter):
