@@ -723,7 +723,7 @@ def record(**given: Any) -> None:
     forces), --count or --duration; deletes its tap queues unless --keep-queue.
     """
     from osreplay.console.record import RecordConsole, with_resume_hint
-    from osreplay.tap.recorder import DEFAULT_EXCHANGES, RecordOptions
+    from osreplay.tap.options import DEFAULT_EXCHANGES, RecordOptions
     from osreplay.tap.run import run
 
     filters = Filters(

@@ -12,7 +12,7 @@ from osreplay.bus.reconnect import ConnectionLost, Gap, Reconnected
 from osreplay.bus.transport import mask_secrets
 from osreplay.console.report import _CLEAR_LINE, escape_control, record_draws_counter
 from osreplay.errors import OsreplayError
-from osreplay.tap.recorder import CleanupFailed, RecordSummary, Skipped
+from osreplay.tap.options import CleanupFailed, RecordSummary, Skipped
 from osreplay.tap.run import Listening, NotListening
 from osreplay.tap.sink import RecordStats, printable
 

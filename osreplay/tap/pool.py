@@ -11,11 +11,12 @@ osreplay pick the next free name.
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from osreplay.bus.queues import QueueAdmin, QueueState
-from osreplay.errors import UsageError
+from osreplay.bus.transport import BusSettings, mask_secrets
+from osreplay.errors import ConnectError, OsreplayError, UsageError
 
 _MAX_POOL_CANDIDATES = 10
 
@@ -92,4 +93,93 @@ def _named_pool(admin: QueueAdmin, pool: str, queues: dict[tuple[str, str], str]
     return PoolPlan(pool, queues, [n for n, s in states.items() if s], [])
 
 
-__all__ = ["PoolPlan", "default_pool", "plan_pool", "queue_names"]
+class TapQueues:
+    """One recorder's queues on the broker: planned before it listens, deleted after.
+
+    The admin connection is opened for each step and closed after it: an idle connection
+    may be gone by the end of a long recording. ``on_cleanup_failed(left, reason)`` hears
+    the queues a delete could not remove (reason masked).
+    """
+
+    def __init__(
+        self,
+        settings: BusSettings,
+        *,
+        connect_timeout: float,
+        on_cleanup_failed: Callable[[list[str], str], None],
+    ) -> None:
+        self.settings = settings
+        self.connect_timeout = connect_timeout
+        self.plan: PoolPlan | None = None
+        self._on_cleanup_failed = on_cleanup_failed
+
+    def _admin(self) -> QueueAdmin:
+        return QueueAdmin.for_settings(self.settings, connect_timeout=self.connect_timeout)
+
+    def prepare(
+        self,
+        exchanges: Sequence[str],
+        topics: Sequence[str],
+        *,
+        pool: str | None,
+        append: bool,
+        durable: bool,
+    ) -> PoolPlan:
+        """Choose the pool (:func:`plan_pool`); with ``durable``, refuse transient exchanges."""
+        admin = self._admin()
+        try:
+            if durable and not self.settings.is_memory:
+                _check_durable_exchanges(admin, exchanges)
+            self.plan = plan_pool(admin, exchanges, topics, pool=pool, append=append)
+            return self.plan
+        except OsreplayError:
+            raise
+        except Exception as exc:
+            raise ConnectError(
+                f"cannot prepare the tap queues on {self.settings.masked_url}: "
+                f"{mask_secrets(str(exc)) or type(exc).__name__}"
+            ) from None
+        finally:
+            _close_quietly(admin)
+
+    def delete(self, *, only_new: bool = False) -> list[str]:
+        """Delete the planned queues (``only_new``: not those resumed); return the deleted."""
+        if self.plan is None:
+            return []
+        names = list(self.plan.queues.values())
+        if only_new:
+            names = [name for name in names if name not in self.plan.resumed]
+        admin = self._admin()
+        deleted: list[str] = []
+        try:
+            for index, name in enumerate(names):
+                try:
+                    admin.delete(name)
+                    deleted.append(name)
+                except Exception as exc:  # noqa: BLE001 - report what is left, then give up
+                    reason = mask_secrets(str(exc)) or type(exc).__name__
+                    self._on_cleanup_failed(names[index:], reason)
+                    break
+        finally:
+            _close_quietly(admin)
+        return deleted
+
+
+def _check_durable_exchanges(admin: QueueAdmin, exchanges: Sequence[str]) -> None:
+    transient = [name for name in exchanges if admin.transient_exchange(name)]
+    if transient:
+        raise UsageError(
+            f"--durable: exchange {', '.join(transient)} is not durable (the services run "
+            "with amqp_durable_queues = false), so a broker restart drops it with every "
+            "binding and no tap queue can outlive it; record without --durable"
+        )
+
+
+def _close_quietly(admin: QueueAdmin) -> None:
+    try:
+        admin.close()
+    except Exception:  # noqa: BLE001 - closing never fails a run
+        pass
+
+
+__all__ = ["PoolPlan", "TapQueues", "default_pool", "plan_pool", "queue_names"]

@@ -25,234 +25,38 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import oslo_messaging
 
-from osreplay.bus.queues import QueueAdmin
-from osreplay.bus.reconnect import (
-    ConnectionChange,
-    ConnectionLost,
-    Gap,
-    Reconnected,
-    ReconnectWatcher,
-)
+from osreplay.bus.reconnect import ConnectionChange, ConnectionLost, ReconnectWatcher
 from osreplay.bus.transport import (
     RABBIT_GROUP,
-    RECEIVED_CONTEXT_KEYS,
     BusSettings,
     check_connection,
     get_transport,
-    mask_secrets,
     oslo_reason,
 )
 from osreplay.errors import ConnectError, OsreplayError, UsageError
-from osreplay.model.filters import Filters
 from osreplay.model.ndjson import RecordingWriter
-from osreplay.model.notification import Notification, unreadable_reason, utcnow_iso
+from osreplay.model.notification import utcnow_iso
 from osreplay.model.repair import DeliveryKey
 from osreplay.secrets.rules import Redactor
-from osreplay.tap.pool import PoolPlan, default_pool, plan_pool
-from osreplay.tap.sink import DedupWindow, Entry, LineSink, RecordStats, WriteFailed, printable
+from osreplay.tap.entry import BatchCounts, EntryBuilder
+from osreplay.tap.options import (
+    QUEUE_TYPES,
+    CleanupFailed,
+    RecordEvents,
+    RecordOptions,
+    RecordSummary,
+    SilentEvents,
+)
+from osreplay.tap.pool import PoolPlan, TapQueues, default_pool
+from osreplay.tap.sink import DedupWindow, Entry, LineSink, RecordStats, WriteFailed
 
 LOG = logging.getLogger(__name__)
-
-DEFAULT_EXCHANGES = (
-    "openstack",
-    # The exchanges Ceilometer listens on.
-    "nova",
-    "glance",
-    "neutron",
-    "cinder",
-    "heat",
-    "keystone",
-    "trove",
-    "zaqar",
-    "swift",
-    "ceilometer",
-    "magnum",
-    "dns",
-    "ironic",
-    "aodh",
-)
-DEFAULT_BATCH_SIZE = 500
-#: ``--queue-type``: RabbitMQ's classic queues, or quorum queues (durable, replicated).
-QUEUE_TYPES = ("classic", "quorum")
-DEFAULT_BATCH_TIMEOUT = 0.2
-
-
-@dataclass(frozen=True)
-class RecordOptions:
-    """What ``osreplay record`` was asked to do (one field per option)."""
-
-    url: str | None = None
-    config_files: Sequence[str] = ()
-    topics: Sequence[str] = ()
-    exchanges: Sequence[str] = DEFAULT_EXCHANGES
-    pool: str | None = None
-    keep_queue: bool = False
-    output: str = "-"
-    append: bool = False
-    fsync: bool = False
-    count: int | None = None
-    duration: float | None = None
-    filters: Filters = field(default_factory=Filters)
-    redact: bool = True
-    redact_keys: Sequence[str] = ()
-    connect_timeout: float = 15.0
-    batch_size: int = DEFAULT_BATCH_SIZE
-    batch_timeout: float = DEFAULT_BATCH_TIMEOUT
-    #: Messages in flight per listener; default twice the batch.
-    prefetch: int | None = None
-    workers: int = 4
-    durable: bool = False
-    queue_type: str = "classic"
-    quiet: bool = False
-
-
-@dataclass
-class RecordSummary:
-    """What a recording did, for the caller to render."""
-
-    written: int
-    filtered: int
-    duplicates: int
-    requeued: int
-    unencodable: int
-    elapsed: float
-    output: str
-    pool: str
-    stopped_by: str
-    top_event_types: list[tuple[str, int]]
-    exchanges: dict[str, int]
-    deleted_queues: list[str]
-    kept_queues: list[str]
-    error: OsreplayError | None = None
-    not_notifications: int = 0
-    gaps: list[Gap] = field(default_factory=list)
-    durable: bool = False
-
-    @property
-    def rate(self) -> float:
-        return self.written / self.elapsed if self.elapsed > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A message that is not written: ``why`` is ``not a notification``, ``unencodable``
-    (NaN or Infinity) or ``unexpected`` (``error_type`` names the exception)."""
-
-    message_id: object
-    why: str
-    detail: str
-    error_type: str | None = None
-
-
-@dataclass(frozen=True)
-class CleanupFailed:
-    """The tap queues ``left`` could not be deleted; ``reason`` is masked."""
-
-    left: list[str]
-    reason: str
-
-
-class RecordEvents(Protocol):
-    """What the recorder tells its console while it runs (facts; the console words them)."""
-
-    def skipped(self, skipped: Skipped) -> None: ...
-
-    def connection_lost(self, lost: ConnectionLost) -> None: ...
-
-    def reconnected(self, back: Reconnected, *, durable: bool) -> None: ...
-
-    def cleanup_failed(self, failure: CleanupFailed) -> None: ...
-
-
-class _Silent:
-    def skipped(self, skipped: Skipped) -> None:
-        pass
-
-    def connection_lost(self, lost: ConnectionLost) -> None:
-        pass
-
-    def reconnected(self, back: Reconnected, *, durable: bool) -> None:
-        pass
-
-    def cleanup_failed(self, failure: CleanupFailed) -> None:
-        pass
-
-
-# --- one message, one line ---------------------------------------------------------------
-
-
-def build_entry(
-    message: dict[str, Any],
-    *,
-    priority: str,
-    exchange: str,
-    topic: str | None,
-    recorded_at: str,
-    redactor: Redactor,
-) -> Entry:
-    """One message as oslo's batch listener hands it, as a complete, redacted NDJSON line.
-
-    The caller has checked it is a notification (:func:`unreadable_reason`). Raises
-    TypeError or ValueError when the payload cannot be JSON (NaN, Infinity).
-    """
-    metadata = message.get("metadata") or {}
-    ctxt = message.get("ctxt")
-    if isinstance(ctxt, dict):
-        ctxt = {k: v for k, v in ctxt.items() if not (k in RECEIVED_CONTEXT_KEYS and v is None)}
-        ctxt = redactor.ctxt(ctxt) if ctxt else None
-    else:
-        ctxt = None
-    note = Notification(
-        event_type=message["event_type"],
-        publisher_id=message.get("publisher_id"),
-        priority=priority,
-        payload=message.get("payload"),
-        message_id=metadata.get("message_id"),
-        timestamp=metadata.get("timestamp"),
-        ctxt=ctxt,
-        exchange=exchange,
-        topic=topic,
-        recorded_at=recorded_at,
-    )
-    line = note.to_line()
-    if redactor.enabled:
-        # Walking a payload is the costliest step; its text says when it is needed. The
-        # context (already masked) comes after the payload in the line: leave it out of
-        # the search, or its "auth_token" would send every payload for a walk.
-        cut = line.rfind(', "ctxt": {') if ctxt is not None else -1
-        if redactor.may_hold_payload_secret(line if cut < 0 else line[:cut]):
-            masked = redactor.payload(note.payload)
-            if masked is not note.payload:
-                note.payload = masked
-                line = note.to_line()
-    return Entry(note.message_id, line, note.event_type, exchange, topic)
-
-
-def _skip_reason(message: dict[str, Any], priority: str) -> str | None:
-    """Why ``message`` is not a notification replay would accept (event_type null, …)."""
-    return unreadable_reason(
-        {
-            "event_type": message.get("event_type"),
-            "publisher_id": message.get("publisher_id"),
-            "priority": priority,
-            "payload": message.get("payload"),
-        }
-    )
-
-
-@dataclass
-class _BatchCounts:
-    filtered: int = 0
-    unencodable: int = 0
-    not_notifications: int = 0
-
 
 # --- the recorder ------------------------------------------------------------------------
 
@@ -325,10 +129,10 @@ class Recorder:
         self.prefetch = options.prefetch or 2 * options.batch_size
         # Quorum queues are always durable (RabbitMQ refuses a transient one).
         self.durable = options.durable or options.queue_type == "quorum"
-        self.events: RecordEvents = events or _Silent()
+        self.events: RecordEvents = events or SilentEvents()
+        self._builder = EntryBuilder(self.filters, self.redactor, self.events)
         self.stats = RecordStats()
         self.stop_event = threading.Event()
-        self.plan: PoolPlan | None = None
         self._stats_lock = threading.Lock()
         self._sink = LineSink(
             writer,
@@ -340,10 +144,20 @@ class Recorder:
         )
         self._listeners: list[Any] = []
         self._transport: Any = None
-        self._admin: QueueAdmin | None = None
+        self._queues = TapQueues(
+            settings,
+            connect_timeout=options.connect_timeout,
+            on_cleanup_failed=lambda left, reason: self.events.cleanup_failed(
+                CleanupFailed(left, reason)
+            ),
+        )
         self._watcher = ReconnectWatcher(settings.masked_url, self._connection_changed)
         self._stopped_by = "stop"
         self._summary: RecordSummary | None = None
+
+    @property
+    def plan(self) -> PoolPlan | None:
+        return self._queues.plan
 
     @property
     def pool(self) -> str:
@@ -368,11 +182,21 @@ class Recorder:
         """
         if check_first:
             check_connection(self.settings, timeout=self.options.connect_timeout)
-        self.plan = self._plan()
+        try:
+            plan = self._queues.prepare(
+                self.exchanges,
+                self.topics,
+                pool=self.options.pool,
+                append=self.options.append,
+                durable=self.durable,
+            )
+        except Exception:
+            self._sink.close()
+            raise
         self._override_oslo_options()
         self._watcher.attach()
         try:
-            self._listen(self.plan)
+            self._listen(plan)
         except OsreplayError:
             self._abort()
             raise
@@ -386,34 +210,6 @@ class Recorder:
                 )
             raise ConnectError(f"cannot listen on {self.settings.masked_url}: {reason}") from None
         self.stats.started = time.monotonic()
-
-    def _plan(self) -> PoolPlan:
-        try:
-            self._admin = self._new_admin()
-            if self.durable and not self.settings.is_memory:
-                self._check_durable_exchanges(self._admin)
-            return plan_pool(
-                self._admin,
-                self.exchanges,
-                self.topics,
-                pool=self.options.pool,
-                append=self.options.append,
-            )
-        except OsreplayError:
-            self._sink.close()
-            raise
-        except Exception as exc:
-            self._sink.close()
-            raise ConnectError(
-                f"cannot prepare the tap queues on {self.settings.masked_url}: "
-                f"{mask_secrets(str(exc)) or type(exc).__name__}"
-            ) from None
-        finally:
-            # Not kept open while recording: an idle connection may be gone by the end.
-            self._close_admin()
-
-    def _new_admin(self) -> QueueAdmin:
-        return QueueAdmin.for_settings(self.settings, connect_timeout=self.options.connect_timeout)
 
     def _override_oslo_options(self) -> None:
         conf = self.settings.conf
@@ -439,20 +235,11 @@ class Recorder:
             listener.start(override_pool_size=self.options.workers)
             self._listeners.append(listener)
 
-    def _check_durable_exchanges(self, admin: QueueAdmin) -> None:
-        transient = [name for name in self.exchanges if admin.transient_exchange(name)]
-        if transient:
-            raise UsageError(
-                f"--durable: exchange {', '.join(transient)} is not durable (the services run "
-                "with amqp_durable_queues = false), so a broker restart drops it with every "
-                "binding and no tap queue can outlive it; record without --durable"
-            )
-
     def _abort(self) -> None:
         self._shutdown_listeners()
         if not self.keep_queue:
             # Only what this run created: a resumed queue still holds someone's backlog.
-            self._delete_queues(only_new=True)
+            self._queues.delete(only_new=True)
         self._cleanup_transport()
         self._watcher.detach()
         self._sink.close()
@@ -463,10 +250,12 @@ class Recorder:
         self, endpoint: _TapEndpoint, priority: str, messages: list[dict[str, Any]]
     ) -> str | None:
         recorded_at = utcnow_iso()
-        counts = _BatchCounts()
+        counts = BatchCounts()
         entries: list[Entry] = []
         for message in messages:
-            entry = self._entry(message, endpoint, priority, recorded_at, counts)
+            entry = self._builder.entry(
+                message, endpoint.exchange, endpoint.topic, priority, recorded_at, counts
+            )
             if entry is not None:
                 entries.append(entry)
         if counts.filtered or counts.unencodable or counts.not_notifications:
@@ -486,48 +275,6 @@ class Recorder:
             self.stats.requeued += len(messages)
         result: str = oslo_messaging.NotificationResult.REQUEUE
         return result
-
-    def _entry(
-        self,
-        message: dict[str, Any],
-        endpoint: _TapEndpoint,
-        priority: str,
-        recorded_at: str,
-        counts: _BatchCounts,
-    ) -> Entry | None:
-        """``message`` as a line, or None (filtered out or skipped, and counted)."""
-        if self.filters.active and not self.filters.match(
-            message.get("event_type"), message.get("publisher_id"), priority
-        ):
-            counts.filtered += 1
-            return None
-        message_id = (message.get("metadata") or {}).get("message_id")
-        reason = _skip_reason(message, priority)
-        if reason is not None:
-            # Never a record that replay would refuse (event_type null, …).
-            counts.not_notifications += 1
-            self.events.skipped(Skipped(message_id, "not a notification", reason))
-            return None
-        try:
-            return build_entry(
-                message,
-                priority=priority,
-                exchange=endpoint.exchange,
-                topic=endpoint.topic,
-                recorded_at=recorded_at,
-                redactor=self.redactor,
-            )
-        except (TypeError, ValueError) as exc:
-            # NaN or Infinity in a payload: not JSON, so it cannot be written as a record.
-            counts.unencodable += 1
-            self.events.skipped(Skipped(message_id, "unencodable", printable(exc)))
-        except Exception as exc:  # noqa: BLE001 - one message never stops a recording
-            LOG.debug("cannot build a record", exc_info=True)
-            counts.unencodable += 1
-            self.events.skipped(
-                Skipped(message_id, "unexpected", printable(exc), type(exc).__name__)
-            )
-        return None
 
     # -- run ---------------------------------------------------------------------------------
 
@@ -591,7 +338,7 @@ class Recorder:
         if self.keep_queue or error is not None:
             kept = self.queues
         else:
-            deleted = self._delete_queues()
+            deleted = self._queues.delete()
         self._cleanup_transport()
         self._watcher.detach()
         self._summary = self._summarise(error, deleted=deleted, kept=kept)
@@ -631,35 +378,7 @@ class Recorder:
         with ThreadPoolExecutor(max_workers=len(listeners)) as pool:
             list(pool.map(_call_quietly("wait"), listeners))
 
-    def _delete_queues(self, *, only_new: bool = False) -> list[str]:
-        if self.plan is None:
-            return []
-        names = list(self.plan.queues.values())
-        if only_new:
-            names = [name for name in names if name not in self.plan.resumed]
-        admin = self._admin = self._admin or self._new_admin()
-        deleted: list[str] = []
-        for index, name in enumerate(names):
-            try:
-                admin.delete(name)
-                deleted.append(name)
-            except Exception as exc:  # noqa: BLE001 - report what is left, then give up
-                reason = mask_secrets(str(exc)) or type(exc).__name__
-                self.events.cleanup_failed(CleanupFailed(names[index:], reason))
-                break
-        self._close_admin()
-        return deleted
-
-    def _close_admin(self) -> None:
-        if self._admin is not None:
-            try:
-                self._admin.close()
-            except Exception:  # noqa: BLE001
-                pass
-            self._admin = None
-
     def _cleanup_transport(self) -> None:
-        self._close_admin()
         if self._transport is not None:
             try:
                 self._transport.cleanup()
@@ -689,13 +408,4 @@ def _call_quietly(method: str) -> Callable[[Any], None]:
     return call
 
 
-__all__ = [
-    "DEFAULT_EXCHANGES",
-    "CleanupFailed",
-    "RecordEvents",
-    "RecordOptions",
-    "RecordSummary",
-    "Recorder",
-    "Skipped",
-    "build_entry",
-]
+__all__ = ["Recorder"]

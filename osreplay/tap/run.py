@@ -16,7 +16,8 @@ from osreplay.errors import OsreplayError, UsageError
 from osreplay.model.ndjson import RecordingWriter
 from osreplay.model.repair import prepare_append
 from osreplay.runtime import exit_now, run_unless_stopped, silence_stdout, stop_signals
-from osreplay.tap.recorder import Recorder, RecordEvents, RecordOptions, RecordSummary
+from osreplay.tap.options import RecordEvents, RecordOptions, RecordSummary
+from osreplay.tap.recorder import Recorder
 from osreplay.tap.sink import RecordStats
 
 

@@ -12,15 +12,15 @@ from datetime import datetime, timezone
 
 import pytest
 
-from osreplay.errors import InputError, UsageError
-from osreplay.model.filters import Filters
-from osreplay.model.ndjson import RecordingWriter
 from osreplay.bus.queues import QueueState
 from osreplay.bus.reconnect import ConnectionLost, ReconnectWatcher
 from osreplay.console.record import RecordConsole, progress_line, summary_lines
+from osreplay.errors import InputError, UsageError
+from osreplay.model.filters import Filters
+from osreplay.model.ndjson import RecordingWriter
 from osreplay.model.repair import prepare_append
+from osreplay.tap.options import RecordSummary
 from osreplay.tap.pool import default_pool, plan_pool, queue_names
-from osreplay.tap.recorder import RecordSummary
 from osreplay.tap.sink import DedupWindow, Entry, LineSink, RecordStats, WriteFailed
 
 

@@ -14,13 +14,14 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
+from osreplay.bus.queues import QueueAdmin
 from osreplay.bus.transport import get_transport, resolve
 from osreplay.cli import main
 from osreplay.errors import InputError
 from osreplay.model.ndjson import RecordingWriter
-from osreplay.bus.queues import QueueAdmin
 from osreplay.model.repair import prepare_append
-from osreplay.tap.recorder import Recorder, RecordOptions
+from osreplay.tap.options import RecordOptions
+from osreplay.tap.recorder import Recorder
 
 URL = "kombu+memory:////"
 

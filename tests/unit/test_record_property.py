@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 
 from osreplay.bus.transport import resolve
 from osreplay.cli import main
+from osreplay.console.record import skipped_notice
 from osreplay.model.ndjson import RecordingWriter
 from osreplay.model.notification import PRIORITIES
-from osreplay.console.record import skipped_notice
-from osreplay.tap.recorder import Recorder, RecordOptions, _TapEndpoint
+from osreplay.tap.options import RecordOptions
+from osreplay.tap.recorder import Recorder, _TapEndpoint
 
 TRICKY = ["\udcff", "a\ud800b", "password=s3", "rabbit://u:p@h:5672/", "Bearer abc", "", "\x00"]
 text = st.one_of(st.text(max_size=12), st.sampled_from(TRICKY))
