@@ -132,17 +132,17 @@ def stop_signals(stop: threading.Event, *, on_stop: Callable[[], None]) -> Itera
         if signals.listening.is_set():
             on_stop()
 
-    saved: dict[int, Any] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    saved: dict[signal.Signals, Any] = {}
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
         try:
-            saved[signum] = signal.signal(signum, handler)
+            saved[stop_signal] = signal.signal(stop_signal, handler)
         except ValueError:  # not the main thread (embedded use): no signal handling
             pass
     try:
         yield signals
     finally:
-        for signum, previous in saved.items():
-            signal.signal(signum, previous)
+        for stop_signal, previous in saved.items():
+            signal.signal(stop_signal, previous)
 
 
 def exit_now(code: int) -> NoReturn:

@@ -25,10 +25,11 @@ class QueueAdmin:
     """Inspect, purge and delete queues on a connection of its own (kombu)."""
 
     def __init__(self, url: str, *, connect_timeout: float = 15.0, ssl: Any = False) -> None:
-        import kombu  # type: ignore[import-untyped]
+        from kombu.connection import Connection
 
+        connect: Callable[..., Any] = Connection  # kombu's constructor has no annotations
         self._connect_timeout = connect_timeout
-        self._connection = kombu.Connection(url, connect_timeout=connect_timeout, ssl=ssl)
+        self._connection: Any = connect(url, connect_timeout=connect_timeout, ssl=ssl)
 
     @classmethod
     def for_settings(cls, settings: BusSettings, *, connect_timeout: float = 15.0) -> QueueAdmin:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import oslo_messaging
+import oslo_messaging  # type: ignore[import-untyped]
 
 from osreplay.bus.reconnect import ConnectionChange, ConnectionLost, ReconnectWatcher
 from osreplay.bus.transport import (
