@@ -726,9 +726,7 @@ def record(**given: Any) -> None:
     from osreplay.tap.options import DEFAULT_EXCHANGES, RecordOptions
     from osreplay.tap.run import run
 
-    filters = Filters(
-        given.pop("event_types"), given.pop("publishers"), given.pop("priorities")
-    )
+    filters = Filters(given.pop("event_types"), given.pop("publishers"), given.pop("priorities"))
     options = RecordOptions(
         exchanges=given.pop("exchanges") or DEFAULT_EXCHANGES,
         redact=not given.pop("no_redact"),
@@ -738,7 +736,7 @@ def record(**given: Any) -> None:
     console = RecordConsole(sys.stderr, stdout=sys.stdout, quiet=options.quiet)
     summary = run(options, console)
     if summary.error is not None:
-        raise with_resume_hint(summary)
+        raise with_resume_hint(summary.error, summary)
 
 
 def _cell(value: Any) -> str:

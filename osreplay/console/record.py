@@ -103,10 +103,8 @@ class RecordConsole:
         self.stream.flush()
 
 
-def with_resume_hint(summary: RecordSummary) -> OsreplayError:
-    """The run's error; when the tap queues were kept, with how to resume."""
-    error = summary.error
-    assert error is not None
+def with_resume_hint(error: OsreplayError, summary: RecordSummary) -> OsreplayError:
+    """The run's ``error``; when the tap queues were kept, with how to resume."""
     if not summary.kept_queues:
         return error
     return type(error)(
