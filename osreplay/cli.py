@@ -18,10 +18,8 @@ from osreplay import __version__
 from osreplay.bus.transport import MaskingFilter, mask_secrets
 from osreplay.console.report import (
     REPORTERS,
-    RecordConsole,
     ValidateProgress,
     escape_control,
-    record_draws_counter,
     records,
 )
 from osreplay.errors import OsreplayError
@@ -478,201 +476,30 @@ def _replay_exit_code(summary: Any) -> int:
     is_flag=True,
     help="No live counter and no summary (the ready line and errors still print).",
 )
-def record(
-    url: str | None,
-    config_files: tuple[str, ...],
-    topics: tuple[str, ...],
-    exchanges: tuple[str, ...],
-    pool: str | None,
-    keep_queue: bool,
-    output: str,
-    append: bool,
-    fsync: bool,
-    count: int | None,
-    duration: float | None,
-    event_types: tuple[str, ...],
-    publishers: tuple[str, ...],
-    priorities: tuple[str, ...],
-    no_redact: bool,
-    redact_keys: tuple[str, ...],
-    connect_timeout: float,
-    batch_size: int,
-    durable: bool,
-    queue_type: str,
-    quiet: bool,
-) -> None:
+def record(**given: Any) -> None:
     """Record notifications from the bus into NDJSON, on osreplay's own queues.
 
     Real consumers such as Ceilometer still get every message. A message is acknowledged
     only once its line is written and flushed. Stops on Ctrl-C / SIGTERM (a second Ctrl-C
     forces), --count or --duration; deletes its tap queues unless --keep-queue.
     """
-    import threading
+    from osreplay.console.record import RecordConsole, with_resume_hint
+    from osreplay.tap.options import DEFAULT_EXCHANGES, RecordOptions
+    from osreplay.tap.run import run
 
-    from osreplay.bus.transport import check_connection, resolve
-    from osreplay.errors import UsageError
-    from osreplay.model.ndjson import RecordingWriter
-    from osreplay.runtime import run_unless_stopped
-    from osreplay.secrets.rules import Redactor
-    from osreplay.tap import recorder as rec
-
-    if append and output == "-":
-        raise UsageError("--append needs -o FILE (standard output cannot be appended to)")
-    settings = resolve(url=url, config_files=config_files, topics=topics)
-    _echo_bus_notes(settings)
-    filters = Filters(event_types, publishers, priorities)
-    # Before the output is opened: an unreachable broker must not empty an existing file.
-    check_connection(settings, timeout=connect_timeout)
-    seen = rec.prepare_append(output) if append else []
-    events = RecordConsole(sys.stderr, progress_line=rec.progress_line)
-    writer = RecordingWriter(output, append=append, fsync=fsync)
-    try:
-        recorder = rec.Recorder(
-            settings,
-            writer=writer,
-            exchanges=exchanges or rec.DEFAULT_EXCHANGES,
-            pool=pool,
-            append=append,
-            filters=filters,
-            redactor=Redactor(enabled=not no_redact, extra_keys=redact_keys),
-            keep_queue=keep_queue,
-            count=count,
-            seen_ids=seen,
-            batch_size=batch_size,
-            connect_timeout=connect_timeout,
-            durable=durable,
-            queue_type=queue_type,
-            on_event=events.event,
-        )
-        stop = threading.Event()
-        received: list[int] = []
-        listening = threading.Event()
-        restore = _install_stop_signals(stop, events, received, listening)
-        try:
-            # Connecting can hang (oslo retries some failures forever): --duration, Ctrl-C
-            # and SIGTERM still end the run.
-            started = run_unless_stopped(recorder.start, stop, timeout=duration)
-            listening.set()
-            if started != "done":
-                writer.close()
-                _leave_while_connecting(started, settings, recorder, received, duration)
-            click.echo(rec.ready_line(settings, recorder), err=True)
-            plan = recorder.plan
-            if plan is not None and plan.resumed and not quiet:
-                verb = "purged" if plan.purged else "resuming"
-                click.echo(
-                    f"Found tap queues left by an earlier recorder ({verb}): "
-                    + ", ".join(plan.resumed),
-                    err=True,
-                )
-            draw = record_draws_counter(stderr=sys.stderr, stdout=sys.stdout, output=output)
-            tick = events.progress if (not quiet and draw) else None
-            recorder.run_until(stop, duration=duration, tick=tick)
-            events.clear_progress()
-            summary = recorder.stop()
-        finally:
-            restore()
-    finally:
-        writer.close()
-    if not quiet:
-        for line in rec.summary_lines(summary):
-            click.echo(line, err=True)
-    if summary.stopped_by == "output closed":
-        _silence_stdout()
+    filters = Filters(given.pop("event_types"), given.pop("publishers"), given.pop("priorities"))
+    options = RecordOptions(
+        exchanges=given.pop("exchanges") or DEFAULT_EXCHANGES,
+        redact=not given.pop("no_redact"),
+        filters=filters,
+        **given,
+    )
+    console = RecordConsole(sys.stderr, stdout=sys.stdout, quiet=options.quiet)
+    summary = run(options, console)
     if summary.error is not None:
-        if summary.kept_queues:
-            raise type(summary.error)(
-                f"{summary.error} (the tap queues were kept, nothing is lost: fix this, then "
-                f"resume with osreplay record --pool {summary.pool} --append -o FILE"
-                + (" --durable)" if summary.durable else ")")
-            )
-        raise summary.error
+        raise with_resume_hint(summary.error, summary)
 
 
-def _silence_stdout() -> None:
-    """The reader of stdout left: keep the interpreter's final flush from complaining."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # not a real file (tests)
-        pass
-
-
-def _leave_while_connecting(
-    why: str, settings: Any, recorder: Any, received: list[int], duration: float | None
-) -> None:
-    """Stopped (signal or --duration) before listening: say so and exit at once.
-
-    The connection attempt cannot be cancelled (it runs in oslo's threads), so the process
-    leaves without waiting for it; nothing was recorded, nothing acknowledged.
-    """
-    import os
-    import signal
-
-    from osreplay.runtime import EXIT_INTERRUPTED, EXIT_TERMINATED
-
-    where = settings.masked_url
-    if why == "timeout":
-        message = (
-            f"Error: still not listening on {where} after {duration:g} s (--duration): "
-            "nothing recorded (the broker accepted the connection check but not the "
-            "listeners; -v shows oslo's retries)"
-        )
-        code = EXIT_USAGE
-    else:
-        message = f"Stopped while connecting to {where}: nothing recorded"
-        code = EXIT_TERMINATED if signal.SIGTERM in received else EXIT_INTERRUPTED
-    if recorder.plan is not None and not recorder.keep_queue:
-        message += (
-            f"\n  tap queues of pool {recorder.pool} may be left on the broker: "
-            f"{', '.join(recorder.queues)}"
-        )
-    click.echo(mask_secrets(message), err=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def _install_stop_signals(
-    stop: Any, events: RecordConsole, received: list[int], listening: Any
-) -> Any:
-    """First SIGINT/SIGTERM: stop cleanly. A second SIGINT: exit now (130).
-
-    ``received`` collects the signals; before ``listening`` is set nothing is in hand, and
-    the caller says what happened."""
-    import os
-    import signal
-
-    def handler(signum: int, frame: Any) -> None:
-        received.append(signum)
-        if stop.is_set():
-            if signum == signal.SIGINT:
-                os.write(2, b"\nInterrupted again: exiting now without cleaning up\n")
-                os._exit(130)
-            return
-        stop.set()
-        if not listening.is_set():
-            return
-        events.event(
-            "stopping",
-            "Stopping: writing and acknowledging what is in hand (Ctrl-C again to force)",
-        )
-
-    saved = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            saved[signum] = signal.signal(signum, handler)
-        except ValueError:  # not the main thread (embedded use): no signal handling
-            pass
-
-    def restore() -> None:
-        for signum, previous in saved.items():
-            signal.signal(signum, previous)
-
-    return restore
 
 
 # --- stats, trace, diff, timeline: read recordings, never the bus ---------------------

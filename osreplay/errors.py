@@ -33,3 +33,7 @@ class RecordingRefused(OsreplayError):
 
 class ConflictingOptions(UsageError, ValueError):
     """Options that exclude each other (a ValueError too, for callers of the library)."""
+
+
+class WriteError(OsreplayError):
+    """A file that cannot be written (or repaired before appending to it)."""

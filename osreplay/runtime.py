@@ -10,12 +10,15 @@ The exit status tells the two apart, as shells do: 130 after Ctrl-C, 143 after S
 from __future__ import annotations
 
 import gc
+import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any, NoReturn
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -126,3 +129,70 @@ def gc_frozen() -> Iterator[None]:
 
 
 __all__ += ["gc_frozen", "gc_paused"]
+
+
+# --- record's stop signals and process exits ----------------------------------------------
+
+
+class StopSignals:
+    """What the stop signals did: ``received`` collects them; ``listening`` is set by the
+    caller once something is in hand (before that, a signal only stops)."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.listening = threading.Event()
+
+    @property
+    def exit_code(self) -> int:
+        """143 when a SIGTERM came, else 130."""
+        return EXIT_TERMINATED if signal.SIGTERM in self.received else EXIT_INTERRUPTED
+
+
+@contextmanager
+def stop_signals(stop: threading.Event, *, on_stop: Callable[[], None]) -> Iterator[StopSignals]:
+    """First SIGINT/SIGTERM: set ``stop`` (and, once listening, call ``on_stop``). A second
+    SIGINT: exit now (130) without cleaning up. Outside the main thread: no signal handling."""
+    signals = StopSignals()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        signals.received.append(signum)
+        if stop.is_set():
+            if signum == signal.SIGINT:
+                os.write(2, b"\nInterrupted again: exiting now without cleaning up\n")
+                os._exit(EXIT_INTERRUPTED)
+            return
+        stop.set()
+        if signals.listening.is_set():
+            on_stop()
+
+    saved: dict[signal.Signals, Any] = {}
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        try:
+            saved[stop_signal] = signal.signal(stop_signal, handler)
+        except ValueError:  # not the main thread (embedded use): no signal handling
+            pass
+    try:
+        yield signals
+    finally:
+        for stop_signal, previous in saved.items():
+            signal.signal(stop_signal, previous)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Leave at once (a connection attempt oslo retries cannot be cancelled nor waited for)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def silence_stdout() -> None:
+    """The reader of stdout left: keep the interpreter's final flush from complaining."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests)
+        pass
+
+
+__all__ += ["StopSignals", "exit_now", "silence_stdout", "stop_signals"]

@@ -1,2 +1,2 @@
 """Everything that talks to the message bus: transport URLs, TLS and masking (`url`,
-`transport`)."""
+`transport`), queue admin (`queues`), reconnect notices from oslo's log (`reconnect`)."""

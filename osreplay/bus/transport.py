@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from osreplay.bus.url import MASK, BusURL, mask_secrets, mask_url
 from osreplay.errors import ConfigError, ConnectError, UsageError
 
 if TYPE_CHECKING:  # oslo is imported when a bus is needed, so `validate` starts fast
-    import oslo_messaging
+    import oslo_messaging  # type: ignore[import-untyped]
     from oslo_config import cfg
 
 __all__ = ["MASK", "mask_secrets", "mask_url"]  # re-exported: callers import them from here
@@ -39,6 +39,9 @@ DEFAULT_URL = "rabbit://guest:guest@localhost:5672/"
 DEFAULT_TOPIC = "notifications"
 ENV_URL = "OSREPLAY_TRANSPORT_URL"
 RABBIT_GROUP = "oslo_messaging_rabbit"
+#: oslo adds these to every context it hands a listener (None when they were not sent):
+#: a recorder drops them, and a replay leaves them out of the context it sends again.
+RECEIVED_CONTEXT_KEYS = frozenset({"msg_id", "reply_q", "client_timeout"})
 
 
 class MaskingFilter(logging.Filter):
@@ -81,7 +84,7 @@ class BusSettings:
 
 def build_conf(config_files: Sequence[str] = ()) -> cfg.ConfigOpts:
     """A fresh ConfigOpts with oslo.messaging's options, loaded from ``config_files``."""
-    import oslo_messaging.opts
+    import oslo_messaging.opts  # type: ignore[import-untyped]
     from oslo_config import cfg
 
     conf = cfg.ConfigOpts()
@@ -186,7 +189,7 @@ def _encode_slashes_in_oslo_urls() -> None:
     the path and fails to connect. Only
     this process is changed, and only that one method, to what busurl.kombu_urls does.
     """
-    from oslo_messaging._drivers import impl_rabbit
+    from oslo_messaging._drivers import impl_rabbit  # type: ignore[import-untyped]
 
     connection = impl_rabbit.Connection
     if getattr(connection, "_osreplay_encodes_slashes", False):
@@ -290,10 +293,11 @@ def _readable(path: str, option: str) -> str:
 
 def kombu_connection(settings: BusSettings, url: str, *, timeout: float) -> Any:
     """A kombu connection to ``url`` with the run's TLS settings and login method."""
-    import kombu
+    from kombu.connection import Connection
 
+    connect: Callable[..., Any] = Connection  # kombu's constructor has no annotations
     rabbit = _rabbit_options(settings)
-    return kombu.Connection(
+    return connect(
         url,
         ssl=ssl_options(settings),
         login_method=rabbit.rabbit_login_method,
@@ -310,7 +314,7 @@ def check_connection(settings: BusSettings, *, timeout: float = 15.0) -> None:
     if settings.is_memory:
         return
     # Only needed when there is a real broker to reach.
-    import amqp.exceptions
+    import amqp.exceptions  # type: ignore[import-untyped]
     import kombu.exceptions
 
     reason = "no broker host in the URL"

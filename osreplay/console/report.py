@@ -42,7 +42,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from osreplay.bus.transport import mask_secrets
 from osreplay.validate.validator import Problem, Summary, Verdict
 
 # Shown where a record has no usable event_type (a bare CADF event, a broken record).
@@ -244,32 +243,6 @@ class ValidateProgress:
             self.stream.flush()
 
 
-class RecordConsole:
-    """The recorder's notices (one line each, passwords masked) and its live counter."""
-
-    def __init__(self, stream: TextIO, *, progress_line: Callable[[Any], str]) -> None:
-        self.stream = stream
-        self._progress_line = progress_line
-        self._progress_shown = False
-
-    def event(self, kind: str, message: str) -> None:
-        self.clear_progress()
-        # Some notices are two lines on purpose (a reconnect and what may be missing).
-        self.stream.write(escape_control(mask_secrets(message), multiline=True) + "\n")
-        self.stream.flush()
-
-    def progress(self, stats: Any) -> None:
-        self.stream.write(_CLEAR_LINE + self._progress_line(stats))
-        self.stream.flush()
-        self._progress_shown = True
-
-    def clear_progress(self) -> None:
-        if self._progress_shown:
-            self.stream.write(_CLEAR_LINE)
-            self.stream.flush()
-            self._progress_shown = False
-
-
 REPORTERS: dict[str, type[TextReporter] | type[JsonReporter]] = {
     "text": TextReporter,
     "json": JsonReporter,
@@ -278,7 +251,6 @@ REPORTERS: dict[str, type[TextReporter] | type[JsonReporter]] = {
 __all__ = [
     "REPORTERS",
     "JsonReporter",
-    "RecordConsole",
     "TextReporter",
     "ValidateProgress",
     "escape_control",

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 MASK = "***"
@@ -145,6 +145,21 @@ def _might_hold_secret(text: str, needles: tuple[str, ...]) -> bool:
     return any(needle in lowered for needle in needles)
 
 
+def _remembered(
+    cache: dict[str, bool],
+    key: str,
+    verdict: Callable[[str, frozenset[str]], bool],
+    extra: frozenset[str],
+) -> bool:
+    """``verdict(key, extra)``, remembered for the first 4096 keys (keys repeat a lot)."""
+    cached = cache.get(key)
+    if cached is None:
+        cached = verdict(key, extra)
+        if len(cache) < 4096:
+            cache[key] = cached
+    return cached
+
+
 class Redactor:
     """Masks secrets in records; see the module docstring for the rules.
 
@@ -190,12 +205,7 @@ class Redactor:
         return result
 
     def _ctxt_secret(self, key: str) -> bool:
-        cached = self._ctxt_cache.get(key)
-        if cached is None:
-            cached = is_sensitive_ctxt_key(key, self.extra_keys)
-            if len(self._ctxt_cache) < 4096:
-                self._ctxt_cache[key] = cached
-        return cached
+        return _remembered(self._ctxt_cache, key, is_sensitive_ctxt_key, self.extra_keys)
 
     # -- the payload ---------------------------------------------------------------------
 
@@ -210,12 +220,7 @@ class Redactor:
         return self._mask(payload, self._payload_secret)
 
     def _payload_secret(self, key: str) -> bool:
-        cached = self._payload_cache.get(key)
-        if cached is None:
-            cached = is_secret_key(key, self.extra_keys)
-            if len(self._payload_cache) < 4096:
-                self._payload_cache[key] = cached
-        return cached
+        return _remembered(self._payload_cache, key, is_secret_key, self.extra_keys)
 
     # -- strings ---------------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import osreplay  # noqa: F401  (silences eventlet's import-time warning before oslo loads)
+from osreplay.bus.queues import QueueAdmin
 from osreplay.bus.transport import get_transport, resolve
-from osreplay.tap.recorder import QueueAdmin
 
 pytestmark = pytest.mark.broker
 

@@ -12,30 +12,21 @@ from datetime import datetime, timezone
 
 import pytest
 
+from osreplay.bus.queues import QueueState
+from osreplay.bus.reconnect import ConnectionLost, ReconnectWatcher
+from osreplay.console.record import RecordConsole, progress_line, summary_lines
 from osreplay.errors import InputError, UsageError
 from osreplay.model.filters import Filters
 from osreplay.model.ndjson import RecordingWriter
-from osreplay.tap.recorder import (
-    DedupWindow,
-    LineSink,
-    QueueState,
-    RecordStats,
-    RecordSummary,
-    WriteFailed,
-    _Entry,
-    _ReconnectWatcher,
-    default_pool,
-    plan_pool,
-    prepare_append,
-    progress_line,
-    queue_names,
-    summary_lines,
-)
+from osreplay.model.repair import prepare_append
+from osreplay.tap.options import RecordSummary
+from osreplay.tap.pool import default_pool, plan_pool, queue_names
+from osreplay.tap.sink import DedupWindow, Entry, LineSink, RecordStats, WriteFailed
 
 
-def entry(message_id: str, event_type: str = "a.b", topic: str = "notifications") -> _Entry:
+def entry(message_id: str, event_type: str = "a.b", topic: str = "notifications") -> Entry:
     line = json.dumps({"message_id": message_id, "event_type": event_type, "topic": topic})
-    return _Entry(message_id, line + "\n", event_type, "nova", topic)
+    return Entry(message_id, line + "\n", event_type, "nova", topic)
 
 
 # --- queue names and filters ---------------------------------------------------------
@@ -173,7 +164,7 @@ def test_an_unexpected_writer_error_ends_the_run_and_never_leaves_a_batch_waitin
 
     def submit(message_id):
         try:
-            sink.submit([_Entry(message_id, '"\udcff"\n', "a.b", "nova")])
+            sink.submit([Entry(message_id, '"\udcff"\n', "a.b", "nova")])
         except WriteFailed as exc:
             waiting.append(str(exc))
 
@@ -330,12 +321,18 @@ def test_prepare_append_on_a_missing_file_or_stdout_is_empty(tmp_path):
 
 
 def test_reconnect_log_records_become_one_masked_line_each_way():
-    events = []
+    stream = io.StringIO()
+    console = RecordConsole(stream)
+
+    def heard(change):
+        if isinstance(change, ConnectionLost):
+            console.connection_lost(change)
+        else:
+            console.reconnected(change, durable=False)
+
     times = iter([datetime(2024, 5, 1, 12, 0, 1, tzinfo=timezone.utc),
                   datetime(2024, 5, 1, 12, 0, 9, 500000, tzinfo=timezone.utc)])  # fmt: skip
-    watcher = _ReconnectWatcher(
-        "rabbit://guest:***@h:5672/", lambda k, m: events.append(m), now=lambda: next(times)
-    )
+    watcher = ReconnectWatcher("rabbit://guest:***@h:5672/", heard, now=lambda: next(times))
     watcher.attach()
     log = logging.getLogger("oslo.messaging._drivers.impl_rabbit")
     try:
@@ -358,14 +355,14 @@ def test_reconnect_log_records_become_one_masked_line_each_way():
             )
     finally:
         watcher.detach()
-    assert events == [
+    assert stream.getvalue() == (
         "Connection to rabbit://guest:***@h:5672/ lost (amqp://guest:***@h:5672// refused); "
-        "reconnecting",
+        "reconnecting\n"
         "Reconnected to rabbit://guest:***@h:5672/\n"
         "  messages published while the tap was away (12:00:01–12:00:09 UTC, 8.5 s) may be "
         "missing: a broker restart drops non-durable tap queues; record with --durable to "
-        "keep them",
-    ]
+        "keep them\n"
+    )
     summary = RecordSummary(
         written=3, filtered=0, duplicates=0, requeued=0, unencodable=0, elapsed=1.0,
         output="o.ndjson", pool="p", stopped_by="signal", top_event_types=[], exchanges={},

@@ -14,12 +14,14 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
+from osreplay.bus.queues import QueueAdmin
 from osreplay.bus.transport import get_transport, resolve
 from osreplay.cli import main
 from osreplay.errors import InputError
 from osreplay.model.ndjson import RecordingWriter
-from osreplay.secrets.rules import Redactor
-from osreplay.tap.recorder import QueueAdmin, Recorder, prepare_append
+from osreplay.model.repair import prepare_append
+from osreplay.tap.options import RecordOptions
+from osreplay.tap.recorder import Recorder
 
 URL = "kombu+memory:////"
 
@@ -49,8 +51,10 @@ def notifier(exchange: str, publisher_id: str = "compute.host1"):
 
 def recorder(path, exchanges, **kwargs) -> tuple[Recorder, RecordingWriter]:
     writer = RecordingWriter(str(path), append=kwargs.pop("append_file", False))
+    seen = kwargs.pop("seen_ids", ())
     kwargs.setdefault("batch_timeout", 0.05)
-    return Recorder(resolve(url=URL), writer=writer, exchanges=exchanges, **kwargs), writer
+    options = RecordOptions(exchanges=exchanges, **kwargs)
+    return Recorder(resolve(url=URL), writer=writer, options=options, seen=seen), writer
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:
@@ -111,7 +115,7 @@ def test_records_every_exchange_and_priority_redacted_and_cleans_up(tmp_path):
 def test_no_redact_keeps_the_token(tmp_path):
     ex = unique("ex")
     path = tmp_path / "rec.ndjson"
-    rec, writer = recorder(path, [ex], pool=unique("p"), redactor=Redactor(enabled=False))
+    rec, writer = recorder(path, [ex], pool=unique("p"), redact=False)
     rec.start()
     notifier(ex).info(leaky_context(auth_token="tok-KEEP"), "a.b", {})
     wait_for(lambda: rec.stats.written == 1)
@@ -187,7 +191,11 @@ def test_a_failed_write_requeues_keeps_the_queue_and_reports(tmp_path):
     ex, pool = unique("ex"), unique("p")
     queues = fill_kept_queue(tmp_path, ex, pool, 5)
     writer = FailingWriter(str(tmp_path / "rec.ndjson"))
-    rec = Recorder(resolve(url=URL), writer=writer, exchanges=[ex], pool=pool, batch_timeout=0.05)
+    rec = Recorder(
+        resolve(url=URL),
+        writer=writer,
+        options=RecordOptions(exchanges=[ex], pool=pool, batch_timeout=0.05),
+    )
     rec.start()
     assert rec.run_until(threading.Event()) == "error"
     summary = rec.stop()
@@ -288,7 +296,11 @@ def test_the_reader_of_stdout_leaving_is_a_clean_stop(tmp_path, monkeypatch):
     queues = fill_kept_queue(tmp_path, ex, pool, 3)
     monkeypatch.setattr("sys.stdout", Stdout())
     writer = RecordingWriter("-")
-    rec = Recorder(resolve(url=URL), writer=writer, exchanges=[ex], pool=pool, batch_timeout=0.05)
+    rec = Recorder(
+        resolve(url=URL),
+        writer=writer,
+        options=RecordOptions(exchanges=[ex], pool=pool, batch_timeout=0.05),
+    )
     rec.start()
     rec.run_until(threading.Event())
     summary = rec.stop()

@@ -1,0 +1,116 @@
+"""Queue administration oslo has no API for: inspect, purge and delete (kombu).
+
+oslo never deletes a pool queue. :class:`QueueAdmin` works on a connection of its own; a
+passive declare of a missing queue closes the channel with 404, so every call runs on a
+fresh channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from osreplay.bus.transport import BusSettings, amqp_urls, ssl_options
+
+
+@dataclass(frozen=True)
+class QueueState:
+    messages: int
+    consumers: int
+
+
+class QueueAdmin:
+    """Inspect, purge and delete queues on a connection of its own (kombu)."""
+
+    def __init__(self, url: str, *, connect_timeout: float = 15.0, ssl: Any = False) -> None:
+        from kombu.connection import Connection
+
+        connect: Callable[..., Any] = Connection  # kombu's constructor has no annotations
+        self._connect_timeout = connect_timeout
+        self._connection: Any = connect(url, connect_timeout=connect_timeout, ssl=ssl)
+
+    @classmethod
+    def for_settings(cls, settings: BusSettings, *, connect_timeout: float = 15.0) -> QueueAdmin:
+        if settings.is_memory:
+            return cls("memory://", connect_timeout=connect_timeout)
+        return cls(
+            ";".join(amqp_urls(settings)),
+            connect_timeout=connect_timeout,
+            ssl=ssl_options(settings),  # the same TLS settings as oslo's own connections
+        )
+
+    @contextmanager
+    def _channel(self) -> Iterator[Any]:
+        # A few tries: at exit the broker may just be coming back from a restart.
+        self._connection.ensure_connection(
+            max_retries=3, interval_start=1, interval_step=1, timeout=self._connect_timeout
+        )
+        channel = self._connection.channel()
+        try:
+            yield channel
+        finally:
+            _close_quietly(channel)
+
+    def _unless_missing(self, call: Callable[[Any], Any]) -> bool:
+        """Run ``call(channel)``; False when what it names does not exist (404)."""
+        with self._channel() as channel:
+            try:
+                call(channel)
+            except Exception as exc:
+                if _is_not_found(exc):
+                    return False
+                raise
+        return True
+
+    def inspect(self, name: str) -> QueueState | None:
+        """The queue's message and consumer counts, or None when it does not exist."""
+        found: list[QueueState] = []
+
+        def declare(channel: Any) -> None:
+            _, messages, consumers = channel.queue_declare(queue=name, passive=True)
+            found.append(QueueState(messages, consumers))
+
+        return found[0] if self._unless_missing(declare) else None
+
+    def purge(self, name: str) -> None:
+        self._unless_missing(lambda channel: channel.queue_purge(queue=name))
+
+    def delete(self, name: str) -> None:
+        self._unless_missing(lambda channel: channel.queue_delete(queue=name))
+
+    def transient_exchange(self, name: str) -> bool:
+        """True when exchange ``name`` exists and is not durable (a durable tap cannot bind
+        to it without oslo falling back to a transient queue)."""
+        exists = self._unless_missing(
+            lambda channel: channel.exchange_declare(exchange=name, type="topic", passive=True)
+        )
+        if not exists:
+            return False  # oslo declares it durable, as the services' config will
+        with self._channel() as channel:
+            try:
+                channel.exchange_declare(exchange=name, type="topic", durable=True)
+            except Exception as exc:
+                if "inequivalent arg 'durable'" in str(exc):
+                    return True
+                raise
+        return False
+
+    def close(self) -> None:
+        self._connection.release()
+
+
+def _is_not_found(exc: BaseException) -> bool:
+    code = getattr(exc, "code", None) or getattr(exc, "reply_code", None)
+    return code == 404 or "NOT_FOUND" in str(exc) or "no queue" in str(exc).lower()
+
+
+def _close_quietly(channel: Any) -> None:
+    try:
+        channel.close()
+    except Exception:  # noqa: BLE001 - a channel closed by a 404 may refuse to close again
+        pass
+
+
+__all__ = ["QueueAdmin", "QueueState"]

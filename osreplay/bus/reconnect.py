@@ -1,0 +1,129 @@
+"""Reconnect notices read from oslo's log: when the tap lost the broker, and when it was back.
+
+oslo reconnects on its own and tells nobody but its logger. :class:`ReconnectWatcher`
+listens to the rabbit driver's log records, turns them into facts (one each way, however
+many connections dropped) and keeps the gaps for the summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from osreplay.bus.url import mask_secrets
+
+# The rabbit driver's logger: oslo.log renames oslo_messaging's loggers when it is
+# installed (it comes with oslo.messaging), so listen under both names.
+_RABBIT_LOGGERS = ("oslo.messaging._drivers.impl_rabbit", "oslo_messaging._drivers.impl_rabbit")
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A time the tap was away from the broker (wall clock, UTC)."""
+
+    lost_at: datetime
+    back_at: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.back_at - self.lost_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class ConnectionLost:
+    """The first connection to ``url`` (masked) dropped; ``reason`` is masked too."""
+
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    """Every connection to ``url`` is back; ``gap`` is how long the tap was away."""
+
+    url: str
+    gap: Gap | None
+
+
+ConnectionChange = ConnectionLost | Reconnected
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ReconnectWatcher(logging.Handler):
+    """Turns oslo's reconnect log records into one fact each way, and keeps the gaps."""
+
+    def __init__(
+        self,
+        masked_url: str,
+        on_change: Callable[[ConnectionChange], None],
+        *,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        super().__init__(level=logging.INFO)
+        self._now = now
+        self._masked_url = masked_url
+        self._on_change = on_change
+        self._lost: set[str] = set()
+        self._lost_at: datetime | None = None
+        self.gaps: list[Gap] = []
+        self._lock = threading.Lock()
+        self._loggers = [logging.getLogger(name) for name in _RABBIT_LOGGERS]
+        self._saved: dict[str, tuple[int, bool]] = {}
+
+    def attach(self) -> None:
+        for logger in self._loggers:
+            if logger.getEffectiveLevel() > logging.INFO:
+                # The user did not ask for oslo's logs: hear them, but do not show them.
+                self._saved[logger.name] = (logger.level, logger.propagate)
+                logger.setLevel(logging.INFO)
+                logger.propagate = False
+            logger.addHandler(self)
+
+    def detach(self) -> None:
+        for logger in self._loggers:
+            logger.removeHandler(self)
+            saved = self._saved.pop(logger.name, None)
+            if saved is not None:
+                logger.setLevel(saved[0])
+                logger.propagate = saved[1]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.msg if isinstance(record.msg, str) else ""
+        args = record.args if isinstance(record.args, dict) else {}
+        connection = str(args.get("connection_id", "?"))
+        if "is unreachable" in message or "closed the connection" in message:
+            self._lost_one(connection, str(args.get("err_str", "")))
+        elif "Reconnected to AMQP server" in message:
+            self._back_one(connection)
+
+    def _lost_one(self, connection: str, error: str) -> None:
+        with self._lock:
+            first = not self._lost
+            self._lost.add(connection)
+            if first:
+                self._lost_at = self._now()
+        if first:
+            reason = mask_secrets(error) or "connection lost"
+            self._on_change(ConnectionLost(self._masked_url, reason))
+
+    def _back_one(self, connection: str) -> None:
+        with self._lock:
+            was_lost = bool(self._lost)
+            self._lost.discard(connection)
+            back = was_lost and not self._lost
+            gap = None
+            if back and self._lost_at is not None:
+                gap = Gap(self._lost_at, self._now())
+                self.gaps.append(gap)
+                self._lost_at = None
+        if back:
+            self._on_change(Reconnected(self._masked_url, gap))
+
+
+__all__ = ["ConnectionChange", "ConnectionLost", "Gap", "ReconnectWatcher", "Reconnected"]

@@ -1,0 +1,263 @@
+"""What ``osreplay record`` tells a person: the ready line, notices, the live counter and
+the summary (all on stderr; the records themselves go to the output)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from osreplay.bus.reconnect import ConnectionLost, Gap, Reconnected
+from osreplay.bus.transport import mask_secrets
+from osreplay.console.report import _CLEAR_LINE, escape_control, record_draws_counter
+from osreplay.errors import OsreplayError
+from osreplay.tap.options import CleanupFailed, RecordSummary, Skipped
+from osreplay.tap.run import Listening, NotListening
+from osreplay.tap.sink import RecordStats, printable
+
+
+class RecordConsole:
+    """The recorder's notices (one line each, passwords masked) and its live counter.
+
+    ``quiet``: no live counter, no leftover notice and no summary (the ready line, notices
+    and errors still print). The counter is drawn only where nothing else writes to the
+    terminal meanwhile (see :func:`osreplay.console.report.record_draws_counter`).
+    """
+
+    def __init__(self, stream: TextIO, *, stdout: Any = None, quiet: bool = False) -> None:
+        self.stream = stream
+        self._stdout = stdout
+        self._quiet = quiet
+        self._draws = False
+        self._progress_shown = False
+
+    # -- before listening ------------------------------------------------------------------
+
+    def bus_notes(self, notes: Sequence[str]) -> None:
+        for note in notes:
+            self._line(mask_secrets(note))
+
+    def ready(self, listening: Listening) -> None:
+        self._line(ready_line(listening))
+        if listening.resumed and not self._quiet:
+            verb = "purged" if listening.purged else "resuming"
+            self._line(
+                f"Found tap queues left by an earlier recorder ({verb}): "
+                + ", ".join(listening.resumed)
+            )
+        self._draws = not self._quiet and record_draws_counter(
+            stderr=self.stream, stdout=self._stdout, output=listening.output
+        )
+
+    def not_listening(self, left: NotListening) -> None:
+        self._line(mask_secrets(not_listening_message(left)))
+
+    # -- while recording -------------------------------------------------------------------
+
+    def skipped(self, skipped: Skipped) -> None:
+        self._notice(skipped_notice(skipped))
+
+    def connection_lost(self, lost: ConnectionLost) -> None:
+        self._notice(f"Connection to {lost.url} lost ({lost.reason}); reconnecting")
+
+    def reconnected(self, back: Reconnected, *, durable: bool) -> None:
+        notice = f"Reconnected to {back.url}"
+        if back.gap is not None:
+            notice += "\n" + gap_notice(back.gap, durable=durable)
+        self._notice(notice)
+
+    def cleanup_failed(self, failure: CleanupFailed) -> None:
+        self._notice(f"could not delete tap queue(s) {', '.join(failure.left)}: {failure.reason}")
+
+    def stopping(self) -> None:
+        self._notice("Stopping: writing and acknowledging what is in hand (Ctrl-C again to force)")
+
+    def progress(self, stats: RecordStats) -> None:
+        if not self._draws:
+            return
+        self.stream.write(_CLEAR_LINE + progress_line(stats))
+        self.stream.flush()
+        self._progress_shown = True
+
+    def clear_progress(self) -> None:
+        if self._progress_shown:
+            self.stream.write(_CLEAR_LINE)
+            self.stream.flush()
+            self._progress_shown = False
+
+    # -- at the end ------------------------------------------------------------------------
+
+    def summary(self, summary: RecordSummary) -> None:
+        if not self._quiet:
+            for line in summary_lines(summary):
+                self._line(line)
+
+    def _notice(self, message: str) -> None:
+        self.clear_progress()
+        # Some notices are two lines on purpose (a reconnect and what may be missing).
+        self._line(escape_control(mask_secrets(message), multiline=True))
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def with_resume_hint(error: OsreplayError, summary: RecordSummary) -> OsreplayError:
+    """The run's ``error``; when the tap queues were kept, with how to resume."""
+    if not summary.kept_queues:
+        return error
+    return type(error)(
+        f"{error} (the tap queues were kept, nothing is lost: fix this, then "
+        f"resume with osreplay record --pool {summary.pool} --append -o FILE"
+        + (" --durable)" if summary.durable else ")")
+    )
+
+
+def skipped_notice(skipped: Skipped) -> str:
+    what = f"skipped message {printable(skipped.message_id)}"
+    if skipped.why == "not a notification":
+        return f"{what}: not a notification: {skipped.detail}"
+    if skipped.why == "unencodable":
+        return f"{what}: {skipped.detail}"
+    return f"{what}: cannot be written as a record ({skipped.error_type}: {skipped.detail})"
+
+
+def not_listening_message(left: NotListening) -> str:
+    if left.why == "timeout":
+        message = (
+            f"Error: still not listening on {left.url} after {left.duration:g} s (--duration): "
+            "nothing recorded (the broker accepted the connection check but not the "
+            "listeners; -v shows oslo's retries)"
+        )
+    else:
+        message = f"Stopped while connecting to {left.url}: nothing recorded"
+    if left.left_queues:
+        message += (
+            f"\n  tap queues of pool {left.pool} may be left on the broker: "
+            f"{', '.join(left.left_queues)}"
+        )
+    return message
+
+
+def _hms(moment: datetime) -> str:
+    return moment.strftime("%H:%M:%S")
+
+
+def gap_window(gap: Gap) -> str:
+    """``12:00:01–12:00:09 UTC``."""
+    return f"{_hms(gap.lost_at)}–{_hms(gap.back_at)} UTC"
+
+
+def gap_notice(gap: Gap, *, durable: bool) -> str:
+    """What a reconnect means for the recording, with the window and how to avoid a gap."""
+    if durable:
+        return (
+            f"  the tap was away {gap.seconds:.1f} s ({gap_window(gap)}); its queues are "
+            "durable, so what was published meanwhile waited in them (unless the broker lost it)"
+        )
+    return (
+        f"  messages published while the tap was away ({gap_window(gap)}, {gap.seconds:.1f} s) "
+        "may be missing: a broker restart drops non-durable tap queues; record with --durable "
+        "to keep them"
+    )
+
+
+def ready_line(listening: Listening) -> str:
+    """``Recording from rabbit://guest:***@host:5672/ on 15 exchanges (pool osreplay-h)``."""
+    exchanges, topics = listening.exchanges, listening.topics
+    where = f"exchange {exchanges[0]}" if len(exchanges) == 1 else f"{len(exchanges)} exchanges"
+    if len(topics) > 1 or topics != ["notifications"]:
+        label = "topic" if len(topics) == 1 else "topics"
+        where += f", {label} {', '.join(topics)}"
+    return f"Recording from {listening.url} on {where} (pool {listening.pool})"
+
+
+def progress_line(stats: RecordStats, *, now: float | None = None) -> str:
+    """The live counter: ``1234 records, 56.7/s; top: a 800, b 400``."""
+    elapsed = (time.monotonic() if now is None else now) - stats.started
+    rate = stats.written / elapsed if elapsed > 0 else 0.0
+    text = f"{stats.written} record{'' if stats.written == 1 else 's'}, {rate:.1f}/s"
+    top = stats.top_event_types(3)
+    if top:
+        text += "; top: " + ", ".join(f"{name} {n}" for name, n in top)
+    return text
+
+
+def summary_lines(summary: RecordSummary) -> list[str]:
+    """The end-of-run summary, a few lines for stderr."""
+    lines = [
+        f"Recorded {summary.written} record{'s' if summary.written != 1 else ''} "
+        f"in {summary.elapsed:.1f} s ({summary.rate:.1f}/s) to {summary.output}"
+        f" (stopped by {summary.stopped_by})",
+        _counts_line(summary),
+    ]
+    if summary.top_event_types:
+        lines.append(
+            "  top event types: " + ", ".join(f"{name} {n}" for name, n in summary.top_event_types)
+        )
+    if summary.exchanges:
+        lines.append(
+            "  by exchange: "
+            + ", ".join(f"{name} {n}" for name, n in sorted(summary.exchanges.items()))
+        )
+    if summary.gaps:
+        lines.append(_gaps_line(summary.gaps, durable=summary.durable))
+    queues = _queues_line(summary)
+    if queues:
+        lines.append(queues)
+    return lines
+
+
+def _counts_line(summary: RecordSummary) -> str:
+    requeued = f"requeued {summary.requeued}"
+    if summary.requeued and summary.stopped_by == "count":
+        # The batch that crossed --count goes back whole (written records included).
+        requeued += (
+            " (the batch that crossed --count; kept in the tap queues)"
+            if summary.kept_queues
+            else " (the batch that crossed --count; dropped with the tap queues)"
+        )
+    line = f"  filtered out {summary.filtered}, duplicates skipped {summary.duplicates}, {requeued}"
+    if summary.unencodable:
+        line += f", unencodable skipped {summary.unencodable}"
+    if summary.not_notifications:
+        line += f", not notifications skipped {summary.not_notifications}"
+    return line
+
+
+def _gaps_line(gaps: list[Gap], *, durable: bool) -> str:
+    times = "time" if len(gaps) == 1 else "times"
+    windows = ", ".join(gap_window(gap) for gap in gaps)
+    if durable:
+        return (
+            f"  reconnected {len(gaps)} {times} ({windows}); the tap queues are "
+            "durable: what was published meanwhile waited in them"
+        )
+    return (
+        f"  reconnected {len(gaps)} {times}: messages published while the tap "
+        f"was away may be missing ({windows}); record with --durable to keep them"
+    )
+
+
+def _queues_line(summary: RecordSummary) -> str | None:
+    if summary.kept_queues:
+        return (
+            f"  kept tap queues {', '.join(summary.kept_queues)}: they keep collecting; "
+            f"resume with: osreplay record --pool {summary.pool} --append -o FILE"
+            + (" --durable" if summary.durable else "")
+        )
+    if summary.deleted_queues:
+        deleted = len(summary.deleted_queues)
+        return f"  deleted {deleted} tap queue{'s' if deleted != 1 else ''} (pool {summary.pool})"
+    return None
+
+
+__all__ = [
+    "RecordConsole",
+    "gap_notice",
+    "progress_line",
+    "ready_line",
+    "summary_lines",
+    "with_resume_hint",
+]

@@ -1,0 +1,139 @@
+"""One message as oslo's batch listener hands it, turned into one redacted NDJSON line."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from osreplay.bus.transport import RECEIVED_CONTEXT_KEYS
+from osreplay.model.filters import Filters
+from osreplay.model.notification import Notification, unreadable_reason
+from osreplay.secrets.rules import Redactor
+from osreplay.tap.options import RecordEvents, Skipped
+from osreplay.tap.sink import Entry, printable
+
+LOG = logging.getLogger(__name__)
+
+
+def build_entry(
+    message: dict[str, Any],
+    *,
+    priority: str,
+    exchange: str,
+    topic: str | None,
+    recorded_at: str,
+    redactor: Redactor,
+) -> Entry:
+    """One message as oslo's batch listener hands it, as a complete, redacted NDJSON line.
+
+    The caller has checked it is a notification (:func:`unreadable_reason`). Raises
+    TypeError or ValueError when the payload cannot be JSON (NaN, Infinity).
+    """
+    metadata = message.get("metadata") or {}
+    ctxt = message.get("ctxt")
+    if isinstance(ctxt, dict):
+        ctxt = {k: v for k, v in ctxt.items() if not (k in RECEIVED_CONTEXT_KEYS and v is None)}
+        ctxt = redactor.ctxt(ctxt) if ctxt else None
+    else:
+        ctxt = None
+    note = Notification(
+        event_type=message["event_type"],
+        publisher_id=message.get("publisher_id"),
+        priority=priority,
+        payload=message.get("payload"),
+        message_id=metadata.get("message_id"),
+        timestamp=metadata.get("timestamp"),
+        ctxt=ctxt,
+        exchange=exchange,
+        topic=topic,
+        recorded_at=recorded_at,
+    )
+    line = note.to_line()
+    if redactor.enabled:
+        # Walking a payload is the costliest step; its text says when it is needed. The
+        # context (already masked) comes after the payload in the line: leave it out of
+        # the search, or its "auth_token" would send every payload for a walk.
+        cut = line.rfind(', "ctxt": {') if ctxt is not None else -1
+        if redactor.may_hold_payload_secret(line if cut < 0 else line[:cut]):
+            masked = redactor.payload(note.payload)
+            if masked is not note.payload:
+                note.payload = masked
+                line = note.to_line()
+    return Entry(note.message_id, line, note.event_type, exchange, topic)
+
+
+def _skip_reason(message: dict[str, Any], priority: str) -> str | None:
+    """Why ``message`` is not a notification replay would accept (event_type null, …)."""
+    return unreadable_reason(
+        {
+            "event_type": message.get("event_type"),
+            "publisher_id": message.get("publisher_id"),
+            "priority": priority,
+            "payload": message.get("payload"),
+        }
+    )
+
+
+@dataclass
+class BatchCounts:
+    """What a batch did not write, by reason."""
+
+    filtered: int = 0
+    unencodable: int = 0
+    not_notifications: int = 0
+
+
+class EntryBuilder:
+    """Filters, checks and builds the lines of one recorder; tells ``events`` what it skips."""
+
+    def __init__(self, filters: Filters, redactor: Redactor, events: RecordEvents) -> None:
+        self.filters = filters
+        self.redactor = redactor
+        self.events = events
+
+    def entry(
+        self,
+        message: dict[str, Any],
+        exchange: str,
+        topic: str | None,
+        priority: str,
+        recorded_at: str,
+        counts: BatchCounts,
+    ) -> Entry | None:
+        """``message`` as a line, or None (filtered out or skipped, and counted)."""
+        if self.filters.active and not self.filters.match(
+            message.get("event_type"), message.get("publisher_id"), priority
+        ):
+            counts.filtered += 1
+            return None
+        message_id = (message.get("metadata") or {}).get("message_id")
+        reason = _skip_reason(message, priority)
+        if reason is not None:
+            # Never a record that replay would refuse (event_type null, …).
+            counts.not_notifications += 1
+            self.events.skipped(Skipped(message_id, "not a notification", reason))
+            return None
+        try:
+            return build_entry(
+                message,
+                priority=priority,
+                exchange=exchange,
+                topic=topic,
+                recorded_at=recorded_at,
+                redactor=self.redactor,
+            )
+        except (TypeError, ValueError) as exc:
+            # NaN or Infinity in a payload: not JSON, so it cannot be written as a record.
+            counts.unencodable += 1
+            self.events.skipped(Skipped(message_id, "unencodable", printable(exc)))
+        except Exception as exc:  # noqa: BLE001 - one message never stops a recording
+            LOG.debug("cannot build a record", exc_info=True)
+            counts.unencodable += 1
+            self.events.skipped(
+                Skipped(message_id, "unexpected", printable(exc), type(exc).__name__)
+            )
+        return None
+
+
+__all__ = ["BatchCounts", "EntryBuilder", "build_entry"]

@@ -1,0 +1,153 @@
+"""What ``osreplay record`` is asked (:class:`RecordOptions`) and what it tells its caller:
+the facts its console hears while it runs (:class:`RecordEvents`) and its
+:class:`RecordSummary`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from osreplay.bus.reconnect import ConnectionLost, Gap, Reconnected
+from osreplay.errors import OsreplayError
+from osreplay.model.filters import Filters
+
+DEFAULT_EXCHANGES = (
+    "openstack",
+    # The exchanges Ceilometer listens on.
+    "nova",
+    "glance",
+    "neutron",
+    "cinder",
+    "heat",
+    "keystone",
+    "trove",
+    "zaqar",
+    "swift",
+    "ceilometer",
+    "magnum",
+    "dns",
+    "ironic",
+    "aodh",
+)
+DEFAULT_BATCH_SIZE = 500
+#: ``--queue-type``: RabbitMQ's classic queues, or quorum queues (durable, replicated).
+QUEUE_TYPES = ("classic", "quorum")
+DEFAULT_BATCH_TIMEOUT = 0.2
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """What ``osreplay record`` was asked to do (one field per option)."""
+
+    url: str | None = None
+    config_files: Sequence[str] = ()
+    topics: Sequence[str] = ()
+    exchanges: Sequence[str] = DEFAULT_EXCHANGES
+    pool: str | None = None
+    keep_queue: bool = False
+    output: str = "-"
+    append: bool = False
+    fsync: bool = False
+    count: int | None = None
+    duration: float | None = None
+    filters: Filters = field(default_factory=Filters)
+    redact: bool = True
+    redact_keys: Sequence[str] = ()
+    connect_timeout: float = 15.0
+    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_timeout: float = DEFAULT_BATCH_TIMEOUT
+    #: Messages in flight per listener; default twice the batch.
+    prefetch: int | None = None
+    workers: int = 4
+    durable: bool = False
+    queue_type: str = "classic"
+    quiet: bool = False
+
+
+@dataclass
+class RecordSummary:
+    """What a recording did, for the caller to render."""
+
+    written: int
+    filtered: int
+    duplicates: int
+    requeued: int
+    unencodable: int
+    elapsed: float
+    output: str
+    pool: str
+    stopped_by: str
+    top_event_types: list[tuple[str, int]]
+    exchanges: dict[str, int]
+    deleted_queues: list[str]
+    kept_queues: list[str]
+    error: OsreplayError | None = None
+    not_notifications: int = 0
+    gaps: list[Gap] = field(default_factory=list)
+    durable: bool = False
+
+    @property
+    def rate(self) -> float:
+        return self.written / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A message that is not written: ``why`` is ``not a notification``, ``unencodable``
+    (NaN or Infinity) or ``unexpected`` (``error_type`` names the exception)."""
+
+    message_id: object
+    why: str
+    detail: str
+    error_type: str | None = None
+
+
+@dataclass(frozen=True)
+class CleanupFailed:
+    """The tap queues ``left`` could not be deleted; ``reason`` is masked."""
+
+    left: list[str]
+    reason: str
+
+
+class RecordEvents(Protocol):
+    """What the recorder tells its console while it runs (facts; the console words them)."""
+
+    def skipped(self, skipped: Skipped) -> None: ...
+
+    def connection_lost(self, lost: ConnectionLost) -> None: ...
+
+    def reconnected(self, back: Reconnected, *, durable: bool) -> None: ...
+
+    def cleanup_failed(self, failure: CleanupFailed) -> None: ...
+
+
+class SilentEvents:
+    """A console that hears nothing (embedded use, tests)."""
+
+    def skipped(self, skipped: Skipped) -> None:
+        pass
+
+    def connection_lost(self, lost: ConnectionLost) -> None:
+        pass
+
+    def reconnected(self, back: Reconnected, *, durable: bool) -> None:
+        pass
+
+    def cleanup_failed(self, failure: CleanupFailed) -> None:
+        pass
+
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_BATCH_TIMEOUT",
+    "DEFAULT_EXCHANGES",
+    "QUEUE_TYPES",
+    "CleanupFailed",
+    "RecordEvents",
+    "RecordOptions",
+    "RecordSummary",
+    "SilentEvents",
+    "Skipped",
+]

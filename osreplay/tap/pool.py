@@ -1,0 +1,185 @@
+"""Pool planning: which tap queues a recorder listens on, and what an earlier one left.
+
+Every (exchange, topic) gets its own queue in osreplay's *pool*, so the broker gives
+osreplay a copy of each message and the real consumers still get every one. The queue is
+``<pool>.<exchange>`` for a single topic and ``<pool>.<exchange>.<topic>`` when several
+are recorded. A default pool whose queues have no consumer was left by a dead recorder and
+is reused (purged unless resuming with ``--append``); one held by a live recorder makes
+osreplay pick the next free name.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from osreplay.bus.queues import QueueAdmin, QueueState
+from osreplay.bus.transport import BusSettings, mask_secrets
+from osreplay.errors import ConnectError, OsreplayError, UsageError
+
+_MAX_POOL_CANDIDATES = 10
+
+
+def default_pool() -> str:
+    """``osreplay-<host>``: stable per host, so the next run finds what a dead one left."""
+    return f"osreplay-{socket.gethostname()}"
+
+
+def queue_names(
+    pool: str, exchanges: Sequence[str], topics: Sequence[str]
+) -> dict[tuple[str, str], str]:
+    """The tap queue of each (exchange, topic)."""
+    several = len(topics) > 1
+    return {
+        (exchange, topic): f"{pool}.{exchange}.{topic}" if several else f"{pool}.{exchange}"
+        for exchange in exchanges
+        for topic in topics
+    }
+
+
+@dataclass
+class PoolPlan:
+    pool: str
+    queues: dict[tuple[str, str], str]
+    resumed: list[str]
+    purged: list[str]
+
+
+def plan_pool(
+    admin: QueueAdmin,
+    exchanges: Sequence[str],
+    topics: Sequence[str],
+    *,
+    pool: str | None,
+    append: bool,
+) -> PoolPlan:
+    """Choose the pool and deal with what a previous recorder left in it.
+
+    A named pool (``--pool``) is resumed as it is; if a live recorder consumes from it the
+    two would split the messages, so that is an error. The default pool is reused when no
+    recorder consumes from it (its leftovers purged, unless ``append`` resumes them);
+    otherwise the next name (``-2``, ``-3``, …) is tried.
+    """
+    if pool is not None:
+        return _named_pool(admin, pool, queue_names(pool, exchanges, topics))
+    base = default_pool()
+    for index in range(1, _MAX_POOL_CANDIDATES + 1):
+        candidate = base if index == 1 else f"{base}-{index}"
+        queues = queue_names(candidate, exchanges, topics)
+        states = {name: admin.inspect(name) for name in queues.values()}
+        if any(state and state.consumers for state in states.values()):
+            continue
+        leftovers = [name for name, state in states.items() if state]
+        if append:
+            return PoolPlan(candidate, queues, leftovers, [])
+        for name in leftovers:
+            admin.purge(name)
+        return PoolPlan(candidate, queues, leftovers, leftovers)
+    raise UsageError(
+        f"{_MAX_POOL_CANDIDATES} recorders already run on this host ({base} … "
+        f"{base}-{_MAX_POOL_CANDIDATES}); choose a --pool"
+    )
+
+
+def _named_pool(admin: QueueAdmin, pool: str, queues: dict[tuple[str, str], str]) -> PoolPlan:
+    states: dict[str, QueueState | None] = {name: admin.inspect(name) for name in queues.values()}
+    for name, state in states.items():
+        if state and state.consumers:
+            raise UsageError(
+                f"pool {pool} is in use: queue {name} has {state.consumers} consumer(s) "
+                "(another osreplay record?); choose another --pool"
+            )
+    return PoolPlan(pool, queues, [n for n, s in states.items() if s], [])
+
+
+class TapQueues:
+    """One recorder's queues on the broker: planned before it listens, deleted after.
+
+    The admin connection is opened for each step and closed after it: an idle connection
+    may be gone by the end of a long recording. ``on_cleanup_failed(left, reason)`` hears
+    the queues a delete could not remove (reason masked).
+    """
+
+    def __init__(
+        self,
+        settings: BusSettings,
+        *,
+        connect_timeout: float,
+        on_cleanup_failed: Callable[[list[str], str], None],
+    ) -> None:
+        self.settings = settings
+        self.connect_timeout = connect_timeout
+        self.plan: PoolPlan | None = None
+        self._on_cleanup_failed = on_cleanup_failed
+
+    def _admin(self) -> QueueAdmin:
+        return QueueAdmin.for_settings(self.settings, connect_timeout=self.connect_timeout)
+
+    def prepare(
+        self,
+        exchanges: Sequence[str],
+        topics: Sequence[str],
+        *,
+        pool: str | None,
+        append: bool,
+        durable: bool,
+    ) -> PoolPlan:
+        """Choose the pool (:func:`plan_pool`); with ``durable``, refuse transient exchanges."""
+        admin = self._admin()
+        try:
+            if durable and not self.settings.is_memory:
+                _check_durable_exchanges(admin, exchanges)
+            self.plan = plan_pool(admin, exchanges, topics, pool=pool, append=append)
+            return self.plan
+        except OsreplayError:
+            raise
+        except Exception as exc:
+            raise ConnectError(
+                f"cannot prepare the tap queues on {self.settings.masked_url}: "
+                f"{mask_secrets(str(exc)) or type(exc).__name__}"
+            ) from None
+        finally:
+            _close_quietly(admin)
+
+    def delete(self, *, only_new: bool = False) -> list[str]:
+        """Delete the planned queues (``only_new``: not those resumed); return the deleted."""
+        if self.plan is None:
+            return []
+        names = list(self.plan.queues.values())
+        if only_new:
+            names = [name for name in names if name not in self.plan.resumed]
+        admin = self._admin()
+        deleted: list[str] = []
+        try:
+            for index, name in enumerate(names):
+                try:
+                    admin.delete(name)
+                    deleted.append(name)
+                except Exception as exc:  # noqa: BLE001 - report what is left, then give up
+                    reason = mask_secrets(str(exc)) or type(exc).__name__
+                    self._on_cleanup_failed(names[index:], reason)
+                    break
+        finally:
+            _close_quietly(admin)
+        return deleted
+
+
+def _check_durable_exchanges(admin: QueueAdmin, exchanges: Sequence[str]) -> None:
+    transient = [name for name in exchanges if admin.transient_exchange(name)]
+    if transient:
+        raise UsageError(
+            f"--durable: exchange {', '.join(transient)} is not durable (the services run "
+            "with amqp_durable_queues = false), so a broker restart drops it with every "
+            "binding and no tap queue can outlive it; record without --durable"
+        )
+
+
+def _close_quietly(admin: QueueAdmin) -> None:
+    try:
+        admin.close()
+    except Exception:  # noqa: BLE001 - closing never fails a run
+        pass
+
+
+__all__ = ["PoolPlan", "TapQueues", "default_pool", "plan_pool", "queue_names"]

@@ -1,0 +1,132 @@
+"""``osreplay record``: resolve the bus, open the file, record until told to stop.
+
+:func:`run` is the whole command without its options and its words: the console it is
+given (:class:`RecordConsole`) hears facts and decides what a person reads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from osreplay.bus.transport import check_connection, resolve
+from osreplay.errors import OsreplayError, UsageError
+from osreplay.model.ndjson import RecordingWriter
+from osreplay.model.repair import prepare_append
+from osreplay.runtime import exit_now, run_unless_stopped, silence_stdout, stop_signals
+from osreplay.tap.options import RecordEvents, RecordOptions, RecordSummary
+from osreplay.tap.recorder import Recorder
+from osreplay.tap.sink import RecordStats
+
+
+@dataclass(frozen=True)
+class Listening:
+    """The recorder is bound: where, on what, with which pool and leftovers."""
+
+    url: str
+    exchanges: list[str]
+    topics: list[str]
+    pool: str
+    output: str
+    resumed: list[str]
+    purged: list[str]
+
+
+@dataclass(frozen=True)
+class NotListening:
+    """Stopped before listening: ``why`` is ``timeout`` (--duration) or ``stopped`` (a
+    signal); ``left_queues`` are tap queues that may stay on the broker."""
+
+    url: str
+    why: str
+    duration: float | None
+    pool: str
+    left_queues: list[str]
+
+
+class RecordConsole(RecordEvents, Protocol):
+    """Everything the record command tells a person, as facts."""
+
+    def bus_notes(self, notes: Sequence[str]) -> None: ...
+
+    def ready(self, listening: Listening) -> None: ...
+
+    def progress(self, stats: RecordStats) -> None: ...
+
+    def clear_progress(self) -> None: ...
+
+    def stopping(self) -> None: ...
+
+    def not_listening(self, left: NotListening) -> None: ...
+
+    def summary(self, summary: RecordSummary) -> None: ...
+
+
+def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
+    """Record as ``options`` say; the summary carries a write error instead of raising it."""
+    if options.append and options.output == "-":
+        raise UsageError("--append needs -o FILE (standard output cannot be appended to)")
+    settings = resolve(url=options.url, config_files=options.config_files, topics=options.topics)
+    console.bus_notes(settings.notes)
+    # Before the output is opened: an unreachable broker must not empty an existing file.
+    check_connection(settings, timeout=options.connect_timeout)
+    seen = prepare_append(options.output) if options.append else []
+    writer = RecordingWriter(options.output, append=options.append, fsync=options.fsync)
+    try:
+        recorder = Recorder(settings, writer=writer, options=options, seen=seen, events=console)
+        summary = _record(recorder, console)
+    finally:
+        writer.close()
+    console.summary(summary)
+    if summary.stopped_by == "output closed":
+        silence_stdout()
+    return summary
+
+
+def _record(recorder: Recorder, console: RecordConsole) -> RecordSummary:
+    duration = recorder.options.duration
+    stop = threading.Event()
+    with stop_signals(stop, on_stop=console.stopping) as signals:
+        # Connecting can hang (oslo retries some failures forever): --duration, Ctrl-C and
+        # SIGTERM still end the run. The connection was checked a moment ago.
+        started = run_unless_stopped(
+            lambda: recorder.start(check_first=False), stop, timeout=duration
+        )
+        signals.listening.set()
+        if started != "done":
+            recorder.writer.close()
+            console.not_listening(_not_listening(recorder, started))
+            exit_now(OsreplayError.exit_code if started == "timeout" else signals.exit_code)
+        console.ready(_listening(recorder))
+        recorder.run_until(stop, duration=duration, tick=console.progress)
+        console.clear_progress()
+        return recorder.stop()
+
+
+def _listening(recorder: Recorder) -> Listening:
+    plan = recorder.plan
+    return Listening(
+        url=recorder.settings.masked_url,
+        exchanges=recorder.exchanges,
+        topics=recorder.topics,
+        pool=recorder.pool,
+        output=recorder.options.output,
+        resumed=list(plan.resumed) if plan else [],
+        purged=list(plan.purged) if plan else [],
+    )
+
+
+def _not_listening(recorder: Recorder, why: str) -> NotListening:
+    left = recorder.queues if recorder.plan is not None and not recorder.keep_queue else []
+    return NotListening(
+        url=recorder.settings.masked_url,
+        why=why,
+        duration=recorder.options.duration,
+        pool=recorder.pool,
+        left_queues=left,
+    )
+
+
+__all__ = ["Listening", "NotListening", "RecordConsole", "run"]
