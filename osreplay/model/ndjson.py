@@ -275,10 +275,13 @@ def read_lines(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Itera
                 if raw is None:
                     yield Line(name, lineno, None, too_long(max_line_bytes))
                     continue
-                last = not raw.endswith(b"\n")
+                obj = fast_loads(raw)
+                if obj.__class__ is dict:  # the common case, without parse_line's checks
+                    yield Line(name, lineno, obj)
+                    continue
                 if not raw.strip():
                     continue
-                obj, error = parse_line(raw, last=last)
+                obj, error = parse_line(raw, last=not raw.endswith(b"\n"))
                 yield Line(name, lineno, obj, error)
         except (OSError, EOFError, zlib.error) as exc:
             reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
