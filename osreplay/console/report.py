@@ -1,158 +1,21 @@
-"""Reporters: turn validation verdicts into text or JSON on a stream.
+"""Live output and notices of record and replay (stderr, terminals only), redact's lines.
 
-A reporter is built with the output stream, gets every :class:`~osreplay.validate.validator.Verdict`
-in order, then the :class:`~osreplay.validate.validator.Summary`::
-
-    reporter = REPORTERS["text"](sys.stdout, quiet=False)
-    for verdict in verdicts:
-        reporter.verdict(verdict)
-    reporter.finish(summary)
-
-``text`` writes one line per problem and a summary line::
-
-    bad.ndjson:3: not valid JSON: Expecting value ('{oops')
-    bad.ndjson:9: identity.authenticate: $.payload.outcome: "lost" is not one of …
-    12 records: 4 valid, 6 invalid, 0 without payload schema, 2 unreadable
-
-``quiet`` prints only the summary line (the exit code still tells valid from invalid).
-
-``json`` writes one JSON document, problems streamed as they come (memory stays flat)::
-
-    {"problems": [
-      {"file": "a.ndjson", "line": 3, "status": "invalid", "event_type": "identity.authenticate",
-       "json_path": "$.payload.outcome", "message": "..."}
-    ],
-    "summary": {"records": 12, "valid": 4, "invalid": 6, "no_schema": 0, "unreadable": 2}}
-
-It ignores ``quiet``: the document is always complete. When a file becomes unreadable
-half-way, ``finish(summary, error=MESSAGE)`` still closes it, with an ``"error"`` key.
-
-Every text line goes through :func:`escape_control` (control characters, lone
-surrogates): data from a recording cannot forge lines or colour a terminal, and printing
-never fails. :func:`json_line` is the same for JSON text.
+The validate reporters are in :mod:`osreplay.console.validate`; the shared text helpers
+(:func:`escape_control`, :func:`json_line`, :func:`records`) in :mod:`osreplay.console.text`,
+re-exported here.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import stat
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
 from osreplay.bus.transport import mask_secrets
-from osreplay.validate.validator import Problem, Summary, Verdict
-
-# Shown where a record has no usable event_type (a bare CADF event, a broken record).
-NO_EVENT_TYPE = "-"
-# Carriage return, then erase to the end of the line: redraws a terminal status line.
-_CLEAR_LINE = "\r\033[K"
-
-# What must never reach a terminal or a log raw: C0 and C1 controls (ESC, CR, LF, …), DEL,
-# the Unicode line and paragraph separators, and lone surrogates (not encodable as UTF-8).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_CONTROL_BUT_LF = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-# The same in JSON text, where json.dumps already escapes C0 controls.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def escape_control(text: str, *, multiline: bool = False) -> str:
-    """``text`` with control characters and lone surrogates shown as ``\\x1b``, ``\\ud800``.
-
-    For every line a person reads (reports, progress, messages on stderr): data from a
-    recording can neither forge a line nor colour the terminal, and printing never fails.
-    ``multiline`` keeps line feeds, for a message written as several lines on purpose
-    (the data inside it must then be escaped already, as the core does with ``repr``).
-    """
-    pattern = _CONTROL_BUT_LF if multiline else _CONTROL
-    return pattern.sub(_escape_char, text) if pattern.search(text) else text
-
-
-def json_line(value: Any) -> str:
-    """``value`` as one line of JSON (non-ASCII kept) that is safe to print, whatever it holds."""
-    text = json.dumps(value, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def records(count: int) -> str:
-    """``record`` or ``records``, to follow ``count``."""
-    return "record" if count == 1 else "records"
-
-
-def format_problem(problem: Problem) -> str:
-    """``FILE:LINE: EVENT_TYPE: JSON_PATH: MESSAGE``, or ``FILE:LINE: MESSAGE`` if unreadable."""
-    if problem.json_path is None:
-        return escape_control(f"{problem.path}:{problem.lineno}: {problem.message}")
-    event_type = problem.event_type if problem.event_type is not None else NO_EVENT_TYPE
-    return escape_control(
-        f"{problem.path}:{problem.lineno}: {event_type}: {problem.json_path}: {problem.message}"
-    )
-
-
-def format_summary(summary: Summary) -> str:
-    return (
-        f"{summary.records} {records(summary.records)}: {summary.valid} valid, "
-        f"{summary.invalid} invalid, "
-        f"{summary.no_schema} without payload schema, {summary.unreadable} unreadable"
-    )
-
-
-class TextReporter:
-    """One line per problem (left out when quiet), then the summary line."""
-
-    def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
-        self.stream = stream
-        self.quiet = quiet
-
-    def verdict(self, verdict: Verdict) -> None:
-        if self.quiet:
-            return
-        for problem in verdict.problems:
-            self.stream.write(format_problem(problem) + "\n")
-
-    def finish(self, summary: Summary, *, error: str | None = None) -> None:
-        """The summary line; none when the run was cut short by ``error`` (told on stderr)."""
-        if error is None:
-            self.stream.write(format_summary(summary) + "\n")
-        self.stream.flush()
-
-
-class JsonReporter:
-    """One JSON document: ``{"problems": [...], "summary": {...}}``."""
-
-    def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
-        self.stream = stream
-        self.quiet = quiet
-        self._count = 0
-
-    def verdict(self, verdict: Verdict) -> None:
-        for problem in verdict.problems:
-            item = {
-                "file": problem.path,
-                "line": problem.lineno,
-                "status": verdict.status,
-                "event_type": problem.event_type,
-                "json_path": problem.json_path,
-                "message": problem.message,
-            }
-            self.stream.write('{"problems": [\n  ' if not self._count else ",\n  ")
-            self.stream.write(json_line(item))
-            self._count += 1
-
-    def finish(self, summary: Summary, *, error: str | None = None) -> None:
-        """Close the document; ``error`` (a run cut short) is added as ``"error"``."""
-        head = "\n],\n" if self._count else '{"problems": [],\n'
-        tail = f',\n"error": {json_line(error)}' if error is not None else ""
-        self.stream.write(head + '"summary": ' + json.dumps(summary.as_dict()) + tail + "}\n")
-        self.stream.flush()
-
+from osreplay.console.text import CLEAR_LINE as _CLEAR_LINE
+from osreplay.console.text import escape_control, json_line, records
 
 # --- live output of the long-running commands (stderr, terminals only) ----------------
 #
@@ -290,43 +153,6 @@ class ReplayProgress:
         self.stream.flush()
 
 
-class ValidateProgress:
-    """``validating FILE: N records, R/s`` on a terminal, redrawn at most 5 times a second.
-
-    ``tick`` is cheap enough to call for every record: it looks at the clock only every
-    1,024 calls.
-    """
-
-    def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.stream = stream
-        self.clock = clock
-        self.started = clock()
-        self.drawn = self.started
-        self.count = 0
-        self.shown = False
-
-    def tick(self, path: str) -> None:
-        self.count += 1
-        if self.count & 1023:
-            return
-        now = self.clock()
-        if now - self.drawn >= 0.2:
-            self.drawn = now
-            elapsed = now - self.started
-            rate = self.count / elapsed if elapsed > 0 else 0.0
-            self.stream.write(
-                f"{_CLEAR_LINE}validating {escape_control(path)}: {self.count} records, "
-                f"{rate:,.0f}/s"
-            )
-            self.stream.flush()
-            self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            self.stream.write(_CLEAR_LINE)
-            self.stream.flush()
-
-
 class RecordConsole:
     """The recorder's notices (one line each, passwords masked) and its live counter."""
 
@@ -353,23 +179,12 @@ class RecordConsole:
             self._progress_shown = False
 
 
-REPORTERS: dict[str, type[TextReporter] | type[JsonReporter]] = {
-    "text": TextReporter,
-    "json": JsonReporter,
-}
-
 __all__ = [
-    "REPORTERS",
-    "JsonReporter",
     "RecordConsole",
     "ReplayProgress",
-    "TextReporter",
-    "ValidateProgress",
     "escape_control",
     "format_duration",
-    "format_problem",
     "long_plan_warning",
-    "format_summary",
     "json_line",
     "reads_a_terminal",
     "records",

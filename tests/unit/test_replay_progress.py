@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from osreplay.console.report import ReplayProgress, ValidateProgress
+from osreplay.console.report import ReplayProgress
+from osreplay.console.validate import ValidateProgress
 
 
 class Clock:
