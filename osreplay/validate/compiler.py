@@ -400,7 +400,8 @@ def compile_check(
         **compiler.consts,
     }
     exec("\n".join(compiler.sources), namespace)  # noqa: S102 - source generated above
-    return namespace[entry]
+    check: Callable[[Any], bool] = namespace[entry]
+    return check
 
 
 __all__ = ["ANNOTATIONS", "Unsupported", "compile_check"]

@@ -71,7 +71,7 @@ def error_message(error: jsonschema.ValidationError) -> str:
         return f"{short_json(error.instance)} is not one of {choices}"
     if error.validator == "const":
         return f"{short_json(error.instance)} should be {json.dumps(error.validator_value)}"
-    message = error.message
+    message: str = error.message
     instance_repr = repr(error.instance)
     if len(instance_repr) > _MAX_VALUE_REPR and instance_repr in message:
         message = message.replace(instance_repr, short_repr(error.instance), 1)

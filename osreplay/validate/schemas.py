@@ -86,7 +86,8 @@ class Schema:
 
 def load_builtin_schema(name: str) -> dict[str, Any]:
     """The shipped schema ``name`` (one of BUILTIN_SCHEMAS) as a dict."""
-    return json.loads(_schema_files().joinpath(f"{name}.json").read_text("utf-8"))
+    schema: dict[str, Any] = json.loads(_schema_files().joinpath(f"{name}.json").read_text("utf-8"))
+    return schema
 
 
 def _schema_files() -> Any:
@@ -114,7 +115,7 @@ class _Part:
     @property
     def reference(self) -> Any:
         if self._reference is None:
-            import jsonschema
+            import jsonschema  # type: ignore[import-untyped]
 
             self._reference = jsonschema.Draft7Validator(self.inlined)
         return self._reference

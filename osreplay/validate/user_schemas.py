@@ -54,10 +54,12 @@ def compile_user_schema(path: str) -> Schema:
     folder); a remote reference is refused, since validate never reaches the network.
     Raises UsageError naming the file when the schema cannot be used.
     """
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
     import referencing.jsonschema
-    from jsonschema.exceptions import SchemaError
-    from jsonschema_specifications import REGISTRY as SPEC_REGISTRY
+    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+    from jsonschema_specifications import (  # type: ignore[import-untyped]
+        REGISTRY as SPEC_REGISTRY,
+    )
     from referencing import Registry
 
     schema = load_user_schema(path)
