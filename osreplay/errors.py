@@ -23,3 +23,7 @@ class ConnectError(OsreplayError):
 
 class ConfigError(OsreplayError):
     """A configuration file that cannot be read or is incomplete."""
+
+
+class WriteError(InputError):
+    """A file that cannot be written (an InputError, so existing handlers still catch it)."""

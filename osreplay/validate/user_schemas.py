@@ -13,7 +13,8 @@ import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from osreplay.errors import InputError, UsageError
+from osreplay.errors import UsageError
+from osreplay.model.files import open_error, os_reason
 from osreplay.validate.schemas import Schema
 
 if TYPE_CHECKING:
@@ -34,12 +35,8 @@ def load_user_schema(path: str) -> dict[str, Any] | bool:
     try:
         with open(path, encoding="utf-8") as handle:
             schema = json.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"cannot open schema {path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"cannot read schema {path}: it is a directory") from None
     except OSError as exc:
-        raise InputError(f"cannot open schema {path}: {exc.strerror or exc}") from None
+        raise open_error(f"schema {path}", exc) from None
     except (ValueError, RecursionError) as exc:
         raise UsageError(f"schema {path} is not valid JSON: {exc}") from None
     if not isinstance(schema, (dict, bool)):
@@ -125,7 +122,7 @@ class LocalSchemas:
         try:
             contents = json.loads(target.read_bytes())
         except OSError as exc:
-            raise OSError(f"cannot read {target}: {(exc.strerror or str(exc)).lower()}") from None
+            raise OSError(f"cannot read {target}: {os_reason(exc).lower()}") from None
         except (ValueError, RecursionError):
             raise ValueError(f"{target} is not valid JSON") from None
         resource = Resource.from_contents(contents, default_specification=self.spec)
