@@ -1,13 +1,12 @@
-"""Schema selection and validation results. Never prints; the CLI and report.py do that.
+"""Schema selection and validation results. Never prints; osreplay.console.validate does.
 
-Public API (what ``osreplay validate`` wires together)::
+Public API (what :func:`osreplay.validate.run.run` wires together)::
 
     validator = Validator(extra_schemas=[("identity.*", "my.json")], strict=False)
     summary = Summary()
     for verdict in validator.validate_file(path):      # streams, one per non-blank line
         summary.add(verdict)
-        reporter.verdict(verdict)                        # see osreplay.console.report
-    reporter.finish(summary)
+        console.verdict(verdict)                         # see osreplay.console.validate
     exit_code = 0 if summary.ok(strict=strict) else 1
 
 - ``Validator(*, extra_schemas=(), strict=False)``: built once; loads the shipped schemas
@@ -21,7 +20,6 @@ Public API (what ``osreplay validate`` wires together)::
   when the file cannot be opened or read.
 - ``Validator.validate_object(obj, *, path="-", lineno=0) -> Verdict`` for one record;
   ``Validator.validate_against(schema_name, instance) -> [(json_path, message)]``.
-- :func:`osreplay.validate.run.run` is the whole command (files, reporter, progress).
 - ``Verdict(path, lineno, event_type, status, schemas, problems)``; ``status`` is one of
   ``VALID``, ``INVALID``, ``NO_SCHEMA``, ``UNREADABLE``.
 - ``Problem(path, lineno, event_type, json_path, message)``; ``json_path`` is like
@@ -37,16 +35,17 @@ against ``cadf-event`` (``typeURI`` is the CADF event URI), ``nova-versioned``
 schemas. A payload none of them covers is ``NO_SCHEMA``.
 
 Speed: lines are parsed with orjson (the stdlib parser words the reason for a bad line)
-and each shipped schema is compiled once by :func:`compile_check` into a plain yes/no
-Python function. Only when the fast check says no does jsonschema, the reference, run
-to produce the messages; if jsonschema accepts the instance after all, it is valid.
-tests/unit/test_validate.py and tests/fuzz/ check that both agree over the corpus, the
-fixtures and mutations of them. User schemas (``--schema``) go through jsonschema alone.
+and each shipped schema is compiled once by :func:`compile_check`
+(osreplay.validate.compiler) into a plain yes/no Python function. Only when the fast
+check says no does jsonschema, the reference, run to produce the messages; if jsonschema
+accepts the instance after all, it is valid. tests/unit/test_validate.py and tests/fuzz/
+check that both agree over the corpus, the fixtures and mutations of them. User schemas
+(``--schema``) go through jsonschema alone.
 
-User schemas: :func:`compile_user_schema` checks the schema when the run starts (its
+User schemas: osreplay.validate.user_schemas checks each when the run starts (its
 dialect's metaschema, every ``$ref``/``$dynamicRef`` resolved, nesting depth) and raises
 UsageError naming the file otherwise. References resolve inside the schema and to local
-files (:class:`LocalSchemas`); validate never reaches the network.
+files; validate never reaches the network.
 
 Lines longer than ``max_line_bytes`` (``Validator(max_line_bytes=…)``, 32 MiB by default)
 are unreadable and never held whole (see osreplay.model.ndjson).
