@@ -128,7 +128,9 @@ def validate(
     Exits 0 when every record is valid, 1 when any is invalid or unreadable, 2 when a
     file cannot be read, 130 after Ctrl-C and 143 after SIGTERM.
     """
-    options = ValidateOptions(files, strict, schemas, max_line_bytes)
+    options = ValidateOptions(
+        files=files, strict=strict, schemas=schemas, max_line_bytes=max_line_bytes
+    )
     console = ValidateConsole(fmt=fmt, quiet=quiet, stdout=sys.stdout, stderr=sys.stderr)
     try:
         summary = run_validate(options, console)
