@@ -19,13 +19,8 @@ def os_reason(exc: BaseException) -> str:
 
 def open_error(what: str, exc: OSError) -> InputError:
     """``what`` (a path, or ``schema PATH``) cannot be opened for reading."""
-    if isinstance(exc, IsADirectoryError):
-        return InputError(f"cannot read {what}: it is a directory")
-    if isinstance(exc, FileNotFoundError):
-        return InputError(f"cannot open {what}: no such file")
-    if isinstance(exc, PermissionError):
-        return InputError(f"cannot open {what}: permission denied")
-    return InputError(f"cannot open {what}: {os_reason(exc)}")
+    verb = "read" if isinstance(exc, IsADirectoryError) else "open"
+    return InputError(f"cannot {verb} {what}: {_why(exc, missing='no such file')}")
 
 
 def read_error(what: str, exc: BaseException, *, after_line: int | None = None) -> InputError:
@@ -36,13 +31,18 @@ def read_error(what: str, exc: BaseException, *, after_line: int | None = None) 
 
 def write_error(what: str, exc: OSError, *, opening: bool = False) -> WriteError:
     """``what`` cannot be written (or, ``opening``, created or opened for writing)."""
-    if opening and isinstance(exc, FileNotFoundError):
-        return WriteError(f"cannot write {what}: its directory does not exist")
+    missing = "its directory does not exist" if opening else os_reason(exc)
+    return WriteError(f"cannot write {what}: {_why(exc, missing=missing)}")
+
+
+def _why(exc: OSError, *, missing: str) -> str:
     if isinstance(exc, IsADirectoryError):
-        return WriteError(f"cannot write {what}: it is a directory")
+        return "it is a directory"
+    if isinstance(exc, FileNotFoundError):
+        return missing
     if isinstance(exc, PermissionError):
-        return WriteError(f"cannot write {what}: permission denied")
-    return WriteError(f"cannot write {what}: {os_reason(exc)}")
+        return "permission denied"
+    return os_reason(exc)
 
 
 __all__ = ["open_error", "os_reason", "read_error", "write_error"]
