@@ -63,9 +63,9 @@ from osreplay.model.locate import line_of, value_lines
 from osreplay.model.ndjson import (
     DEFAULT_MAX_LINE_BYTES,
     is_document,
+    iter_lines,
     open_binary,
     read_document,
-    read_lines,
 )
 from osreplay.model.notification import (
     CADF_EVENT_TYPEURI,
@@ -196,22 +196,19 @@ class Validator:
         """One Verdict per non-blank line of ``path``, streaming (memory stays flat).
 
         ``-`` is stdin, gzip is read transparently, a ``.json`` file is one pretty-printed
-        record (see osreplay.model.ndjson.read_lines); raises InputError when the file
+        record (lines read by osreplay.model.ndjson.iter_lines); raises InputError when the file
         cannot be opened or read.
         """
         if is_document(path):  # a pretty-printed .json sample: problems at their lines
             yield self._validate_document(path)
             return
-        for line in read_lines(path, self.max_line_bytes):
-            obj = line.obj
+        for name, lineno, obj, error in iter_lines(path, self.max_line_bytes):
             if obj is None:
-                problem = Problem(line.path, line.lineno, None, None, line.error or "unreadable")
-                yield Verdict(line.path, line.lineno, None, UNREADABLE, (), (problem,))
+                problem = Problem(name, lineno, None, None, error or "unreadable")
+                yield Verdict(name, lineno, None, UNREADABLE, (), (problem,))
                 continue
-            verdict = self._valid_record(obj, line.path, line.lineno)  # validate_object, inlined
-            yield (
-                verdict if verdict is not None else self._check_object(obj, line.path, line.lineno)
-            )
+            verdict = self._valid_record(obj, name, lineno)  # validate_object, inlined
+            yield verdict if verdict is not None else self._check_object(obj, name, lineno)
 
     def _validate_document(self, path: str) -> Verdict:
         """A whole ``.json`` file; each problem names the line of its value (model.locate)."""
