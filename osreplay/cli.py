@@ -16,17 +16,14 @@ import click
 
 from osreplay import __version__
 from osreplay.bus.transport import MaskingFilter, mask_secrets
-from osreplay.console.report import (
-    REPORTERS,
-    ValidateProgress,
-    escape_control,
-    records,
-)
+from osreplay.console.text import escape_control
+from osreplay.console.validate import REPORTERS, ValidateConsole
 from osreplay.errors import OsreplayError
 from osreplay.model.filters import PRIORITY_CHOICES, Filters
-from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES, check_readable
-from osreplay.runtime import exit_code_for, terminate_like_interrupt
-from osreplay.validate.validator import Summary, Validator, parse_schema_option
+from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
+from osreplay.runtime import exit_code_for
+from osreplay.validate.run import ValidateOptions
+from osreplay.validate.run import run as run_validate
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -121,46 +118,14 @@ def validate(
     Exits 0 when every record is valid, 1 when any is invalid or unreadable, 2 when a
     file cannot be read, 130 after Ctrl-C and 143 after SIGTERM.
     """
-    validator = Validator(
-        extra_schemas=[parse_schema_option(text) for text in schemas],
-        strict=strict,
-        max_line_bytes=max_line_bytes,
+    options = ValidateOptions(
+        files=files, strict=strict, schemas=schemas, max_line_bytes=max_line_bytes
     )
-    for path in files:  # a missing file is a usage error before any report starts
-        check_readable(path)
-    reporter = REPORTERS[fmt](sys.stdout, quiet=quiet)
-    summary = Summary()
-    # Progress only where it cannot mix with the report: stderr a terminal, stdout not
-    # (or nothing printed before the summary).
-    show_progress = sys.stderr.isatty() and (quiet or not sys.stdout.isatty())
-    progress = ValidateProgress(sys.stderr) if show_progress else None
-    stopped: KeyboardInterrupt | None = None
-    with terminate_like_interrupt():  # SIGTERM ends it as Ctrl-C does
-        try:
-            for path in files:
-                for verdict in validator.validate_file(path):
-                    summary.add(verdict)
-                    reporter.verdict(verdict)
-                    if progress is not None:
-                        progress.tick(verdict.path)
-        except KeyboardInterrupt as exc:
-            stopped = exc
-        except OsreplayError as exc:  # a file unreadable mid-way: the report still ends whole
-            if progress is not None:
-                progress.close()
-            reporter.finish(summary, error=escape_control(mask_secrets(str(exc))))
-            raise
-    if progress is not None:
-        progress.close()
-    reporter.finish(summary)
-    if stopped is not None:
-        # Not 1: that would read as "invalid records found".
-        click.echo(
-            f"Interrupted after {summary.records} {records(summary.records)}: "
-            "the summary covers only those",
-            err=True,
-        )
-        sys.exit(exit_code_for(stopped))
+    console = ValidateConsole(fmt=fmt, quiet=quiet, stdout=sys.stdout, stderr=sys.stderr)
+    try:
+        summary = run_validate(options, console)
+    except KeyboardInterrupt as exc:
+        sys.exit(exit_code_for(exc))
     sys.exit(EXIT_OK if summary.ok(strict=strict) else EXIT_FINDINGS)
 
 
@@ -498,8 +463,6 @@ def record(**given: Any) -> None:
     summary = run(options, console)
     if summary.error is not None:
         raise with_resume_hint(summary.error, summary)
-
-
 
 
 # --- stats, trace, diff, timeline: read recordings, never the bus ---------------------

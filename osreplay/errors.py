@@ -35,5 +35,5 @@ class ConflictingOptions(UsageError, ValueError):
     """Options that exclude each other (a ValueError too, for callers of the library)."""
 
 
-class WriteError(OsreplayError):
-    """A file that cannot be written (or repaired before appending to it)."""
+class WriteError(InputError):
+    """A file that cannot be written (an InputError, so existing handlers still catch it)."""

@@ -10,7 +10,9 @@ from typing import Any, TextIO
 
 from osreplay.bus.reconnect import ConnectionLost, Gap, Reconnected
 from osreplay.bus.transport import mask_secrets
-from osreplay.console.report import _CLEAR_LINE, escape_control, record_draws_counter
+from osreplay.console.terminal import record_draws_counter
+from osreplay.console.text import CLEAR_LINE as _CLEAR_LINE
+from osreplay.console.text import escape_control
 from osreplay.errors import OsreplayError
 from osreplay.tap.options import CleanupFailed, RecordSummary, Skipped
 from osreplay.tap.run import Listening, NotListening
@@ -22,7 +24,7 @@ class RecordConsole:
 
     ``quiet``: no live counter, no leftover notice and no summary (the ready line, notices
     and errors still print). The counter is drawn only where nothing else writes to the
-    terminal meanwhile (see :func:`osreplay.console.report.record_draws_counter`).
+    terminal meanwhile (see :func:`osreplay.console.terminal.record_draws_counter`).
     """
 
     def __init__(self, stream: TextIO, *, stdout: Any = None, quiet: bool = False) -> None:

@@ -16,13 +16,9 @@ from typing import Any, TextIO
 import click
 
 from osreplay.bus.url import mask_secrets
-from osreplay.console.report import (
-    _CLEAR_LINE,
-    escape_control,
-    reads_a_terminal,
-    records,
-    replay_draws_progress,
-)
+from osreplay.console.terminal import reads_a_terminal, replay_draws_progress
+from osreplay.console.text import CLEAR_LINE as _CLEAR_LINE
+from osreplay.console.text import escape_control, records
 from osreplay.replay.replayer import Observer, ReplaySummary, Stop
 from osreplay.replay.run import ReplayOptions
 from osreplay.replay.sources import Entry
@@ -266,7 +262,7 @@ class ReplayConsole:
             click.echo(note.to_line(), nl=False, file=self.out)
 
     def progress(self, total: int | None, *, planned: float | None) -> Observer | None:
-        """The progress bar, when it may be drawn (see osreplay.console.report)."""
+        """The progress bar, when it may be drawn (see osreplay.console.terminal)."""
         allowed = replay_draws_progress(
             stderr=self.err, stdin=self.stdin, streaming=self.options.streaming
         )

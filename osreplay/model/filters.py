@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from osreplay.errors import UsageError
-from osreplay.model.notification import PRIORITIES
+from osreplay.model.notification import PRIORITIES, canonical_priority
 
 # The names a user may type for --priority: oslo's method names, plus `warning`.
 PRIORITY_CHOICES = ("audit", "debug", "info", "warn", "warning", "error", "critical", "sample")
@@ -26,8 +26,7 @@ class Filters:
     priorities: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        priorities = tuple(p.upper() for p in self.priorities)
-        priorities = tuple("WARN" if p == "WARNING" else p for p in priorities)
+        priorities = tuple(canonical_priority(p) for p in self.priorities)
         unknown = [p for p in priorities if p not in PRIORITIES]
         if unknown:
             raise UsageError(

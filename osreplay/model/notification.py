@@ -65,9 +65,14 @@ def normalise(obj: dict[str, Any]) -> dict[str, Any]:
         obj = _unflatten_v1(obj)
     priority = obj.get("priority")
     if isinstance(priority, str) and priority not in PRIORITIES:
-        upper = priority.upper()
-        obj = {**obj, "priority": _PRIORITY_ALIASES.get(upper, upper)}
+        obj = {**obj, "priority": canonical_priority(priority)}
     return obj
+
+
+def canonical_priority(name: str) -> str:
+    """``warning`` -> ``WARN``, ``info`` -> ``INFO``: the name oslo sends (maybe not a priority)."""
+    upper = name.upper()
+    return _PRIORITY_ALIASES.get(upper, upper)
 
 
 def _unflatten_v1(obj: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from osreplay.console.replay import ReplayProgress
-from osreplay.console.report import ValidateProgress
+from osreplay.console.validate import ValidateProgress
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""Reporters: turn validation verdicts into text or JSON on a stream.
+"""What ``osreplay validate`` prints: reporters, progress and the closing lines.
 
 A reporter is built with the output stream, gets every :class:`~osreplay.validate.validator.Verdict`
 in order, then the :class:`~osreplay.validate.validator.Summary`::
@@ -27,62 +27,24 @@ in order, then the :class:`~osreplay.validate.validator.Summary`::
 It ignores ``quiet``: the document is always complete. When a file becomes unreadable
 half-way, ``finish(summary, error=MESSAGE)`` still closes it, with an ``"error"`` key.
 
-Every text line goes through :func:`escape_control` (control characters, lone
-surrogates): data from a recording cannot forge lines or colour a terminal, and printing
-never fails. :func:`json_line` is the same for JSON text.
+:class:`ValidateConsole` is what :func:`osreplay.validate.run.run` talks to: it hands it
+facts (verdicts, the summary, the error that cut a run short) and this module words them.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import stat
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
+from osreplay.bus.url import mask_secrets
+from osreplay.console.text import CLEAR_LINE, escape_control, json_line, records
+from osreplay.errors import OsreplayError
 from osreplay.validate.validator import Problem, Summary, Verdict
 
 # Shown where a record has no usable event_type (a bare CADF event, a broken record).
 NO_EVENT_TYPE = "-"
-# Carriage return, then erase to the end of the line: redraws a terminal status line.
-_CLEAR_LINE = "\r\033[K"
-
-# What must never reach a terminal or a log raw: C0 and C1 controls (ESC, CR, LF, …), DEL,
-# the Unicode line and paragraph separators, and lone surrogates (not encodable as UTF-8).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_CONTROL_BUT_LF = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-# The same in JSON text, where json.dumps already escapes C0 controls.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def escape_control(text: str, *, multiline: bool = False) -> str:
-    """``text`` with control characters and lone surrogates shown as ``\\x1b``, ``\\ud800``.
-
-    For every line a person reads (reports, progress, messages on stderr): data from a
-    recording can neither forge a line nor colour the terminal, and printing never fails.
-    ``multiline`` keeps line feeds, for a message written as several lines on purpose
-    (the data inside it must then be escaped already, as the core does with ``repr``).
-    """
-    pattern = _CONTROL_BUT_LF if multiline else _CONTROL
-    return pattern.sub(_escape_char, text) if pattern.search(text) else text
-
-
-def json_line(value: Any) -> str:
-    """``value`` as one line of JSON (non-ASCII kept) that is safe to print, whatever it holds."""
-    text = json.dumps(value, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def records(count: int) -> str:
-    """``record`` or ``records``, to follow ``count``."""
-    return "record" if count == 1 else "records"
 
 
 def format_problem(problem: Problem) -> str:
@@ -153,59 +115,6 @@ class JsonReporter:
         self.stream.flush()
 
 
-# --- live output of the long-running commands (stderr, terminals only) ----------------
-#
-# A live line (record's counter, replay's progress bar) is redrawn in place with a carriage
-# return, so anything else written to that terminal meanwhile lands on it. It is drawn only
-# where nothing else can write to the terminal while it runs:
-#
-# - ``record`` draws its counter only when the records go to a file: not to the terminal
-#   (they would land on the counter) and not into a pipe, whose reader (``jq``, ``osreplay
-#   replay``) may print to the same terminal;
-# - ``replay`` draws its progress bar only when it reads files (or a file redirected to
-#   standard input), not a pipe, whose writer (``osreplay record``) may print to the same
-#   terminal. In the ``record | replay`` mirror neither draws: both print whole lines only.
-
-
-def _kind(stream: Any) -> str:
-    """``tty``, ``pipe`` (FIFO or socket), ``file`` (regular file or /dev/null) or ``other``."""
-    try:
-        fd = stream.fileno()
-        if os.isatty(fd):
-            return "tty"
-        mode = os.fstat(fd).st_mode
-    except (AttributeError, OSError, ValueError):  # not a real file (tests, closed)
-        return "other"
-    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-        return "pipe"
-    if stat.S_ISREG(mode) or stat.S_ISCHR(mode):
-        return "file"
-    return "other"
-
-
-def stderr_is_terminal(stderr: Any) -> bool:
-    return _kind(stderr) == "tty"
-
-
-def record_draws_counter(*, stderr: Any, stdout: Any, output: str) -> bool:
-    """True when record's live counter can be drawn on ``stderr`` (see above)."""
-    if not stderr_is_terminal(stderr):
-        return False
-    return output != "-" or _kind(stdout) == "file"
-
-
-def replay_draws_progress(*, stderr: Any, stdin: Any, streaming: bool) -> bool:
-    """True when replay's progress bar can be drawn on ``stderr`` (see above)."""
-    if not stderr_is_terminal(stderr):
-        return False
-    return not streaming or _kind(stdin) == "file"
-
-
-def reads_a_terminal(stdin: Any) -> bool:
-    """True when standard input is a terminal (a person would type the records)."""
-    return _kind(stdin) == "tty"
-
-
 class ValidateProgress:
     """``validating FILE: N records, R/s`` on a terminal, redrawn at most 5 times a second.
 
@@ -231,7 +140,7 @@ class ValidateProgress:
             elapsed = now - self.started
             rate = self.count / elapsed if elapsed > 0 else 0.0
             self.stream.write(
-                f"{_CLEAR_LINE}validating {escape_control(path)}: {self.count} records, "
+                f"{CLEAR_LINE}validating {escape_control(path)}: {self.count} records, "
                 f"{rate:,.0f}/s"
             )
             self.stream.flush()
@@ -239,7 +148,7 @@ class ValidateProgress:
 
     def close(self) -> None:
         if self.shown:
-            self.stream.write(_CLEAR_LINE)
+            self.stream.write(CLEAR_LINE)
             self.stream.flush()
 
 
@@ -249,17 +158,48 @@ REPORTERS: dict[str, type[TextReporter] | type[JsonReporter]] = {
 }
 
 __all__ = [
+    "NO_EVENT_TYPE",
     "REPORTERS",
     "JsonReporter",
     "TextReporter",
+    "ValidateConsole",
     "ValidateProgress",
-    "escape_control",
     "format_problem",
     "format_summary",
-    "json_line",
-    "reads_a_terminal",
-    "records",
-    "record_draws_counter",
-    "replay_draws_progress",
-    "stderr_is_terminal",
 ]
+
+
+class ValidateConsole:
+    """The command line's console for :func:`osreplay.validate.run.run`.
+
+    Reports on ``stdout`` in ``fmt`` (``text`` or ``json``); progress on ``stderr`` only
+    where it cannot mix with the report: stderr a terminal, stdout not (or nothing printed
+    before the summary).
+    """
+
+    def __init__(self, *, fmt: str, quiet: bool, stdout: TextIO, stderr: TextIO) -> None:
+        self.stderr = stderr
+        self.reporter = REPORTERS[fmt](stdout, quiet=quiet)
+        show_progress = stderr.isatty() and (quiet or not stdout.isatty())
+        self.progress = ValidateProgress(stderr) if show_progress else None
+        if self.progress is None:
+            self.verdict = self.reporter.verdict  # type: ignore[method-assign]
+
+    def verdict(self, verdict: Verdict) -> None:
+        self.reporter.verdict(verdict)
+        if self.progress is not None:
+            self.progress.tick(verdict.path)
+
+    def finish(self, summary: Summary, *, error: OsreplayError | None = None) -> None:
+        if self.progress is not None:
+            self.progress.close()
+        message = None if error is None else escape_control(mask_secrets(str(error)))
+        self.reporter.finish(summary, error=message)
+
+    def interrupted(self, summary: Summary) -> None:
+        # Not exit status 1: that would read as "invalid records found".
+        self.stderr.write(
+            f"Interrupted after {summary.records} {records(summary.records)}: "
+            "the summary covers only those\n"
+        )
+        self.stderr.flush()

@@ -1,0 +1,83 @@
+"""How a jsonschema error becomes a problem: its JSON path and a short message.
+
+Messages are worded for people who read JSON: ``null`` and ``true``, not Python's ``None``
+and ``True``; long values shortened; a schema's own ``errorMessage`` preferred.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jsonschema  # type: ignore[import-untyped]
+
+_MAX_VALUE_REPR = 60
+_MAX_MESSAGE = 240
+
+
+def json_path(parts: Iterable[str | int], prefix: str = "$") -> str:
+    """``["reason", "reasonCode"]`` -> ``$.reason.reasonCode``; odd keys as ``['a.b']``."""
+    out = [prefix]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif part.isidentifier():
+            out.append(f".{part}")
+        else:
+            out.append("['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']")
+    return "".join(out)
+
+
+def short_repr(value: Any) -> str:
+    text = repr(value)
+    if len(text) <= _MAX_VALUE_REPR:
+        return text
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return text[: _MAX_VALUE_REPR - 1] + "…"
+
+
+def short_json(value: Any) -> str:
+    """``value`` as JSON text, or a word for it when that would be long."""
+    if isinstance(value, dict):
+        return "an object" if value else "{}"
+    if isinstance(value, list):
+        return "an array" if value else "[]"
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) <= _MAX_VALUE_REPR:
+        return text
+    if isinstance(value, str):
+        return text[: _MAX_VALUE_REPR - 2] + '…"'
+    return text[: _MAX_VALUE_REPR - 1] + "…"
+
+
+def error_message(error: jsonschema.ValidationError) -> str:
+    """A short message: the schema's own ``errorMessage`` if any, else jsonschema's, shortened."""
+    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if isinstance(custom, str):
+        return custom
+    # jsonschema words these with Python reprs (None, True); users read JSON (null, true).
+    if error.validator == "type":
+        expected = error.validator_value
+        types = expected if isinstance(expected, list) else [expected]
+        wanted = " or ".join(f"'{name}'" for name in types)
+        return f"{short_json(error.instance)} is not of type {wanted}"
+    if error.validator == "enum":
+        choices = ", ".join(json.dumps(choice) for choice in error.validator_value)
+        return f"{short_json(error.instance)} is not one of {choices}"
+    if error.validator == "const":
+        return f"{short_json(error.instance)} should be {json.dumps(error.validator_value)}"
+    message: str = error.message
+    instance_repr = repr(error.instance)
+    if len(instance_repr) > _MAX_VALUE_REPR and instance_repr in message:
+        message = message.replace(instance_repr, short_repr(error.instance), 1)
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 1] + "…"
+    return message
+
+
+__all__ = ["error_message", "json_path", "short_json", "short_repr"]
