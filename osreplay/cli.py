@@ -132,12 +132,6 @@ def validate(
 # --- options shared by record and replay ----------------------------------------------
 
 
-def _echo_bus_notes(settings: Any) -> None:
-    """Where the transport URL came from, when config files were given (stderr)."""
-    for note in settings.notes:
-        click.echo(mask_secrets(note), err=True)
-
-
 def _bus_options(*, action: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--url`` and ``--config-file``: where the bus is, resolved as transport.resolve does."""
 
