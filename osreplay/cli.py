@@ -518,7 +518,7 @@ def trace(files: tuple[str, ...], by: str, group_id: str | None, max_groups: int
     end are flagged open. Exits 0, 1 when --id matches no record,
     2 when a file cannot be read.
     """
-    from osreplay.console.scenario import TraceConsole
+    from osreplay.console.trace import TraceConsole
     from osreplay.scenario import trace as core
 
     console = TraceConsole(sys.stdout, sys.stderr, fmt=fmt)
@@ -546,7 +546,7 @@ def diff(a: str, b: str, ignore: tuple[str, ...], fmt: str) -> None:
     Records are matched per event type in order; ids, UUIDs, times and host numbers are
     volatile. Exits 0 when nothing else differs, 1 when something does, 2 on errors.
     """
-    from osreplay.console.scenario import DiffConsole
+    from osreplay.console.diff import DiffConsole
     from osreplay.scenario import diff as core
 
     console = DiffConsole(sys.stdout, sys.stderr, fmt=fmt)
@@ -586,7 +586,7 @@ def timeline(files: tuple[str, ...], output: str, rows: str, max_marks: int) -> 
     A row per event type (or publisher), colour by priority, failures marked; hover or
     click for the record, drag to zoom. Exits 0, or 2 when a file cannot be read or written.
     """
-    from osreplay.console.scenario import TimelineConsole
+    from osreplay.console.timeline import TimelineConsole
     from osreplay.scenario import timeline as core
 
     console = TimelineConsole(sys.stdout, sys.stderr, output=output)

@@ -1,0 +1,96 @@
+"""How ``osreplay timeline`` speaks: the page it writes and the line that names it."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any, TextIO
+
+from osreplay.console.scenario import (
+    Diagnostics,
+    plural,
+)
+from osreplay.console.timeline_page import PAGE
+from osreplay.errors import InputError
+from osreplay.model.notification import PRIORITIES
+from osreplay.scenario.timeline import Timeline
+
+# --- timeline --------------------------------------------------------------------------
+
+
+class TimelineConsole(Diagnostics):
+    """Writes the page to ``output`` and one line saying what it holds to ``out``."""
+
+    def __init__(self, out: TextIO, err: TextIO, *, output: str) -> None:
+        super().__init__(err)
+        self.out, self.output = out, output
+
+    def finish(self, timeline: Timeline) -> None:
+        self.close_diagnostics()
+        page = timeline_page(timeline)
+        if self.output == "-":  # the page on stdout, the summary on stderr
+            self.out.write(page)
+            self.err.write(timeline_line(timeline, "<stdout>") + "\n")
+            return
+        try:
+            with open(self.output, "w", encoding="utf-8") as handle:
+                handle.write(page)
+        except IsADirectoryError:
+            raise InputError(f"cannot write {self.output}: it is a directory") from None
+        except FileNotFoundError:
+            raise InputError(f"cannot write {self.output}: its directory does not exist") from None
+        except OSError as exc:
+            reason = exc.strerror.lower() if exc.strerror else str(exc)
+            raise InputError(f"cannot write {self.output}: {reason}") from None
+        self.out.write(timeline_line(timeline, self.output) + "\n")
+
+
+def timeline_line(timeline: Timeline, output: str) -> str:
+    """``Wrote timeline.html: 14 records in 11 rows (event type), one mark per record``."""
+    rows = "publisher" if timeline.rows_by == "publisher" else "event type"
+    how = (
+        f"aggregated into {len(timeline.cells):,} buckets, "
+        f"{plural(len(timeline.marks), 'failure')} drawn one by one"
+        if timeline.aggregated
+        else "one mark per record"
+    )
+    text = (
+        f"Wrote {output}: {plural(timeline.records, 'record')} in "
+        f"{plural(len(timeline.rows), 'row')} by {rows}, {how}"
+    )
+    if timeline.untimed:
+        text += f"; {plural(timeline.untimed, 'record')} without a time not drawn"
+    return text
+
+
+def timeline_document(timeline: Timeline) -> dict[str, Any]:
+    """The data the page's script draws from (times in milliseconds since the epoch)."""
+    return {
+        "files": list(timeline.files),
+        "rowsBy": timeline.rows_by,
+        "rows": timeline.rows,
+        "rowCounts": timeline.row_counts,
+        "records": timeline.records,
+        "failures": timeline.failures,
+        "untimed": timeline.untimed,
+        "unreadable": timeline.unreadable,
+        "first": None if timeline.first is None else timeline.first * 1000,
+        "last": None if timeline.last is None else timeline.last * 1000,
+        "aggregated": timeline.aggregated,
+        "bucketMs": timeline.bucket_seconds * 1000,
+        "marks": [
+            [m.epoch * 1000, m.row, PRIORITIES.index(m.priority), int(m.failed), m.where, m.record]
+            for m in timeline.marks
+        ],
+        "cells": [[c.row, c.bucket, c.records, c.failures, c.worst] for c in timeline.cells],
+    }
+
+
+def timeline_page(timeline: Timeline) -> str:
+    """The whole self-contained HTML page."""
+    data = json.dumps(timeline_document(timeline), ensure_ascii=False, separators=(",", ":"))
+    # Inside <script>: no "<" at all (so no "</script>"), and no JS line terminators.
+    data = data.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    names = ", ".join(display for display in timeline.files)
+    title = html.escape(f"osreplay timeline: {names}")
+    return PAGE.replace("__TITLE__", title).replace("__DATA__", data)

@@ -1,0 +1,129 @@
+"""How ``osreplay trace`` speaks: a group's steps and spans, as text or JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TextIO
+
+from osreplay.console.scenario import (
+    Diagnostics,
+    dump_json,
+    plural,
+    seconds_text,
+)
+from osreplay.scenario.records import iso
+from osreplay.scenario.trace import BY_REQUEST, OPEN, Group, Span, Step, TraceSummary
+
+# --- trace -----------------------------------------------------------------------------
+
+_KEY_NAMES = {BY_REQUEST: "request id", "resource": "resource id"}
+
+
+class TraceConsole(Diagnostics):
+    """Prints each group as the core closes it, then the summary (text) or ``]`` (JSON)."""
+
+    def __init__(self, out: TextIO, err: TextIO, *, fmt: str = "text") -> None:
+        super().__init__(err)
+        self.out, self.fmt = out, fmt
+        self._count = 0
+
+    def group(self, group: Group) -> None:
+        if self.fmt == "json":
+            self.out.write(
+                ("[\n" if self._count == 0 else ",\n") + dump_json(group_document(group))
+            )
+        else:
+            self.out.write("\n".join(group_lines(group)) + "\n\n")
+        self._count += 1
+
+    def finish(self, summary: TraceSummary) -> None:
+        self.close_diagnostics()
+        if self.fmt == "json":
+            self.out.write("[]\n" if self._count == 0 else "\n]\n")
+        else:
+            self.out.write(trace_summary_line(summary) + "\n")
+
+    def missing(self, group_id: str, by: str) -> None:
+        self.err.write(f"No record with {_KEY_NAMES[by]} {group_id}: check --id and --by.\n")
+
+
+def group_document(group: Group) -> dict[str, Any]:
+    """One group of the ``--format json`` list."""
+    return {
+        "key": group.key,
+        "complete": group.complete,
+        "dropped": group.dropped,
+        "records": [_step_document(step) for step in group.steps],
+        "spans": [_span_document(span) for span in group.spans],
+    }
+
+
+def _step_document(step: Step) -> dict[str, Any]:
+    return {
+        "file": step.path,
+        "line": step.lineno,
+        "event_type": step.event_type,
+        "priority": step.priority,
+        "at": iso(step.at),
+    }
+
+
+def _span_document(span: Span) -> dict[str, Any]:
+    return {
+        "event": span.event,
+        "start": iso(span.start.at),
+        "end": iso(span.end.at) if span.end else None,
+        "seconds": None if span.seconds is None else round(span.seconds, 6),
+        "outcome": span.outcome,
+        "start_record": f"{span.start.path}:{span.start.lineno}",
+        "end_record": f"{span.end.path}:{span.end.lineno}" if span.end else None,
+    }
+
+
+def group_lines(group: Group) -> list[str]:
+    """A header, one line per record (offset from the first), one line per span."""
+    times = [step.at for step in group.steps if step.at is not None]
+    first, last = (min(times), max(times)) if times else (None, None)
+    header = f"{group.key}: {plural(len(group.steps), 'record')}"
+    if first is not None and last is not None and first == last:
+        header += f", at {iso(first)}"
+    elif first is not None and last is not None:
+        header += f", {iso(first)} to {iso(last)} ({seconds_text((last - first).total_seconds())})"
+    if group.dropped:
+        header += f", {group.dropped} more not kept"
+    if not group.complete:
+        header += " [closed early: too many open groups]"
+    lines = [header]
+    offsets = [_offset(step.at, first) for step in group.steps]
+    width = max(map(len, offsets), default=0)
+    for offset, step in zip(offsets, group.steps, strict=True):
+        lines.append(
+            f"  {offset:>{width}}  {step.path}:{step.lineno}  {step.priority:<5}  {step.event_type}"
+        )
+    for span in group.spans:
+        if span.outcome == OPEN:
+            start = f"{span.start.path}:{span.start.lineno}"
+            lines.append(f"  span {span.event}: open (started at {start}, no end)")
+        else:
+            lines.append(f"  span {span.event}: {seconds_text(span.seconds)}, {span.outcome}")
+    return lines
+
+
+def _offset(at: datetime | None, first: datetime | None) -> str:
+    if at is None or first is None:
+        return "?"
+    return f"+{(at - first).total_seconds():.3f} s"
+
+
+def trace_summary_line(summary: TraceSummary) -> str:
+    name = _KEY_NAMES[summary.by]
+    text = (
+        f"{plural(summary.groups, 'group')} by {name}, {plural(summary.records, 'record')} "
+        f"({summary.ungrouped:,} without a {name}); "
+        f"{plural(summary.spans, 'span')}, {summary.open_spans:,} open"
+    )
+    if summary.unreadable:
+        text += f"; {summary.unreadable:,} unreadable lines skipped"
+    if summary.closed_early:
+        text += f"; {summary.closed_early:,} groups closed early (raise --max-groups)"
+    return text
