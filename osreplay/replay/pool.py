@@ -2,18 +2,21 @@
 
 One bounded task queue per worker, one result queue for all, read by a thread of the
 parent into the :class:`~osreplay.replay.workers.Ledger`. Workers are started with the
-``spawn`` context (a fresh interpreter: no inherited connections or threads), ignore
+``forkserver`` context (forks of a server process that imported oslo.messaging once: no
+inherited connections or threads, and none of the parent's state), ignore
 SIGINT and SIGTERM (the parent stops them, so that it can count what they confirmed),
 and each publishes through its own :class:`~osreplay.replay.sender.OsloSender`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 import signal
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from osreplay.errors import ConnectError
@@ -26,6 +29,8 @@ DEPTH = 256
 BATCH = 64
 #: Seconds between checks that a worker is alive while waiting on it.
 POLL = 0.5
+#: Signals the parent handles for the workers (it stops them and counts what they confirmed).
+STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _work(  # runs in the worker process
@@ -38,8 +43,8 @@ def _work(  # runs in the worker process
     results: Any,
     stop: Any,
 ) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for number in STOPS:
+        signal.signal(number, signal.SIG_IGN)
     import osreplay  # noqa: F401  # first: silences eventlet's import-time warning
     from osreplay.bus.transport import resolve
     from osreplay.replay.sender import OsloSender, PublishError
@@ -83,6 +88,16 @@ def _work(  # runs in the worker process
         results.put(("exit", index, None))
 
 
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    saved = {number: signal.signal(number, signal.SIG_IGN) for number in STOPS}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
 class Pool(Dispatch):
     """N worker processes, each with its own oslo transport."""
 
@@ -95,7 +110,9 @@ class Pool(Dispatch):
         driver: str,
         retry: int,
     ) -> None:
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context("forkserver")
+        # The fork server imports oslo.messaging once; each worker is a fork of it.
+        context.set_forkserver_preload(["osreplay.replay.pool", "osreplay.replay.sender"])
         self.ledger = Ledger()
         self._lock = threading.Condition()
         self._ready: set[int] = set()
@@ -117,8 +134,9 @@ class Pool(Dispatch):
 
     def start(self) -> None:
         """Start the workers and wait until each has its sender (ConnectError if not)."""
-        for process in self._processes:
-            process.start()
+        with _signals_ignored():  # inherited: a Ctrl-C now cannot hit a worker mid-import
+            for process in self._processes:
+                process.start()
         self._reader.start()
         with self._lock:
             while len(self._ready) + len(self._errors) < len(self._processes):
@@ -136,6 +154,7 @@ class Pool(Dispatch):
             with self._lock:
                 if kind == "ok":
                     self.ledger.confirm(data)
+                    self.ledger.confirmed_at = time.perf_counter()
                 elif kind == "failed":
                     self.ledger.fail(*data)
                 elif kind == "ready":

@@ -89,6 +89,8 @@ class Ledger:
     confirmed: int = 0
     open: dict[int, Where] = field(default_factory=dict)
     failures: dict[int, str] = field(default_factory=dict)
+    #: When the last confirmation arrived (the pool's clock, ``time.perf_counter``).
+    confirmed_at: float | None = None
 
     def hand(self, where: Where) -> int:
         seq = self.handed
@@ -171,14 +173,16 @@ class PooledReplayer(Replayer):
     def run(self, source: Source) -> ReplaySummary:
         summary = super().run(source)
         stop = summary.stop
-        started = self.pacer.clock()
+        handed_out = self.pacer.clock()
         interrupted: str | None = None
         try:
             self.pool.finish(now=stop is not None and stop.kind == "interrupted")
         except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM while the workers drain
             interrupted = "terminated" if isinstance(exc, Terminated) else "interrupted"
             self.pool.finish(now=True)
-        summary.elapsed += self.pacer.clock() - started
+        # Up to the last confirmation: closing the workers' connections is not sending.
+        last = self.pool.ledger.confirmed_at
+        summary.elapsed += max(0.0, (self.pacer.clock() if last is None else last) - handed_out)
         return settle(summary, self.pool.ledger, interrupted=interrupted)
 
     def _send(
