@@ -3,7 +3,13 @@ test_replay_broker.py, whose fixtures these tests share)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 import test_replay_broker as base
@@ -14,6 +20,8 @@ bus = base.bus  # the fixtures: a private virtual host, and raw taps in it
 tap = base.tap
 
 pytestmark = pytest.mark.broker
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def keyed(i: int, exchange: str, topic: str, groups: int) -> dict:
@@ -84,3 +92,48 @@ def test_a_broker_lost_under_three_workers_resumes_without_a_loss(bus, tap, tmp_
     assert result.exit_code == 0, result.stderr
     got |= {inner(m)["payload"]["i"] for m in raw.drain(300 - resume_line + 1, timeout=5.0)}
     assert got == set(range(300))
+
+
+def queued(raw, count: int, timeout: float = 60.0) -> None:
+    """Wait until ``count`` messages are on the tap queue (the replay is under way)."""
+    deadline = time.monotonic() + timeout
+    while raw.channel.queue_declare(raw.queue_name, passive=True).message_count < count:
+        assert time.monotonic() < deadline, "the replay did not get going"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_to_the_process_group_stops_every_worker_with_an_exact_summary(
+    bus, tap, tmp_path, signum
+):
+    # As Ctrl-C (the whole foreground group) or systemd (every process of the unit) do.
+    exchange = unique("nova")
+    raw = tap([exchange])
+    rows = [keyed(i, exchange, bus.topic, groups=40) for i in range(3000)]
+    path = write(tmp_path / "r.ndjson", rows)
+    environ = dict(os.environ, PYTHONPATH=str(ROOT))
+    environ.pop("OSREPLAY_TRANSPORT_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "osreplay", "replay", "--url", bus.transport_url(), path,
+         "--rate", "300", "--workers", "3"],
+        cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        queued(raw, 100)
+        os.killpg(proc.pid, signum)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == (130 if signum == signal.SIGINT else 143), stderr
+    sent = int(stdout.split()[1])
+    assert stdout.startswith(f"Replayed {sent} of 3000 records in ")
+    how = "Interrupted" if signum == signal.SIGINT else "Terminated (SIGTERM)"
+    last = stderr.splitlines()[-1]
+    assert last.startswith(f"{how} at line ")  # no worker traceback before it either
+    assert stderr.count("\n") == 1
+    resume_line = int(last.split(" at line ")[1].split()[0])
+    got = [inner(m)["payload"]["i"] for m in raw.drain(sent, timeout=3.0)]
+    assert len(got) == len(set(got)) == sent  # counted exactly: each confirmed one arrived
+    assert set(range(resume_line - 1)) <= set(got)  # nothing before the resume line lost

@@ -183,3 +183,32 @@ def test_ledger_ahead_counts_only_confirmed_records_after_the_gap():
     ledger.confirm([1, 3])
     assert ledger.first_open() is None
     assert settle(ReplaySummary(total=6, seen=6), ledger).ok
+
+
+def cli(*args):
+    from click.testing import CliRunner
+
+    from osreplay.cli import main
+
+    env = {"OSREPLAY_TRANSPORT_URL": ""}
+    return CliRunner().invoke(main, ["replay", *args], env=env, prog_name="osreplay")
+
+
+def test_dry_run_plans_as_one_worker(tmp_path):
+    path = tmp_path / "r.ndjson"
+    rows = [
+        {"event_type": f"e{i}", "publisher_id": "p", "priority": "INFO", "payload": {"i": i}}
+        for i in range(3)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    one = cli(str(path), "--dry-run", "--rate", "10")
+    four = cli(str(path), "--dry-run", "--rate", "10", "--workers", "4")
+    assert one.exit_code == four.exit_code == 0
+    assert four.stdout == one.stdout
+    assert four.stdout.endswith("Dry run: 3 of 3 records planned over 0.2 s; nothing sent\n")
+
+
+def test_workers_must_be_at_least_one(tmp_path):
+    result = cli("x.ndjson", "--workers", "0", "--rate", "0")
+    assert result.exit_code == 2
+    assert "Invalid value for '--workers': 0 is not in the range x>=1." in result.stderr
