@@ -11,6 +11,7 @@ and each publishes through its own :class:`~osreplay.replay.sender.OsloSender`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import queue
 import signal
@@ -45,6 +46,8 @@ def _work(  # runs in the worker process
 ) -> None:
     for number in STOPS:
         signal.signal(number, signal.SIG_IGN)
+    # oslo's reconnect warnings stay in the worker: its outcome is what the parent reports.
+    logging.getLogger().addHandler(logging.NullHandler())
     import osreplay  # noqa: F401  # first: silences eventlet's import-time warning
     from osreplay.bus.transport import resolve
     from osreplay.replay.sender import OsloSender, PublishError
