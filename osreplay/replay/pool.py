@@ -24,10 +24,11 @@ from osreplay.errors import ConnectError
 from osreplay.model.notification import Notification
 from osreplay.replay.workers import Dispatch, Ledger
 
-#: Records waiting per worker: enough to ride out a worker's connection set-up.
-DEPTH = 256
-#: Confirmed record numbers a worker reports at once (sooner when it runs out of work).
-BATCH = 64
+#: Records handed to a worker at once (sooner when this process is about to wait) and
+#: confirmed record numbers a worker reports at once (sooner when it runs out of work).
+BATCH = 32
+#: Batches waiting per worker: enough to ride out a worker's connection set-up.
+DEPTH = 16
 #: Seconds between checks that a worker is alive while waiting on it.
 POLL = 0.5
 #: Signals the parent handles for the workers (it stops them and counts what they confirmed).
@@ -58,37 +59,42 @@ def _work(  # runs in the worker process
         results.put(("error", index, str(exc)))
         return
     results.put(("ready", index, None))
-    done: list[int] = []
-    failed = False
     try:
-        while True:
-            try:
-                task = tasks.get_nowait()
-            except queue.Empty:
-                if done:
-                    results.put(("ok", index, done))
-                    done = []
-                task = tasks.get()
-            if task is None:
-                break
-            if failed or stop.is_set():
-                continue  # dropped, never sent: the parent counts it as not confirmed
-            seq, note, exchange, topic = task
-            try:
-                sender.send(note, exchange, topic)
-            except PublishError as exc:
-                failed = True
-                results.put(("failed", index, (seq, str(exc))))
-                continue
-            done.append(seq)
-            if len(done) >= BATCH:
-                results.put(("ok", index, done))
-                done = []
+        _serve(index, sender, tasks, results, stop, PublishError)
     finally:
-        if done:
-            results.put(("ok", index, done))
         sender.close()
         results.put(("exit", index, None))
+
+
+def _serve(index: int, sender: Any, tasks: Any, results: Any, stop: Any, error: Any) -> None:
+    """Send each batch handed over until the end (None); report the confirmed numbers."""
+    done: list[int] = []
+    failed = False
+    while True:
+        try:
+            batch = tasks.get_nowait()
+        except queue.Empty:
+            if done:  # nothing waiting: say what was confirmed before blocking
+                results.put(("ok", index, done))
+                done = []
+            batch = tasks.get()
+        if batch is None:
+            break
+        for seq, note, exchange, topic in batch:
+            if failed or stop.is_set():
+                break  # dropped, never sent: the parent counts them as not confirmed
+            try:
+                sender.send(note, exchange, topic)
+            except error as exc:
+                failed = True
+                results.put(("failed", index, (seq, str(exc))))
+                break
+            done.append(seq)
+        if len(done) >= BATCH:
+            results.put(("ok", index, done))
+            done = []
+    if done:
+        results.put(("ok", index, done))
 
 
 @contextlib.contextmanager
@@ -112,8 +118,10 @@ class Pool(Dispatch):
         config_files: Sequence[str],
         driver: str,
         retry: int,
+        batch: int = BATCH,
     ) -> None:
         context = multiprocessing.get_context("forkserver")
+        self.batch = batch
         # The fork server imports oslo.messaging once; each worker is a fork of it.
         context.set_forkserver_preload(["osreplay.replay.pool", "osreplay.replay.sender"])
         self.ledger = Ledger()
@@ -134,6 +142,8 @@ class Pool(Dispatch):
         ]
         self._reader = threading.Thread(target=self._read, name="osreplay-results", daemon=True)
         self._exited = 0
+        self._pending: list[list[Any]] = [[] for _ in range(workers)]
+        self._error = ""
 
     def start(self) -> None:
         """Start the workers and wait until each has its sender (ConnectError if not)."""
@@ -171,18 +181,33 @@ class Pool(Dispatch):
                     return
 
     def submit(self, worker: int, seq: int, note: Notification, exchange: str, topic: str) -> str:
+        pending = self._pending[worker]
+        pending.append((seq, note, exchange, topic))
+        if len(pending) >= self.batch:
+            self._flush(worker)
+        return self._error
+
+    def flush(self) -> None:
+        for worker in range(len(self._tasks)):
+            self._flush(worker)
+
+    def _flush(self, worker: int) -> None:
+        """Hand a worker the records gathered for it (blocks while its queue is full)."""
+        batch, self._pending[worker] = self._pending[worker], []
         tasks, process = self._tasks[worker], self._processes[worker]
-        while True:
+        while batch and not self._error:
             try:
-                tasks.put((seq, note, exchange, topic), timeout=POLL)
-                return ""
+                tasks.put(batch, timeout=POLL)
+                return
             except queue.Full:
                 if not process.is_alive():
-                    return f"replay worker {worker + 1} ended (exit code {process.exitcode})"
+                    self._error = f"replay worker {worker + 1} ended (exit code {process.exitcode})"
 
     def finish(self, *, now: bool) -> None:
         if now:
             self._stop.set()
+        else:
+            self.flush()
         for worker in range(len(self._tasks)):
             self._end(worker)
         for process in self._processes:
@@ -212,4 +237,4 @@ class Pool(Dispatch):
                     process.join()
 
 
-__all__ = ["Pool"]
+__all__ = ["BATCH", "Pool"]

@@ -19,7 +19,7 @@ from osreplay.errors import UsageError
 from osreplay.model.filters import Filters
 from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
 from osreplay.replay.pacing import Pacer, Schedule, VirtualClock, make_schedule
-from osreplay.replay.pool import Pool
+from osreplay.replay.pool import BATCH, Pool
 from osreplay.replay.replayer import Observer, Replayer, ReplaySummary, Source, planned_duration
 from osreplay.replay.rewrite import Rewriter, clock_now
 from osreplay.replay.sender import NullSender, OsloSender, Sender
@@ -189,6 +189,7 @@ def _pool(options: ReplayOptions) -> Pool:
         config_files=options.config_files,
         driver=options.driver,
         retry=options.retry,
+        batch=1 if options.streaming else BATCH,  # a line read is sent, not held back
     )
     try:
         pool.start()

@@ -157,6 +157,9 @@ class Dispatch:
         """Hand one record to a worker; an error message when that cannot be done."""
         raise NotImplementedError
 
+    def flush(self) -> None:
+        """Hand over at once the records gathered for the workers (before a wait)."""
+
     def finish(self, *, now: bool) -> None:
         """Stop the workers: ``now`` drops what they have not sent, else they drain."""
         raise NotImplementedError
@@ -169,6 +172,13 @@ class PooledReplayer(Replayer):
         super().__init__(NullSender(), *args, **kwargs)
         self.pool = pool
         self.assign = Assigner(workers)
+        sleep = self.pacer.sleep
+
+        def flush_then_sleep(seconds: float) -> None:
+            pool.flush()  # what is due now goes out now, not after the wait
+            sleep(seconds)
+
+        self.pacer.sleep = flush_then_sleep
 
     def run(self, source: Source) -> ReplaySummary:
         summary = super().run(source)
