@@ -19,7 +19,10 @@ Needs the real RabbitMQ. In one process, on one exchange and topic of its own:
    The ratio is the bare loop's time over osreplay's (target >= 0.95).
    The queues oslo declares for the topic are purged before every run, and the order
    alternates, so that neither side meets a longer backlog.
-2. Paced: ``--rate-records`` records at ``--rate`` msg/s through the same Replayer,
+2. ``--workers 1, 2, 4`` (``--rate 0``) against the bare loop, interleaved the same way
+   (target: 4 workers >= 1.2x), then ``--rate 1000 --workers 4`` on ``--rate-records``
+   records (target: within 2 % of the rate).
+3. Paced: ``--rate-records`` records at ``--rate`` msg/s through the same Replayer,
    OsloSender and Pacer the command uses, with an observer collecting each record's
    lateness. Targets: achieved rate within 1 % of the asked rate, median lateness < 2 ms.
 
@@ -108,18 +111,23 @@ def bare_loop(url: str, exchange: str, topic: str, rows: list[dict]) -> float:
         transport.cleanup()
 
 
-def osreplay_command(url: str, path: str) -> float:
+def osreplay_command(url: str, path: str, *extra: str) -> float:
+    started = time.perf_counter()
+    _command(url, path, "--rate", "0", "-q", *extra)
+    return time.perf_counter() - started
+
+
+def _command(url: str, path: str, *extra: str) -> str:
     from osreplay.cli import main
 
     out = io.StringIO()
-    started = time.perf_counter()
     with contextlib.redirect_stdout(out):
         try:
-            main.main(["replay", path, "--url", url, "--rate", "0", "-q"], standalone_mode=False)
+            main.main(["replay", path, "--url", url, *extra], standalone_mode=False)
         except SystemExit as exc:
             if exc.code:
                 raise RuntimeError(f"osreplay replay exited {exc.code}") from None
-    return time.perf_counter() - started
+    return out.getvalue()
 
 
 def paced(url: str, path: str, rate: float) -> tuple[object, list[float]]:
@@ -144,6 +152,52 @@ def paced(url: str, path: str, rate: float) -> tuple[object, list[float]]:
         return replayer.run(source), lateness
     finally:
         sender.close()
+
+
+def workers_curve(
+    args: argparse.Namespace,
+    exchange: str,
+    topic: str,
+    rows: list[dict],
+    path: str,
+    paced_path: str,
+) -> bool:
+    """``--workers 1, 2, 4`` against the bare loop (best of ``--runs``, interleaved), then
+    ``--rate 1000 --workers 4``. Targets: 4 workers >= 1.2x the bare loop; the rate within
+    2 %. The fork server that imports oslo.messaging for the workers (once per process) is
+    started by a warm-up run, timed and printed apart, and not in the runs."""
+    started = time.perf_counter()
+    osreplay_command(args.url, path, "--workers", "2", "--limit", "10")
+    print(f"  workers: fork server and first pool start-up {time.perf_counter() - started:.3f} s")
+    counts = (1, 2, 4)
+    times: dict[int, list[float]] = {0: [], **{n: [] for n in counts}}
+    for run in range(args.runs):
+        order = [0, *counts] if run % 2 == 0 else [*reversed(counts), 0]
+        for n in order:
+            _queues(args.url, topic, "purge")
+            if n == 0:
+                times[0].append(bare_loop(args.url, exchange, topic, rows))
+            else:
+                times[n].append(osreplay_command(args.url, path, "--workers", str(n)))
+    bare = min(times[0])
+    print(f"  bare Notifier loop          {bare:7.3f} s  {args.records / bare:7.0f} msg/s  1.000x")
+    ok = True
+    for n in counts:
+        best = min(times[n])
+        ratio = bare / best
+        target = "  (target >= 1.2x) " + ("ok" if ratio >= 1.2 else "MISSED") if n == 4 else ""
+        ok &= n != 4 or ratio >= 1.2
+        print(
+            f"  osreplay --workers {n} --rate 0 {best:6.3f} s  {args.records / best:7.0f} msg/s  "
+            f"{ratio:.3f}x  (runs: {', '.join(f'{t:.3f}' for t in times[n])}){target}"
+        )
+    _queues(args.url, topic, "purge")
+    line = _command(args.url, paced_path, "--rate", "1000", "--workers", "4").strip()
+    achieved = float(line.split("(")[1].split()[0])
+    rate_ok = abs(achieved - 1000) <= 1000 * 0.02 and line.startswith("Replayed")
+    print(f"  osreplay replay --rate 1000 --workers 4: {line}")
+    print(f"  achieved {achieved:.1f} msg/s (target 1000 +/- 2 %) {'ok' if rate_ok else 'MISSED'}")
+    return ok and rate_ok
 
 
 def _queues(url: str, topic: str, action: str, exchange: str | None = None) -> None:
@@ -227,6 +281,8 @@ def main() -> int:
             verdict = "ok" if ratio >= 0.95 else "MISSED"
             ok &= ratio >= 0.95
             print(f"  ratio osreplay/bare throughput: {ratio:.3f}x (target >= 0.95x) {verdict}")
+
+            ok &= workers_curve(args, exchange, topic, rows, path, paced_path)
 
             _queues(args.url, topic, "purge")
             summary, lateness = paced(args.url, paced_path, args.rate)

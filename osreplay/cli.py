@@ -251,6 +251,16 @@ def _filter_options(*, verb: str) -> Callable[[Callable[..., Any]], Callable[...
     help="Replay the whole selection N times; 0 repeats it until interrupted (files only).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Publish over N worker processes, each with its own connection; records sharing "
+    "a request or resource id keep their order; --rate and --speed hold for the whole "
+    "stream (--dry-run plans as one worker).",
+)
+@click.option(
     "--retry",
     type=click.IntRange(min=0),
     default=3,

@@ -169,7 +169,18 @@ def interrupted_hint(stop: Stop, summary: ReplaySummary, options: ReplayOptions)
             "same command again to go on."
         )
     resume = resume_option(stop, options.files, limit=options.limit, loop=options.loop)
-    return f"{how} at line {stop.lineno} of {stop.source}; resume with {resume}"
+    return f"{how} at line {stop.lineno} of {stop.source}; resume with {resume}{_ahead(stop)}"
+
+
+def _ahead(stop: Stop) -> str:
+    """With --workers: records after the stop that were confirmed and may go again."""
+    if not stop.ahead:
+        return ""
+    were, them = ("was", "it") if stop.ahead == 1 else ("were", "them")
+    return (
+        f" ({stop.ahead} {records(stop.ahead)} after it {were} confirmed by other workers "
+        f"and counted as sent: resuming from that line may send {them} again)"
+    )
 
 
 def stop_lines(summary: ReplaySummary, options: ReplayOptions) -> list[str]:
@@ -184,7 +195,8 @@ def stop_lines(summary: ReplaySummary, options: ReplayOptions) -> list[str]:
     if stop.kind == "failed":
         return [
             f"Error: {where} was not confirmed by the broker: {mask_secrets(stop.reason)}",
-            f"{_before_it(summary.sent)} confirmed; resume with {resume}",
+            f"{_before_it(summary.sent - stop.ahead)} confirmed; resume with {resume}"
+            f"{_ahead(stop)}",
         ]
     if stop.kind == "untimed":
         return [

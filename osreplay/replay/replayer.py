@@ -40,6 +40,7 @@ class Stop:
     reason: str
     pass_no: int = 1
     position: int = 1
+    ahead: int = 0  # records after this one already confirmed (--workers): may go twice
 
 
 @dataclass
@@ -183,12 +184,9 @@ class Replayer:
         if self.rewrite is not None:  # --fresh-ids, --retime, --set
             note = self.rewrite(note, run.pass_no)
             entry = replace(entry, note=note)
-        try:
-            self.sender.send(note, exchange, topic)
-        except PublishError as exc:
-            summary.failed += 1
-            return Stop("failed", entry.source, entry.lineno, str(exc), run.pass_no, run.position)
-        summary.sent += 1
+        stop = self._send(entry, note, exchange, topic, run)
+        if stop is not None:
+            return stop
         run.pending, run.last = None, entry
         if first and schedule.paced:
             # The schedule starts once the first record is confirmed: setting up the
@@ -196,6 +194,18 @@ class Replayer:
             pacer.start()
         if self.observer is not None:
             self.observer(entry, exchange, topic, offset, lateness)
+        return None
+
+    def _send(
+        self, entry: Entry, note: Notification, exchange: str, topic: str, run: _Progress
+    ) -> Stop | None:
+        """Publish one record and count it; the Stop when the broker did not confirm it."""
+        try:
+            self.sender.send(note, exchange, topic)
+        except PublishError as exc:
+            run.summary.failed += 1
+            return Stop("failed", entry.source, entry.lineno, str(exc), run.pass_no, run.position)
+        run.summary.sent += 1
         return None
 
     def _unreadable(self, entry: Entry, run: _Progress) -> Stop | None:

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from osreplay.bus.transport import BusSettings, check_connection, resolve
 from osreplay.errors import UsageError
 from osreplay.model.filters import Filters
 from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
 from osreplay.replay.pacing import Pacer, Schedule, VirtualClock, make_schedule
+from osreplay.replay.pool import BATCH, Pool
 from osreplay.replay.replayer import Observer, Replayer, ReplaySummary, Source, planned_duration
 from osreplay.replay.rewrite import Rewriter, clock_now
 from osreplay.replay.sender import NullSender, OsloSender, Sender
 from osreplay.replay.sources import Entry, FileSource, Selection, StreamSource, parse_start_at
+from osreplay.replay.workers import PooledReplayer
 from osreplay.runtime import gc_frozen, terminate_like_interrupt
 
 #: A paced plan longer than this (seconds) is worth a warning without --max-gap or --rate.
@@ -53,6 +55,7 @@ class ReplayOptions:
     retime: bool = False
     sets: tuple[str, ...] = ()
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    workers: int = 1
 
     @property
     def streaming(self) -> bool:
@@ -163,9 +166,48 @@ def _replay(
         pacer = Pacer()
         sender = OsloSender(settings, driver=options.driver, retry=options.retry)
         observer = console.progress(source.total, planned=planned)
-    replayer = Replayer(
-        sender,
-        schedule,
+    kwargs = _replayer_options(options, console, settings, pacer, observer, rewriter)
+    pool: Pool | None = None
+    try:
+        replayer = Replayer(sender, schedule, **kwargs)
+        if options.workers > 1 and not options.dry_run:  # --dry-run plans as one worker
+            pool = _pool(options)
+            replayer = PooledReplayer(pool, options.workers, schedule, **kwargs)
+        return replayer.run(source)
+    finally:
+        if pool is not None:
+            pool.close()
+        sender.close()
+        console.close_progress()
+
+
+def _pool(options: ReplayOptions) -> Pool:
+    """Start ``--workers`` processes, each with its own connection."""
+    pool = Pool(
+        options.workers,
+        url=options.url,
+        config_files=options.config_files,
+        driver=options.driver,
+        retry=options.retry,
+        batch=1 if options.streaming else BATCH,  # a line read is sent, not held back
+    )
+    try:
+        pool.start()
+    except BaseException:
+        pool.close()  # the caller never sees this pool
+        raise
+    return pool
+
+
+def _replayer_options(
+    options: ReplayOptions,
+    console: ReplayConsole,
+    settings: BusSettings,
+    pacer: Pacer,
+    observer: Observer | None,
+    rewriter: Rewriter,
+) -> dict[str, Any]:
+    return dict(
         pacer=pacer,
         exchange=options.exchange,
         topic=options.topic,
@@ -176,11 +218,6 @@ def _replay(
         on_skip=console.skipped,
         rewrite=rewriter if rewriter.active else None,
     )
-    try:
-        return replayer.run(source)
-    finally:
-        sender.close()
-        console.close_progress()
 
 
 __all__ = ["ReplayConsole", "ReplayOptions", "run"]
