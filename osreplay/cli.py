@@ -466,9 +466,9 @@ def _replay_exit_code(summary: Any) -> int:
 @click.option(
     "--queue-type",
     type=click.Choice(["classic", "quorum"]),
-    default="classic",
-    show_default=True,
-    help="quorum: replicated quorum tap queues (always durable; RabbitMQ 3.8 or later).",
+    default=None,
+    help="quorum: replicated quorum tap queues (always durable; RabbitMQ 3.8 or later). "
+    "Default: quorum when [oslo_messaging_rabbit] rabbit_quorum_queue is true, else classic.",
 )
 @click.option(
     "-q",
@@ -498,8 +498,6 @@ def record(**given: Any) -> None:
     summary = run(options, console)
     if summary.error is not None:
         raise with_resume_hint(summary.error, summary)
-
-
 
 
 # --- stats, trace, diff, timeline: read recordings, never the bus ---------------------
