@@ -144,3 +144,110 @@ def test_recording_through_the_loss_of_a_node_keeps_every_confirmed_message(clus
     assert len(summary) == 1 and summary[0].endswith(
         "the tap queues are durable: what was published meanwhile waited in them"
     ), rec.stderr
+
+
+def replay_rows(exchange: str, topic: str, count: int) -> list[dict]:
+    return [
+        {
+            "event_type": "compute.instance.update",
+            "publisher_id": "nova-compute:h1",
+            "priority": "INFO",
+            "payload": {"i": i},
+            "timestamp": f"2026-12-01 13:00:00.{i:06d}",
+            "exchange": exchange,
+            "topic": topic,
+        }
+        for i in range(count)
+    ]
+
+
+class QuorumTap:
+    """A quorum queue of the test's own on ``exchange`` (transient, as oslo declares it by
+    default): it survives the loss of any one node, so it holds what the broker confirmed.
+    Declared and drained on connections of their own, so none is open while replaying."""
+
+    def __init__(self, nodes: list[rabbitnode.RabbitNode], exchange: str, topic: str) -> None:
+        import kombu
+
+        self.urls = ";".join(f"amqp://guest:guest@127.0.0.1:{node.port}//" for node in nodes)
+        self.queue = kombu.Queue(
+            unique("tap"),
+            kombu.Exchange(exchange, type="topic", durable=False),
+            routing_key=f"{topic}.info",
+            durable=True,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
+        with kombu.Connection(self.urls) as connection:
+            self.queue(connection.channel()).declare()
+
+    def drain(self) -> list[int]:
+        import kombu
+
+        got = []
+        with kombu.Connection(self.urls) as connection:
+            queue = self.queue(connection.channel())
+            while (message := queue.get(no_ack=True)) is not None:
+                body = json.loads(json.loads(message.body)["oslo.message"])
+                got.append(body["payload"]["i"])
+        return got
+
+
+def test_replay_through_a_cluster_with_its_first_node_down_sends_everything(cluster, tmp_path):
+    from click.testing import CliRunner
+
+    from osreplay.cli import main
+
+    exchange, topic = unique("nova"), unique("topic")
+    tap = QuorumTap(cluster.nodes[1:], exchange, topic)
+    path = tmp_path / "r.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in replay_rows(exchange, topic, 50)))
+    cluster.nodes[0].stop_app()
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["replay", str(path), "--url", cluster.url(), "--rate", "0"],
+            env={"OSREPLAY_TRANSPORT_URL": ""},
+        )
+    finally:
+        cluster.nodes[0].start_app()
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Replayed 50 of 50 records")
+    assert sorted(tap.drain()) == list(range(50))
+
+
+def test_replay_losing_its_node_mid_stream_counts_every_confirm_exactly(cluster, tmp_path):
+    from osreplay.bus.transport import resolve
+    from osreplay.replay.pacing import RateSchedule
+    from osreplay.replay.replayer import Replayer
+    from osreplay.replay.sender import OsloSender
+    from osreplay.replay.sources import FileSource
+
+    exchange, topic = unique("nova"), unique("topic")
+    tap = QuorumTap(cluster.nodes, exchange, topic)
+    path = tmp_path / "r.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in replay_rows(exchange, topic, 200)))
+    settings = resolve(url=cluster.url("?kombu_reconnect_delay=0"), environ={})
+    sender = OsloSender(settings, retry=3)
+    lost: list[rabbitnode.RabbitNode] = []
+
+    def stop_the_senders_node(entry, *args):
+        if entry.lineno == 50:  # the sender's connections are the only clients now
+            ports = cluster.nodes[0].ctl("list_connections", "--no-table-headers", "port")
+            lost.append(next(n for n in cluster.nodes if str(n.port) in ports.stdout.split()))
+            lost[0].stop_app()
+
+    source = FileSource([str(path)])
+    source.check()
+    try:
+        summary = Replayer(sender, RateSchedule(0), observer=stop_the_senders_node).run(source)
+    finally:
+        sender.close()
+        for node in lost:
+            node.start_app()
+    got = tap.drain()
+    if summary.stop is None:
+        assert (summary.sent, summary.failed) == (200, 0)
+    else:  # the first record not known to be confirmed is the one to resume from
+        assert summary.stop.kind == "failed" and summary.stop.lineno == summary.sent + 1
+    assert set(range(summary.sent)) <= set(got)  # every confirmed record arrived
+    print(f"sent {summary.sent}, stop {summary.stop}, {len(got)} in the tap")
