@@ -153,7 +153,9 @@ class Recorder:
                 CleanupFailed(left, reason)
             ),
         )
-        self._watcher = ReconnectWatcher(settings.masked_url, self._connection_changed)
+        self._watcher = ReconnectWatcher(
+            settings.masked_url, self._connection_changed, cluster=len(settings.bus.hosts) > 1
+        )
         self._stopped_by = "stop"
         self._summary: RecordSummary | None = None
 

@@ -140,6 +140,9 @@ def test_recording_through_the_loss_of_a_node_keeps_every_confirmed_message(clus
     assert set(publisher.confirmed) <= set(written), rec.stderr
     assert set(written) <= set(publisher.confirmed) | set(publisher.refused)
     print(f"{len(publisher.confirmed)} confirmed, {len(publisher.refused)} refused")
+    back = next(line for line in rec.stderr if line.startswith("Reconnected to "))
+    took_over = tuple(f"/?kombu_reconnect_delay=0 (node 127.0.0.1:{n.port})" for n in others)
+    assert back.endswith(took_over), rec.stderr
     summary = [line for line in rec.stderr if line.startswith("  reconnected ")]
     assert len(summary) == 1 and summary[0].endswith(
         "the tap queues are durable: what was published meanwhile waited in them"

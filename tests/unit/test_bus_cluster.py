@@ -6,6 +6,9 @@ tests/acceptance/test_bus_cli.py and tests/broker/test_cluster.py.)
 
 from __future__ import annotations
 
+import io
+import logging
+
 import pytest
 
 import osreplay.replay.sender  # noqa: F401  # oslo imported now, while osreplay silences eventlet
@@ -67,3 +70,34 @@ def test_the_recorder_takes_quorum_from_the_file_unless_told(tmp_path, given, ch
 
 def test_in_process_transports_never_use_quorum_queues():
     assert quorum_queues(resolve(url="kombu+memory:////", environ={})) is False
+
+
+def test_a_reconnect_on_a_cluster_names_the_node_that_took_over():
+    from osreplay.bus.reconnect import Reconnected, ReconnectWatcher
+    from osreplay.console.record import RecordConsole
+
+    stream = io.StringIO()
+    console = RecordConsole(stream)
+    url = "rabbit://u:***@h1:5781,u:***@h2:5782/"
+
+    def heard(change):
+        if isinstance(change, Reconnected):
+            console.reconnected(change, durable=True)
+
+    watcher = ReconnectWatcher(url, heard, cluster=True)
+    watcher.attach()
+    log = logging.getLogger("oslo.messaging._drivers.impl_rabbit")
+    try:
+        log.error(
+            "[%(connection_id)s] AMQP server on %(hostname)s:%(port)s is unreachable: "
+            "%(err_str)s. Trying again in %(sleep_time)d seconds.",
+            {"connection_id": "c1", "hostname": "h1", "port": 5781, "err_str": "reset",
+             "sleep_time": 0},
+        )  # fmt: skip
+        log.info(
+            "[%(connection_id)s] Reconnected to AMQP server on %(hostname)s:%(port)s",
+            {"connection_id": "c1", "hostname": "h2", "port": 5782},
+        )
+    finally:
+        watcher.detach()
+    assert stream.getvalue().splitlines()[0] == f"Reconnected to {url} (node h2:5782)"
