@@ -435,9 +435,9 @@ def _replay_exit_code(summary: Any) -> int:
 @click.option(
     "--queue-type",
     type=click.Choice(["classic", "quorum"]),
-    default="classic",
-    show_default=True,
-    help="quorum: replicated quorum tap queues (always durable; RabbitMQ 3.8 or later).",
+    default=None,
+    help="quorum: replicated quorum tap queues (always durable; RabbitMQ 3.8 or later). "
+    "Default: quorum when [oslo_messaging_rabbit] rabbit_quorum_queue is true, else classic.",
 )
 @click.option(
     "-q",

@@ -2,7 +2,8 @@
 
 oslo never deletes a pool queue. :class:`QueueAdmin` works on a connection of its own; a
 passive declare of a missing queue closes the channel with 404, so every call runs on a
-fresh channel.
+fresh channel. With several hosts (a cluster) it fails over between them as oslo does
+(kombu's ``;``-separated alternates, round-robin): one host that answers is enough.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from osreplay.bus.transport import BusSettings, amqp_urls, ssl_options
+from osreplay.bus.transport import BusSettings, amqp_urls, rabbit_options, ssl_options
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,27 @@ class QueueState:
 class QueueAdmin:
     """Inspect, purge and delete queues on a connection of its own (kombu)."""
 
-    def __init__(self, url: str, *, connect_timeout: float = 15.0, ssl: Any = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float = 15.0,
+        ssl: Any = False,
+        login_method: str | None = None,
+    ) -> None:
         from kombu.connection import Connection
 
         connect: Callable[..., Any] = Connection  # kombu's constructor has no annotations
         self._connect_timeout = connect_timeout
-        self._connection: Any = connect(url, connect_timeout=connect_timeout, ssl=ssl)
+        # kombu tries every alternate once per round before it waits: a few rounds each.
+        self._retries = 3 * (url.count(";") + 1)
+        self._connection: Any = connect(
+            url,
+            connect_timeout=connect_timeout,
+            ssl=ssl,
+            login_method=login_method,
+            failover_strategy="round-robin",
+        )
 
     @classmethod
     def for_settings(cls, settings: BusSettings, *, connect_timeout: float = 15.0) -> QueueAdmin:
@@ -39,13 +55,17 @@ class QueueAdmin:
             ";".join(amqp_urls(settings)),
             connect_timeout=connect_timeout,
             ssl=ssl_options(settings),  # the same TLS settings as oslo's own connections
+            login_method=rabbit_options(settings).rabbit_login_method,
         )
 
     @contextmanager
     def _channel(self) -> Iterator[Any]:
         # A few tries: at exit the broker may just be coming back from a restart.
         self._connection.ensure_connection(
-            max_retries=3, interval_start=1, interval_step=1, timeout=self._connect_timeout
+            max_retries=self._retries,
+            interval_start=1,
+            interval_step=1,
+            timeout=self._connect_timeout,
         )
         channel = self._connection.channel()
         try:

@@ -42,10 +42,14 @@ class ConnectionLost:
 
 @dataclass(frozen=True)
 class Reconnected:
-    """Every connection to ``url`` is back; ``gap`` is how long the tap was away."""
+    """Every connection to ``url`` is back; ``gap`` is how long the tap was away.
+
+    ``node`` (``host:port``) is the broker the last one came back on, given only when the
+    URL lists several (a cluster: which node took over is worth saying)."""
 
     url: str
     gap: Gap | None
+    node: str | None = None
 
 
 ConnectionChange = ConnectionLost | Reconnected
@@ -64,8 +68,10 @@ class ReconnectWatcher(logging.Handler):
         on_change: Callable[[ConnectionChange], None],
         *,
         now: Callable[[], datetime] = _utcnow,
+        cluster: bool = False,
     ) -> None:
         super().__init__(level=logging.INFO)
+        self._cluster = cluster
         self._now = now
         self._masked_url = masked_url
         self._on_change = on_change
@@ -100,7 +106,8 @@ class ReconnectWatcher(logging.Handler):
         if "is unreachable" in message or "closed the connection" in message:
             self._lost_one(connection, str(args.get("err_str", "")))
         elif "Reconnected to AMQP server" in message:
-            self._back_one(connection)
+            node = f"{args.get('hostname', '?')}:{args.get('port', '?')}" if self._cluster else None
+            self._back_one(connection, node)
 
     def _lost_one(self, connection: str, error: str) -> None:
         with self._lock:
@@ -112,7 +119,7 @@ class ReconnectWatcher(logging.Handler):
             reason = mask_secrets(error) or "connection lost"
             self._on_change(ConnectionLost(self._masked_url, reason))
 
-    def _back_one(self, connection: str) -> None:
+    def _back_one(self, connection: str, node: str | None) -> None:
         with self._lock:
             was_lost = bool(self._lost)
             self._lost.discard(connection)
@@ -123,7 +130,7 @@ class ReconnectWatcher(logging.Handler):
                 self.gaps.append(gap)
                 self._lost_at = None
         if back:
-            self._on_change(Reconnected(self._masked_url, gap))
+            self._on_change(Reconnected(self._masked_url, gap, node))
 
 
 __all__ = ["ConnectionChange", "ConnectionLost", "Gap", "ReconnectWatcher", "Reconnected"]

@@ -233,7 +233,7 @@ def ssl_options(settings: BusSettings) -> dict[str, Any] | bool:
 
     if settings.is_memory or settings.bus.driver != "rabbit":
         return False  # [oslo_messaging_rabbit] is the rabbit driver's alone
-    rabbit = _rabbit_options(settings)
+    rabbit = rabbit_options(settings)
     if not rabbit.ssl:
         return False
     params: dict[str, Any] = {}
@@ -251,11 +251,19 @@ def ssl_options(settings: BusSettings) -> dict[str, Any] | bool:
     return params or True
 
 
+def quorum_queues(settings: BusSettings) -> bool:
+    """True when ``[oslo_messaging_rabbit] rabbit_quorum_queue`` (or ``?rabbit_quorum_queue=``
+    in the URL) asks for quorum queues."""
+    if settings.is_memory or settings.bus.driver != "rabbit":
+        return False
+    return bool(rabbit_options(settings).rabbit_quorum_queue)
+
+
 def uses_tls(settings: BusSettings) -> bool:
     return ssl_options(settings) is not False
 
 
-def _rabbit_options(settings: BusSettings) -> Any:
+def rabbit_options(settings: BusSettings) -> Any:
     """``conf.oslo_messaging_rabbit`` with the URL's query applied, as oslo's driver sees it."""
     import oslo_messaging
     from oslo_config import cfg
@@ -296,7 +304,7 @@ def kombu_connection(settings: BusSettings, url: str, *, timeout: float) -> Any:
     from kombu.connection import Connection
 
     connect: Callable[..., Any] = Connection  # kombu's constructor has no annotations
-    rabbit = _rabbit_options(settings)
+    rabbit = rabbit_options(settings)
     return connect(
         url,
         ssl=ssl_options(settings),
@@ -306,10 +314,11 @@ def kombu_connection(settings: BusSettings, url: str, *, timeout: float) -> Any:
 
 
 def check_connection(settings: BusSettings, *, timeout: float = 15.0) -> None:
-    """Fail fast, within ``timeout`` seconds, when no broker answers at the URL.
+    """Fail fast, within ``timeout`` seconds per host, when no broker answers at the URL.
 
-    Connects exactly as oslo will (TLS included). Raises ConnectError with the masked
-    URL and the reason.
+    Connects exactly as oslo will (TLS included). With several hosts (a cluster), one
+    that answers is enough, as oslo fails over to it; a host that refuses is passed at
+    once. Raises ConnectError with the masked URL and each host's reason.
     """
     if settings.is_memory:
         return
@@ -317,17 +326,32 @@ def check_connection(settings: BusSettings, *, timeout: float = 15.0) -> None:
     import amqp.exceptions  # type: ignore[import-untyped]
     import kombu.exceptions
 
-    reason = "no broker host in the URL"
-    for amqp_url in amqp_urls(settings):
+    urls = amqp_urls(settings)
+    reasons: list[str] = []
+    for index, amqp_url in enumerate(urls):
         connection = kombu_connection(settings, amqp_url, timeout=timeout)
         try:
-            connection.ensure_connection(max_retries=1, timeout=timeout)
+            # One retry on the last host only: the others are tried in its place.
+            retries = 1 if index == len(urls) - 1 else 0
+            connection.ensure_connection(max_retries=retries, timeout=timeout)
             return
         except (OSError, kombu.exceptions.KombuError, amqp.exceptions.AMQPError) as exc:
-            reason = _reason(exc, tls=uses_tls(settings))
+            reasons.append(_reason(exc, tls=uses_tls(settings)))
         finally:
             connection.release()
-    raise ConnectError(f"cannot connect to {settings.masked_url}: {reason}")
+    raise ConnectError(
+        f"cannot connect to {settings.masked_url}: {_join_reasons(settings, reasons)}"
+    )
+
+
+def _join_reasons(settings: BusSettings, reasons: Sequence[str]) -> str:
+    if len(reasons) < 2:
+        return reasons[0] if reasons else "no broker host in the URL"
+    hosts = settings.bus.hosts
+    return "; ".join(
+        f"{busurl.host_address(host)}: {reason}"
+        for host, reason in zip(hosts, reasons, strict=True)
+    )
 
 
 _OSLO_GAVE_UP = re.compile(r"^Unable to connect to AMQP server on \S+ after \S+ tries: ", re.S)

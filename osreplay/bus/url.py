@@ -225,6 +225,11 @@ def kombu_urls(bus: BusURL) -> list[str]:
     ]
 
 
+def host_address(host: BrokerHost) -> str:
+    """``host:port`` as oslo connects to it (defaults filled in), for messages."""
+    return f"{_bracket(host.hostname or 'localhost')}:{host.port or DEFAULT_PORT}"
+
+
 def format_url(bus: BusURL) -> str:
     """The transport URL of ``bus``, encoded as oslo expects (for docs, tests and tools)."""
     hosts = []

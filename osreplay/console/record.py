@@ -64,7 +64,7 @@ class RecordConsole:
         self._notice(f"Connection to {lost.url} lost ({lost.reason}); reconnecting")
 
     def reconnected(self, back: Reconnected, *, durable: bool) -> None:
-        notice = f"Reconnected to {back.url}"
+        notice = f"Reconnected to {back.url}" + (f" (node {back.node})" if back.node else "")
         if back.gap is not None:
             notice += "\n" + gap_notice(back.gap, durable=durable)
         self._notice(notice)

@@ -61,7 +61,8 @@ class RecordOptions:
     prefetch: int | None = None
     workers: int = 4
     durable: bool = False
-    queue_type: str = "classic"
+    #: None: quorum when ``[oslo_messaging_rabbit] rabbit_quorum_queue`` says so, else classic.
+    queue_type: str | None = None
     quiet: bool = False
 
 

@@ -38,6 +38,7 @@ from osreplay.bus.transport import (
     check_connection,
     get_transport,
     oslo_reason,
+    quorum_queues,
 )
 from osreplay.errors import ConnectError, OsreplayError, UsageError
 from osreplay.model.ndjson import RecordingWriter
@@ -112,7 +113,7 @@ class Recorder:
             raise UsageError("--count must be at least 1")
         if options.batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
-        if options.queue_type not in QUEUE_TYPES:
+        if options.queue_type is not None and options.queue_type not in QUEUE_TYPES:
             raise UsageError(
                 f"--queue-type {options.queue_type}: choose {' or '.join(QUEUE_TYPES)}"
             )
@@ -127,8 +128,9 @@ class Recorder:
         # Bounded, so a huge backlog is not pushed into memory; twice the batch so the next
         # batch arrives while the last one is written.
         self.prefetch = options.prefetch or 2 * options.batch_size
+        self.queue_type = options.queue_type or ("quorum" if quorum_queues(settings) else "classic")
         # Quorum queues are always durable (RabbitMQ refuses a transient one).
-        self.durable = options.durable or options.queue_type == "quorum"
+        self.durable = options.durable or self.queue_type == "quorum"
         self.events: RecordEvents = events or SilentEvents()
         self._builder = EntryBuilder(self.filters, self.redactor, self.events)
         self.stats = RecordStats()
@@ -151,7 +153,9 @@ class Recorder:
                 CleanupFailed(left, reason)
             ),
         )
-        self._watcher = ReconnectWatcher(settings.masked_url, self._connection_changed)
+        self._watcher = ReconnectWatcher(
+            settings.masked_url, self._connection_changed, cluster=len(settings.bus.hosts) > 1
+        )
         self._stopped_by = "stop"
         self._summary: RecordSummary | None = None
 
@@ -216,8 +220,9 @@ class Recorder:
         conf.set_override("rabbit_qos_prefetch_count", self.prefetch, group=RABBIT_GROUP)
         if self.durable:
             conf.set_override("amqp_durable_queues", True, group=RABBIT_GROUP)
-        if self.options.queue_type == "quorum":
-            conf.set_override("rabbit_quorum_queue", True, group=RABBIT_GROUP)
+        # Explicit either way: --queue-type classic wins over the file's rabbit_quorum_queue.
+        quorum = self.queue_type == "quorum"
+        conf.set_override("rabbit_quorum_queue", quorum, group=RABBIT_GROUP)
 
     def _listen(self, plan: PoolPlan) -> None:
         self._transport = get_transport(self.settings)

@@ -144,3 +144,19 @@ def test_a_config_file_without_transport_url_is_named_in_a_warning(tmp_path):
         f"Warning: no transport_url in {conf}; using rabbit://guest:***@localhost:5672/ "
         "from the default"
     )
+
+
+@pytest.mark.parametrize("command", ["record", "replay"])
+def test_a_cluster_in_a_config_file_is_refused_only_when_no_host_answers(command, tmp_path):
+    first, second = closed_port(), closed_port()
+    url = f"rabbit://nova:S3cretPW@127.0.0.1:{first},nova:S3cretPW@127.0.0.1:{second}/"
+    conf = tmp_path / "nova.conf"
+    conf.write_text(f"[oslo_messaging_notifications]\ntransport_url = {url}\n")
+    result = run(command, "--config-file", str(conf), tmp_path=tmp_path, env={})
+    assert result.exit_code == 2
+    masked = url.replace("S3cretPW", "***")
+    assert result.stderr.splitlines() == [
+        f"Transport URL {masked} from {conf} [oslo_messaging_notifications]",
+        f"Error: cannot connect to {masked}: 127.0.0.1:{first}: [Errno 111] Connection "
+        f"refused; 127.0.0.1:{second}: [Errno 111] Connection refused",
+    ]

@@ -2,6 +2,7 @@
 
 Started detached as the ``rabbitmq`` user with its own name, ports, data folder and config
 file, as OSLO-NOTES.md describes; :meth:`RabbitNode.stop` stops it and removes its folder.
+:class:`RabbitCluster` starts several such nodes and joins them into one cluster.
 Also makes a throw-away CA, server and client certificate with ``openssl`` for TLS
 listeners.
 """
@@ -13,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +123,47 @@ class RabbitNode:
         )
         self.ctl("set_permissions", "-p", "/", user, ".*", ".*", ".*")
 
+    def join(self, first: RabbitNode) -> None:
+        """Join ``first``'s cluster (this node's data is reset by the join)."""
+        self.ctl("stop_app")
+        self.ctl("join_cluster", first.node)
+        self.ctl("start_app")
+
+    def stop_app(self) -> None:
+        """Stop RabbitMQ on this node (its clients are disconnected); the node stays up."""
+        self.ctl("stop_app")
+
+    def start_app(self) -> None:
+        self.ctl("start_app")
+        self.ctl("await_startup", "--timeout", "60")
+
     def stop(self) -> None:
         self.ctl("stop", check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RabbitCluster:
+    """``prefix1@localhost`` … on consecutive ports, joined to the first node's cluster."""
+
+    def __init__(self, prefix: str, port: int, dist_port: int, *, size: int = 3) -> None:
+        self.nodes = [RabbitNode(f"{prefix}{i + 1}", port + i, dist_port + i) for i in range(size)]
+
+    def start(self) -> None:
+        try:
+            # Booting is mostly waiting: start every node before waiting for any.
+            with ThreadPoolExecutor(len(self.nodes)) as pool:
+                list(pool.map(RabbitNode.start, self.nodes))
+            for node in self.nodes[1:]:
+                node.join(self.nodes[0])
+        except BaseException:
+            self.stop()
+            raise
+
+    def url(self, query: str = "") -> str:
+        """The oslo transport URL listing every node (``rabbit://guest:guest@…,…/``)."""
+        hosts = ",".join(f"guest:guest@127.0.0.1:{node.port}" for node in self.nodes)
+        return f"rabbit://{hosts}/{query}"
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
