@@ -9,6 +9,7 @@ from osreplay.console.scenario import (
     dump_json,
     plural,
 )
+from osreplay.console.text import text_lines
 from osreplay.scenario.diff import ADDED, REMOVED, TYPE, VERSION, Change, DiffSummary, format_path
 
 # --- diff ------------------------------------------------------------------------------
@@ -28,7 +29,7 @@ class DiffConsole(Diagnostics):
         if self.fmt == "json":
             self.out.write(dump_json(diff_document(summary)) + "\n")
         else:
-            self.out.write("\n".join(diff_lines(summary)) + "\n")
+            self.out.write(text_lines(diff_lines(summary)))
 
 
 def diff_document(summary: DiffSummary) -> dict[str, Any]:

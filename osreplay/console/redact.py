@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-import click
-
+from osreplay.console.text import records, text_lines
 from osreplay.secrets.scrub import Dropped, RedactSummary
 
 
@@ -20,7 +19,8 @@ def summary_lines(summary: RedactSummary) -> list[str]:
     """The count of dropped lines not listed one by one (if any), then the summary line."""
     lines = []
     text = (
-        f"Redacted {summary.records} records from {summary.source} into {summary.output}: "
+        f"Redacted {summary.records} {records(summary.records)} from {summary.source} "
+        f"into {summary.output}: "
         f"{summary.masked} with secrets masked"
     )
     if summary.pseudonyms:
@@ -42,11 +42,12 @@ class RedactConsole:
         self.err = err
 
     def dropped(self, source: str, dropped: Dropped) -> None:
-        click.echo(dropped_line(source, dropped), file=self.err)
+        self.err.write(text_lines([dropped_line(source, dropped)]))
+        self.err.flush()
 
     def finish(self, summary: RedactSummary) -> None:
-        for line in summary_lines(summary):
-            click.echo(line, file=self.err)
+        self.err.write(text_lines(summary_lines(summary)))
+        self.err.flush()
 
 
 __all__ = ["RedactConsole", "dropped_line", "summary_lines"]

@@ -7,10 +7,10 @@ and a ``finish`` that prints the result; ``text`` and ``json`` are the two forma
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from osreplay.console.text import json_line, text_lines
 from osreplay.scenario.records import Unreadable, iso
 from osreplay.scenario.stats import Stats
 
@@ -20,7 +20,8 @@ _TOP = 20  # rows per stats table in text; JSON has them all
 
 
 def dump_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """One JSON document, printable whatever the records hold (lone surrogates escaped)."""
+    return json_line(value)
 
 
 def seconds_text(value: float | None) -> str:
@@ -72,7 +73,7 @@ class Diagnostics:
     def unreadable(self, line: Unreadable) -> None:
         self.unreadable_lines += 1
         if self.unreadable_lines <= self.MAX_SHOWN:
-            self.err.write(f"{line.path}:{line.lineno}: {line.reason} (skipped)\n")
+            self.err.write(text_lines([f"{line.path}:{line.lineno}: {line.reason} (skipped)"]))
 
     def close_diagnostics(self) -> None:
         """Say how many unreadable lines there were when not all were shown."""
@@ -98,7 +99,7 @@ class StatsConsole(Diagnostics):
         if self.fmt == "json":
             self.out.write(dump_json(stats_document(stats)) + "\n")
         else:
-            self.out.write("\n".join(stats_lines(stats)) + "\n")
+            self.out.write(text_lines(stats_lines(stats)))
 
 
 def stats_document(stats: Stats) -> dict[str, Any]:

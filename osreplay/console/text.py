@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 # Carriage return, then erase to the end of the line: redraws a terminal status line.
@@ -39,9 +40,16 @@ def escape_control(text: str, *, multiline: bool = False) -> str:
     return pattern.sub(_escape_char, text) if pattern.search(text) else text
 
 
-def json_line(value: Any) -> str:
-    """``value`` as one line of JSON (non-ASCII kept) that is safe to print, whatever it holds."""
-    text = json.dumps(value, ensure_ascii=False)
+def text_lines(lines: Iterable[str]) -> str:
+    """``lines`` as text to print, each escaped (data cannot forge a line), ending in ``\\n``."""
+    return "".join(escape_control(line) + "\n" for line in lines)
+
+
+def json_line(value: Any, *, compact: bool = False) -> str:
+    """``value`` as one line of JSON (non-ASCII kept) that is safe to print, whatever it holds;
+    ``compact`` leaves out the spaces after separators."""
+    separators = (",", ":") if compact else None
+    text = json.dumps(value, ensure_ascii=False, separators=separators)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import html
-import json
 from typing import Any, TextIO
 
 from osreplay.console.scenario import (
     Diagnostics,
     plural,
 )
+from osreplay.console.text import json_line, text_lines
 from osreplay.console.timeline_page import PAGE
 from osreplay.errors import InputError
 from osreplay.model.notification import PRIORITIES
@@ -30,7 +30,7 @@ class TimelineConsole(Diagnostics):
         page = timeline_page(timeline)
         if self.output == "-":  # the page on stdout, the summary on stderr
             self.out.write(page)
-            self.err.write(timeline_line(timeline, "<stdout>") + "\n")
+            self.err.write(text_lines([timeline_line(timeline, "<stdout>")]))
             return
         try:
             with open(self.output, "w", encoding="utf-8") as handle:
@@ -42,7 +42,7 @@ class TimelineConsole(Diagnostics):
         except OSError as exc:
             reason = exc.strerror.lower() if exc.strerror else str(exc)
             raise InputError(f"cannot write {self.output}: {reason}") from None
-        self.out.write(timeline_line(timeline, self.output) + "\n")
+        self.out.write(text_lines([timeline_line(timeline, self.output)]))
 
 
 def timeline_line(timeline: Timeline, output: str) -> str:
@@ -88,9 +88,10 @@ def timeline_document(timeline: Timeline) -> dict[str, Any]:
 
 def timeline_page(timeline: Timeline) -> str:
     """The whole self-contained HTML page."""
-    data = json.dumps(timeline_document(timeline), ensure_ascii=False, separators=(",", ":"))
-    # Inside <script>: no "<" at all (so no "</script>"), and no JS line terminators.
-    data = data.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    # json_line escapes lone surrogates and the JS line terminators U+2028/U+2029.
+    data = json_line(timeline_document(timeline), compact=True)
+    # Inside <script>: no "<" at all (so no "</script>").
+    data = data.replace("<", "\\u003c")
     names = ", ".join(display for display in timeline.files)
     title = html.escape(f"osreplay timeline: {names}")
     return PAGE.replace("__TITLE__", title).replace("__DATA__", data)

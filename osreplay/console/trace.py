@@ -11,6 +11,7 @@ from osreplay.console.scenario import (
     plural,
     seconds_text,
 )
+from osreplay.console.text import text_lines
 from osreplay.scenario.records import iso
 from osreplay.scenario.trace import BY_REQUEST, OPEN, Group, Span, Step, TraceSummary
 
@@ -33,7 +34,7 @@ class TraceConsole(Diagnostics):
                 ("[\n" if self._count == 0 else ",\n") + dump_json(group_document(group))
             )
         else:
-            self.out.write("\n".join(group_lines(group)) + "\n\n")
+            self.out.write(text_lines([*group_lines(group), ""]))
         self._count += 1
 
     def finish(self, summary: TraceSummary) -> None:
@@ -41,10 +42,12 @@ class TraceConsole(Diagnostics):
         if self.fmt == "json":
             self.out.write("[]\n" if self._count == 0 else "\n]\n")
         else:
-            self.out.write(trace_summary_line(summary) + "\n")
+            self.out.write(text_lines([trace_summary_line(summary)]))
 
     def missing(self, group_id: str, by: str) -> None:
-        self.err.write(f"No record with {_KEY_NAMES[by]} {group_id}: check --id and --by.\n")
+        self.err.write(
+            text_lines([f"No record with {_KEY_NAMES[by]} {group_id}: check --id and --by."])
+        )
 
 
 def group_document(group: Group) -> dict[str, Any]:

@@ -65,7 +65,8 @@ class Assigner:
     def __call__(self, note: Notification) -> int:
         key = order_key(note)
         if key is not None:
-            return zlib.crc32(key.encode("utf-8")) % self.workers
+            # surrogatepass: a request id may hold an escaped lone surrogate (valid JSON).
+            return zlib.crc32(key.encode("utf-8", "surrogatepass")) % self.workers
         index = self._next
         self._next = (index + 1) % self.workers
         return index

@@ -77,7 +77,7 @@ def new_key() -> bytes:
 
 def key_from_seed(seed: str) -> bytes:
     """The key for ``--seed``: the same seed, the same pseudonyms."""
-    return hashlib.sha256(b"osreplay-pseudonym\0" + seed.encode("utf-8")).digest()
+    return hashlib.sha256(b"osreplay-pseudonym\0" + seed.encode("utf-8", "surrogatepass")).digest()
 
 
 class Pseudonymiser:
@@ -262,7 +262,7 @@ class Pseudonymiser:
         return candidate  # type: ignore[no-any-return]
 
     def _digest(self, kind: str, original: str, attempt: int) -> bytes:
-        message = f"{kind}\0{attempt}\0{original}".encode()
+        message = f"{kind}\0{attempt}\0{original}".encode("utf-8", "surrogatepass")
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
 

@@ -123,7 +123,7 @@ def test_unreadable_lines_are_dropped_and_listed(tmp_path):
         f"Dropped line 2 of {source}: not valid JSON: Expecting property name enclosed in "
         "double quotes: line 1 column 2 (char 1) ('{oops') (unreadable, so it could not be "
         "scrubbed)",
-        f"Redacted 1 records from {source} into {out}: 1 with secrets masked, "
+        f"Redacted 1 record from {source} into {out}: 1 with secrets masked, "
         "1 unreadable line dropped",
     ]
     assert len(read_records(out)) == 1
@@ -331,7 +331,7 @@ def test_many_unreadable_lines_are_listed_up_to_twenty_then_counted(tmp_path):
     )
     assert lines[-2:] == [
         f"Dropped 5 more unreadable lines of {source}",
-        f"Redacted 1 records from {source} into {out}: 1 with secrets masked, "
+        f"Redacted 1 record from {source} into {out}: 1 with secrets masked, "
         "25 unreadable lines dropped",
     ]
 

@@ -212,3 +212,15 @@ def test_workers_must_be_at_least_one(tmp_path):
     result = cli("x.ndjson", "--workers", "0", "--rate", "0")
     assert result.exit_code == 2
     assert "Invalid value for '--workers': 0 is not in the range x>=1." in result.stderr
+
+
+def test_a_request_id_holding_a_lone_surrogate_still_picks_a_worker():
+    note = Notification.from_dict(
+        json.loads(
+            '{"event_type": "e", "publisher_id": "p", "priority": "INFO", "payload": {},'
+            ' "ctxt": {"request_id": "req-\\udcff"}}'
+        )
+    )
+    assign = Assigner(3)
+    assert assign(note) == zlib.crc32("req-\udcff".encode("utf-8", "surrogatepass")) % 3
+    assert assign(note) == assign(note)  # the same key, the same worker
