@@ -133,7 +133,8 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-def _rabbitmqctl(*args: str) -> bool:
+def rabbitmqctl(*args: str) -> bool:
+    """``rabbitmqctl -q ARGS`` on this machine: True when it ran and succeeded."""
     if not shutil.which("rabbitmqctl"):
         return False
     try:
@@ -153,14 +154,14 @@ def osreplay_vhost() -> Iterator[str]:
         pytest.skip(f"no RabbitMQ answers at {host}:{port} (set OSREPLAY_TEST_URL)")
     vhost = f"osreplay-test-{uuid.uuid4().hex[:12]}"
     user = parts.username or "guest"
-    if not _rabbitmqctl("add_vhost", vhost):
+    if not rabbitmqctl("add_vhost", vhost):
         pytest.skip(f"rabbitmqctl cannot create a virtual host on {host}:{port}")
     try:
-        if not _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*"):
+        if not rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*"):
             pytest.skip(f"rabbitmqctl cannot give {user} rights on a new virtual host")
         yield urlunsplit((parts.scheme, parts.netloc, "/" + vhost, parts.query, ""))
     finally:
-        _rabbitmqctl("delete_vhost", vhost)
+        rabbitmqctl("delete_vhost", vhost)
 
 
 __all__ = ["MEMORY_URL", "osreplay_replay", "osreplay_vhost", "replay_file"]

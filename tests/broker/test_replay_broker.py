@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from tcpproxy import Proxy
 import osreplay.replay.sender  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.cli import main
 from osreplay.model.notification import PRIORITIES
+from osreplay.pytest_plugin import rabbitmqctl as _rabbitmqctl
 
 pytestmark = pytest.mark.broker
 
@@ -51,16 +51,6 @@ class Bus:
     def transport_url(self, port: int | None = None, query: str = "") -> str:
         vhost = "" if self.vhost == "/" else self.vhost
         return f"rabbit://guest:guest@{self.host}:{port or self.port}/{vhost}{query}"
-
-
-def _rabbitmqctl(*args: str) -> bool:
-    if not shutil.which("rabbitmqctl"):
-        return False
-    try:
-        done = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
 
 
 @pytest.fixture(scope="module")
