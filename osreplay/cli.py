@@ -8,7 +8,6 @@ Options are declared here; what their help says is in ``osreplay.console.help``.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,14 +15,14 @@ from typing import Any, TypeVar
 import click
 
 from osreplay import __version__
-from osreplay.bus.transport import MaskingFilter, mask_secrets
+from osreplay.bus.transport import mask_secrets
 from osreplay.console import help as texts
 from osreplay.console.text import escape_control
 from osreplay.console.validate import REPORTERS, ValidateConsole
 from osreplay.errors import OsreplayError
 from osreplay.model.filters import PRIORITY_CHOICES, Filters
 from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
-from osreplay.runtime import EXIT_INTERRUPTED, EXIT_TERMINATED, exit_code_for
+from osreplay.runtime import EXIT_INTERRUPTED, EXIT_TERMINATED, exit_code_for, setup_logging
 from osreplay.validate.run import ValidateOptions
 from osreplay.validate.run import run as run_validate
 
@@ -55,27 +54,12 @@ class OsreplayGroup(click.Group):
             ctx.exit(EXIT_FINDINGS)
 
 
-def _setup_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskingFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    if verbose < 2:
-        # oslo and kombu log every reconnect attempt and swallowed error at WARNING or
-        # ERROR; osreplay reports those itself, in one line each.
-        for noisy in ("oslo_messaging", "oslo.messaging", "kombu", "amqp"):
-            logging.getLogger(noisy).setLevel(logging.CRITICAL if verbose == 0 else logging.INFO)
-
-
 @click.group(cls=OsreplayGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="osreplay")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
 def main(verbose: int) -> None:
     """Record, validate and replay OpenStack notifications."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
 
 
 # --- options more than one command takes ----------------------------------------------

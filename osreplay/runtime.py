@@ -10,6 +10,7 @@ The exit status tells the two apart, as shells do: 130 after Ctrl-C, 143 after S
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import signal
 import sys
@@ -196,3 +197,24 @@ def silence_stdout() -> None:
 
 
 __all__ += ["StopSignals", "exit_now", "silence_stdout", "stop_signals"]
+
+
+def setup_logging(verbose: int) -> None:
+    """Log to stderr, passwords masked; -v for info, -vv for debug (oslo and kombu too)."""
+    from osreplay.bus.transport import MaskingFilter
+
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    if verbose < 2:
+        # oslo and kombu log every reconnect attempt and swallowed error at WARNING or
+        # ERROR; osreplay reports those itself, in one line each.
+        for noisy in ("oslo_messaging", "oslo.messaging", "kombu", "amqp"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL if verbose == 0 else logging.INFO)
+
+
+__all__ += ["setup_logging"]

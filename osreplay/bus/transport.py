@@ -44,6 +44,11 @@ RABBIT_GROUP = "oslo_messaging_rabbit"
 RECEIVED_CONTEXT_KEYS = frozenset({"msg_id", "reply_q", "client_timeout"})
 
 
+def sent_context(ctxt: Mapping[str, Any]) -> dict[str, Any]:
+    """``ctxt`` without the :data:`RECEIVED_CONTEXT_KEYS` oslo filled with None itself."""
+    return {k: v for k, v in ctxt.items() if not (k in RECEIVED_CONTEXT_KEYS and v is None)}
+
+
 class MaskingFilter(logging.Filter):
     """A logging filter that masks URL passwords in every record it passes."""
 

@@ -10,11 +10,10 @@ from typing import Any
 
 from oslo_context.context import RequestContext
 
+from osreplay.bus.transport import sent_context
 from osreplay.secrets.rules import Redactor
 
 _REDACTOR = Redactor()
-# Added by oslo's listener when it unpacks a message, never sent by a service.
-_LISTENER_CONTEXT_KEYS = ("client_timeout", "msg_id", "reply_q")
 
 
 class ReplayContext(RequestContext):
@@ -45,12 +44,9 @@ class ReplayContext(RequestContext):
 
 
 def _sanitise_context(ctxt: dict[str, Any]) -> dict[str, Any]:
-    values = _REDACTOR.ctxt(ctxt)  # a live secret in a --no-redact recording goes out as ***
-    if any(key in values and values[key] is None for key in _LISTENER_CONTEXT_KEYS):
-        values = {
-            k: v for k, v in values.items() if not (k in _LISTENER_CONTEXT_KEYS and v is None)
-        }
-    return values
+    # A live secret in a --no-redact recording goes out as ***; the keys oslo's listener
+    # added when it was recorded do not go out at all.
+    return sent_context(_REDACTOR.ctxt(ctxt))
 
 
 def replay_context(ctxt: dict[str, Any] | None) -> ReplayContext | dict[str, Any]:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from osreplay.bus.transport import RECEIVED_CONTEXT_KEYS
+from osreplay.bus.transport import sent_context
 from osreplay.model.filters import Filters
 from osreplay.model.notification import Notification, unreadable_reason
 from osreplay.secrets.rules import Redactor
@@ -33,7 +33,7 @@ def build_entry(
     metadata = message.get("metadata") or {}
     ctxt = message.get("ctxt")
     if isinstance(ctxt, dict):
-        ctxt = {k: v for k, v in ctxt.items() if not (k in RECEIVED_CONTEXT_KEYS and v is None)}
+        ctxt = sent_context(ctxt)
         ctxt = redactor.ctxt(ctxt) if ctxt else None
     else:
         ctxt = None
