@@ -63,7 +63,27 @@ class RecordOptions:
     durable: bool = False
     #: None: quorum when ``[oslo_messaging_rabbit] rabbit_quorum_queue`` says so, else classic.
     queue_type: str | None = None
+    #: ``--rotate``: a size (``256MB``) and/or a duration (``1h``); ``output`` is then a
+    #: folder or a pattern with ``{n}`` (see :mod:`osreplay.tap.rotate`).
+    rotate: Sequence[str] = ()
     quiet: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """One file of a rotated recording: the records acked into it, its size on disk."""
+
+    path: str
+    records: int
+    size: int
+
+
+@dataclass(frozen=True)
+class FileStarted:
+    """A rotated recording opened its next file; ``previous`` is the one closed before."""
+
+    path: str
+    previous: RecordedFile | None
 
 
 @dataclass
@@ -87,6 +107,8 @@ class RecordSummary:
     not_notifications: int = 0
     gaps: list[Gap] = field(default_factory=list)
     durable: bool = False
+    #: With ``--rotate``: every file written, in order (``output`` is then the pattern).
+    files: list[RecordedFile] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -146,9 +168,11 @@ __all__ = [
     "DEFAULT_EXCHANGES",
     "QUEUE_TYPES",
     "CleanupFailed",
+    "FileStarted",
     "RecordEvents",
     "RecordOptions",
     "RecordSummary",
+    "RecordedFile",
     "SilentEvents",
     "Skipped",
 ]
