@@ -139,9 +139,9 @@ OPTIONS: dict[str, dict[str, str]] = {
         "--rotate: a folder (files osreplay-00001.ndjson, ...) or a pattern with {n}, e.g. "
         "cap-{n:05d}.ndjson.gz ({time:%Y%m%d-%H%M%S} adds the opening time, UTC).",
         "rotate": "Write a series of files: close each whole and start the next once it "
-        "holds SIZE on disk (100KB, 256MB, 1GiB; it may go over by the last group of "
-        "batches written) or is DURATION old (90s, 30m, 1h, 1d). Give one of each to close "
-        "at whichever comes first. Existing files are never overwritten.",
+        "holds SIZE on disk (100KB, 256MB, 1GiB; it may go over by the last batch written, "
+        "or the few written with it) or is DURATION old (90s, 30m, 1h, 1d). Give one of "
+        "each to close at whichever comes first. Existing files are never overwritten.",
         "append": "Append to the output file, skipping records already in it (with "
         "--rotate: go on with a new file after the highest existing number).",
         "fsync": "Make each batch durable on disk before acknowledging it.",

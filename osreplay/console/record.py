@@ -34,6 +34,7 @@ class RecordConsole:
         self._quiet = quiet
         self._draws = False
         self._progress_shown = False
+        self._binary_sizes = True
 
     # -- before listening ------------------------------------------------------------------
 
@@ -45,6 +46,7 @@ class RecordConsole:
         self._line(ready_line(listening))
         if listening.rotation is not None:
             self._line(rotation_line(listening.rotation))
+            self._binary_sizes = binary_sizes(listening.rotation.limits)
         if listening.resumed and not self._quiet:
             verb = "purged" if listening.purged else "resuming"
             self._line(
@@ -77,7 +79,7 @@ class RecordConsole:
 
     def file_started(self, started: FileStarted) -> None:
         if not self._quiet:
-            self._notice(file_started_notice(started))
+            self._notice(file_started_notice(started, binary=self._binary_sizes))
 
     def stopping(self) -> None:
         self._notice("Stopping: writing and acknowledging what is in hand (Ctrl-C again to force)")
@@ -207,12 +209,13 @@ _DECIMAL = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000))
 _UNITS = sorted(_BINARY + _DECIMAL, key=lambda unit: -unit[1])
 
 
-def size_text(size: int) -> str:
-    """``256000000`` -> ``256 MB``, ``1073741824`` -> ``1 GiB``, ``1300000`` -> ``1.2 MiB``."""
+def size_text(size: int, *, binary: bool = True) -> str:
+    """``256000000`` -> ``256 MB``, ``1073741824`` -> ``1 GiB``; other sizes rounded:
+    ``1300000`` -> ``1.2 MiB`` (``binary``) or ``1.3 MB``."""
     for unit, scale in _UNITS:
         if scale <= size < 1000 * scale and size % scale == 0:
             return f"{size // scale} {unit}"
-    for unit, scale in _BINARY:
+    for unit, scale in _BINARY if binary else _DECIMAL:
         if size >= scale:
             return f"{size / scale:.1f} {unit}"
     return f"{size} byte{'' if size == 1 else 's'}"
@@ -226,23 +229,29 @@ def duration_text(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def file_text(file: RecordedFile) -> str:
-    """``cap-00001.ndjson.gz: 500 records, 1.2 MiB``."""
+def binary_sizes(limits: RotateLimits | None) -> bool:
+    """Sizes of files are shown in the units of the size limit (256MB: MB; 1GiB: MiB)."""
+    return limits is None or limits.size is None or size_text(limits.size).endswith("iB")
+
+
+def _records_and_size(file: RecordedFile, *, binary: bool) -> str:
     records = f"{file.records} record{'' if file.records == 1 else 's'}"
-    return f"{escape_control(file.path)}: {records}, {size_text(file.size)}"
+    return f"{records}, {size_text(file.size, binary=binary)}"
 
 
-def file_started_notice(started: FileStarted) -> str:
+def file_text(file: RecordedFile, *, binary: bool = True) -> str:
+    """``cap-00001.ndjson.gz: 500 records, 1.2 MiB``."""
+    return f"{escape_control(file.path)}: {_records_and_size(file, binary=binary)}"
+
+
+def file_started_notice(started: FileStarted, *, binary: bool = True) -> str:
     """One line per new file of a rotated recording."""
     path = escape_control(started.path)
     previous = started.previous
     if previous is None:
         return f"Writing {path}"
-    records = f"{previous.records} record{'' if previous.records == 1 else 's'}"
-    return (
-        f"Closed {escape_control(previous.path)} ({records}, {size_text(previous.size)}); "
-        f"writing {path}"
-    )
+    closed = f"{escape_control(previous.path)} ({_records_and_size(previous, binary=binary)})"
+    return f"Closed {closed}; writing {path}"
 
 
 def progress_line(stats: RecordStats, *, now: float | None = None) -> str:
@@ -282,19 +291,19 @@ def summary_lines(summary: RecordSummary) -> list[str]:
     queues = _queues_line(summary)
     if queues:
         lines.append(queues)
-    return lines + files_lines(summary.files)
+    return lines + files_lines(summary.files, binary=binary_sizes(summary.rotate))
 
 
 #: Past this many files the summary shows the first and last few.
 SUMMARY_FILES = 12
 
 
-def files_lines(files: list[RecordedFile]) -> list[str]:
+def files_lines(files: list[RecordedFile], *, binary: bool = True) -> list[str]:
     """The files of a rotated recording, one line each (the middle elided past
     :data:`SUMMARY_FILES`)."""
     if not files:
         return []
-    shown = [f"    {file_text(file)}" for file in files]
+    shown = [f"    {file_text(file, binary=binary)}" for file in files]
     if len(files) > SUMMARY_FILES:
         half = SUMMARY_FILES // 2
         hidden = len(files) - 2 * half
@@ -348,6 +357,7 @@ def _queues_line(summary: RecordSummary) -> str | None:
 
 __all__ = [
     "RecordConsole",
+    "binary_sizes",
     "file_started_notice",
     "files_lines",
     "gap_notice",

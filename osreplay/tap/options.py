@@ -11,6 +11,7 @@ from typing import Protocol
 from osreplay.bus.reconnect import ConnectionLost, Gap, Reconnected
 from osreplay.errors import OsreplayError
 from osreplay.model.filters import Filters
+from osreplay.tap.rotate import RotateLimits
 
 DEFAULT_EXCHANGES = (
     "openstack",
@@ -107,8 +108,10 @@ class RecordSummary:
     not_notifications: int = 0
     gaps: list[Gap] = field(default_factory=list)
     durable: bool = False
-    #: With ``--rotate``: every file written, in order (``output`` is then the pattern).
+    #: With ``--rotate``: every file written, in order (``output`` is then the pattern),
+    #: and what closed them.
     files: list[RecordedFile] = field(default_factory=list)
+    rotate: RotateLimits | None = None
 
     @property
     def rate(self) -> float:

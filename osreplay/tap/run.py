@@ -106,6 +106,7 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     closing = _close(writer)
     if isinstance(writer, RotatingWriter):
         summary.output, summary.files = writer.path, writer.files
+        summary.rotate = writer.plan.limits
         # The last file's trailer could not be written: its lines are there, acked.
         summary.error = summary.error or closing
     console.summary(summary)

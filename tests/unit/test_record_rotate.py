@@ -14,7 +14,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from osreplay.console.record import file_started_notice, files_lines, rotation_line, summary_lines
+from osreplay.console.record import (
+    binary_sizes,
+    file_started_notice,
+    files_lines,
+    rotation_line,
+    summary_lines,
+)
 from osreplay.errors import UsageError
 from osreplay.tap.options import FileStarted, RecordedFile, RecordSummary
 from osreplay.tap.rotate import (
@@ -352,7 +358,7 @@ def test_the_ready_notice_and_summary_name_the_files():
         written=501, filtered=0, duplicates=0, requeued=0, unencodable=0, elapsed=10.0,
         output="cap-{n:05d}.ndjson.gz", pool="p", stopped_by="count", top_event_types=[],
         exchanges={}, deleted_queues=[], kept_queues=[],
-        files=[one, RecordedFile("cap-00002.ndjson.gz", 1, 1)],
+        files=[one, RecordedFile("cap-00002.ndjson.gz", 1, 1)], rotate=RotateLimits(1024**3),
     )  # fmt: skip
     lines = summary_lines(summary)
     assert lines[0] == (
@@ -364,6 +370,19 @@ def test_the_ready_notice_and_summary_name_the_files():
         "    cap-00001.ndjson.gz: 500 records, 1.2 MiB",
         "    cap-00002.ndjson.gz: 1 record, 1 byte",
     ]
+
+
+def test_file_sizes_are_shown_in_the_units_of_the_size_limit():
+    # 256MB is decimal: a file of 256,100,000 bytes reads as over it, not as "244.2 MiB".
+    assert not binary_sizes(RotateLimits(size=256_000_000))
+    assert binary_sizes(RotateLimits(size=1024**3)) and binary_sizes(RotateLimits(seconds=60))
+    big = RecordedFile("c-1.ndjson", 9, 256_100_000)
+    assert file_started_notice(FileStarted("c-2.ndjson", big), binary=False) == (
+        "Closed c-1.ndjson (9 records, 256.1 MB); writing c-2.ndjson"
+    )
+    assert file_started_notice(FileStarted("c-2.ndjson", big)) == (
+        "Closed c-1.ndjson (9 records, 244.2 MiB); writing c-2.ndjson"
+    )
 
 
 def test_a_long_list_of_files_shows_the_first_and_last():
