@@ -207,6 +207,7 @@ def _replay_exit_code(summary: Any) -> int:
 @click.option("--pool", metavar="NAME")
 @click.option("--keep-queue", is_flag=True)
 @click.option("-o", "--output", default="-", show_default=True, metavar="FILE")
+@click.option("--rotate", multiple=True, metavar="SIZE|DURATION")
 @click.option("--append", is_flag=True)
 @click.option("--fsync", is_flag=True)
 @click.option("--count", type=click.IntRange(min=1), metavar="N")

@@ -135,8 +135,15 @@ OPTIONS: dict[str, dict[str, str]] = {
         "pool": "Pool (tap queue prefix) to listen with; default osreplay-<host>.",
         "keep_queue": "Leave the tap queues on the broker at exit, so they keep collecting "
         "for a later --pool NAME --append run.",
-        "output": "Where to write the records (NDJSON; .gz compresses; - is stdout).",
-        "append": "Append to the output file, skipping records already in it.",
+        "output": "Where to write the records (NDJSON; .gz compresses; - is stdout). With "
+        "--rotate: a folder (files osreplay-00001.ndjson, ...) or a pattern with {n}, e.g. "
+        "cap-{n:05d}.ndjson.gz ({time:%Y%m%d-%H%M%S} adds the opening time, UTC).",
+        "rotate": "Write a series of files: close each whole and start the next once it "
+        "holds SIZE on disk (100KB, 256MB, 1GiB; it may go over by the last batch written, "
+        "or the few written with it) or is DURATION old (90s, 30m, 1h, 1d). Give one of "
+        "each to close at whichever comes first. Existing files are never overwritten.",
+        "append": "Append to the output file, skipping records already in it (with "
+        "--rotate: go on with a new file after the highest existing number).",
         "fsync": "Make each batch durable on disk before acknowledging it.",
         "count": "Stop after writing N records.",
         "duration": "Stop after SECONDS.",
@@ -149,7 +156,8 @@ OPTIONS: dict[str, dict[str, str]] = {
         "queue_type": "quorum: replicated quorum tap queues (always durable; RabbitMQ 3.8 "
         "or later). Default: quorum when [oslo_messaging_rabbit] rabbit_quorum_queue is "
         "true, else classic.",
-        "quiet": "No live counter and no summary (the ready line and errors still print).",
+        "quiet": "No live counter, no summary and no line per new --rotate file (the ready "
+        "line and errors still print).",
     },
     "stats": {"fmt": _REPORT_FORMAT},
     "trace": {

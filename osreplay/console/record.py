@@ -14,8 +14,9 @@ from osreplay.console.terminal import record_draws_counter
 from osreplay.console.text import CLEAR_LINE as _CLEAR_LINE
 from osreplay.console.text import escape_control
 from osreplay.errors import OsreplayError
-from osreplay.tap.options import CleanupFailed, RecordSummary, Skipped
-from osreplay.tap.run import Listening, NotListening
+from osreplay.tap.options import CleanupFailed, FileStarted, RecordedFile, RecordSummary, Skipped
+from osreplay.tap.rotate import RotateLimits
+from osreplay.tap.run import Listening, NotListening, Rotation
 from osreplay.tap.sink import RecordStats, printable
 
 
@@ -33,6 +34,7 @@ class RecordConsole:
         self._quiet = quiet
         self._draws = False
         self._progress_shown = False
+        self._binary_sizes = True
 
     # -- before listening ------------------------------------------------------------------
 
@@ -42,6 +44,9 @@ class RecordConsole:
 
     def ready(self, listening: Listening) -> None:
         self._line(ready_line(listening))
+        if listening.rotation is not None:
+            self._line(rotation_line(listening.rotation))
+            self._binary_sizes = binary_sizes(listening.rotation.limits)
         if listening.resumed and not self._quiet:
             verb = "purged" if listening.purged else "resuming"
             self._line(
@@ -71,6 +76,10 @@ class RecordConsole:
 
     def cleanup_failed(self, failure: CleanupFailed) -> None:
         self._notice(f"could not delete tap queue(s) {', '.join(failure.left)}: {failure.reason}")
+
+    def file_started(self, started: FileStarted) -> None:
+        if not self._quiet:
+            self._notice(file_started_notice(started, binary=self._binary_sizes))
 
     def stopping(self) -> None:
         self._notice("Stopping: writing and acknowledging what is in hand (Ctrl-C again to force)")
@@ -175,6 +184,76 @@ def ready_line(listening: Listening) -> str:
     return f"Recording from {listening.url} on {where} (pool {listening.pool})"
 
 
+def rotation_line(rotation: Rotation) -> str:
+    """``Writing cap-00001.ndjson.gz, a new file every 256 MB or 1 h (cap-{n:05d}.ndjson.gz)``."""
+    after = f" (after {escape_control(rotation.after)})" if rotation.after else ""
+    return (
+        f"Writing {escape_control(rotation.first)}{after}, a new file every "
+        f"{limits_text(rotation.limits)} ({escape_control(rotation.pattern)})"
+    )
+
+
+def limits_text(limits: RotateLimits) -> str:
+    """``256 MB or 1 h``: the size (on disk) and the age that close a file."""
+    parts = []
+    if limits.size is not None:
+        parts.append(size_text(limits.size))
+    if limits.seconds is not None:
+        parts.append(duration_text(limits.seconds))
+    return " or ".join(parts)
+
+
+_BINARY = (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
+_DECIMAL = (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000))
+#: Largest first: 256000000 is 256 MB, not 250000 KiB.
+_UNITS = sorted(_BINARY + _DECIMAL, key=lambda unit: -unit[1])
+
+
+def size_text(size: int, *, binary: bool = True) -> str:
+    """``256000000`` -> ``256 MB``, ``1073741824`` -> ``1 GiB``; other sizes rounded:
+    ``1300000`` -> ``1.2 MiB`` (``binary``) or ``1.3 MB``."""
+    for unit, scale in _UNITS:
+        if scale <= size < 1000 * scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    for unit, scale in _BINARY if binary else _DECIMAL:
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} byte{'' if size == 1 else 's'}"
+
+
+def duration_text(seconds: float) -> str:
+    """``3600`` -> ``1 h``, ``5400`` -> ``90 min``, ``90`` -> ``90 s``."""
+    for unit, scale in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= scale and seconds % scale == 0:
+            return f"{seconds / scale:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def binary_sizes(limits: RotateLimits | None) -> bool:
+    """Sizes of files are shown in the units of the size limit (256MB: MB; 1GiB: MiB)."""
+    return limits is None or limits.size is None or size_text(limits.size).endswith("iB")
+
+
+def _records_and_size(file: RecordedFile, *, binary: bool) -> str:
+    records = f"{file.records} record{'' if file.records == 1 else 's'}"
+    return f"{records}, {size_text(file.size, binary=binary)}"
+
+
+def file_text(file: RecordedFile, *, binary: bool = True) -> str:
+    """``cap-00001.ndjson.gz: 500 records, 1.2 MiB``."""
+    return f"{escape_control(file.path)}: {_records_and_size(file, binary=binary)}"
+
+
+def file_started_notice(started: FileStarted, *, binary: bool = True) -> str:
+    """One line per new file of a rotated recording."""
+    path = escape_control(started.path)
+    previous = started.previous
+    if previous is None:
+        return f"Writing {path}"
+    closed = f"{escape_control(previous.path)} ({_records_and_size(previous, binary=binary)})"
+    return f"Closed {closed}; writing {path}"
+
+
 def progress_line(stats: RecordStats, *, now: float | None = None) -> str:
     """The live counter: ``1234 records, 56.7/s; top: a 800, b 400``."""
     elapsed = (time.monotonic() if now is None else now) - stats.started
@@ -188,9 +267,13 @@ def progress_line(stats: RecordStats, *, now: float | None = None) -> str:
 
 def summary_lines(summary: RecordSummary) -> list[str]:
     """The end-of-run summary, a few lines for stderr."""
+    output = summary.output
+    if summary.files:
+        count = len(summary.files)
+        output = f"{count} file{'' if count == 1 else 's'} ({escape_control(output)})"
     lines = [
         f"Recorded {summary.written} record{'s' if summary.written != 1 else ''} "
-        f"in {summary.elapsed:.1f} s ({summary.rate:.1f}/s) to {summary.output}"
+        f"in {summary.elapsed:.1f} s ({summary.rate:.1f}/s) to {output}"
         f" (stopped by {summary.stopped_by})",
         _counts_line(summary),
     ]
@@ -208,7 +291,24 @@ def summary_lines(summary: RecordSummary) -> list[str]:
     queues = _queues_line(summary)
     if queues:
         lines.append(queues)
-    return lines
+    return lines + files_lines(summary.files, binary=binary_sizes(summary.rotate))
+
+
+#: Past this many files the summary shows the first and last few.
+SUMMARY_FILES = 12
+
+
+def files_lines(files: list[RecordedFile], *, binary: bool = True) -> list[str]:
+    """The files of a rotated recording, one line each (the middle elided past
+    :data:`SUMMARY_FILES`)."""
+    if not files:
+        return []
+    shown = [f"    {file_text(file, binary=binary)}" for file in files]
+    if len(files) > SUMMARY_FILES:
+        half = SUMMARY_FILES // 2
+        hidden = len(files) - 2 * half
+        shown = shown[:half] + [f"    … {hidden} more files …"] + shown[-half:]
+    return ["  files:", *shown]
 
 
 def _counts_line(summary: RecordSummary) -> str:
@@ -257,9 +357,13 @@ def _queues_line(summary: RecordSummary) -> str | None:
 
 __all__ = [
     "RecordConsole",
+    "binary_sizes",
+    "file_started_notice",
+    "files_lines",
     "gap_notice",
     "progress_line",
     "ready_line",
+    "rotation_line",
     "summary_lines",
     "with_resume_hint",
 ]

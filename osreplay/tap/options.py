@@ -11,6 +11,7 @@ from typing import Protocol
 from osreplay.bus.reconnect import ConnectionLost, Gap, Reconnected
 from osreplay.errors import OsreplayError
 from osreplay.model.filters import Filters
+from osreplay.tap.rotate import RotateLimits
 
 DEFAULT_EXCHANGES = (
     "openstack",
@@ -63,7 +64,27 @@ class RecordOptions:
     durable: bool = False
     #: None: quorum when ``[oslo_messaging_rabbit] rabbit_quorum_queue`` says so, else classic.
     queue_type: str | None = None
+    #: ``--rotate``: a size (``256MB``) and/or a duration (``1h``); ``output`` is then a
+    #: folder or a pattern with ``{n}`` (see :mod:`osreplay.tap.rotate`).
+    rotate: Sequence[str] = ()
     quiet: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """One file of a rotated recording: the records acked into it, its size on disk."""
+
+    path: str
+    records: int
+    size: int
+
+
+@dataclass(frozen=True)
+class FileStarted:
+    """A rotated recording opened its next file; ``previous`` is the one closed before."""
+
+    path: str
+    previous: RecordedFile | None
 
 
 @dataclass
@@ -87,6 +108,10 @@ class RecordSummary:
     not_notifications: int = 0
     gaps: list[Gap] = field(default_factory=list)
     durable: bool = False
+    #: With ``--rotate``: every file written, in order (``output`` is then the pattern),
+    #: and what closed them.
+    files: list[RecordedFile] = field(default_factory=list)
+    rotate: RotateLimits | None = None
 
     @property
     def rate(self) -> float:
@@ -146,9 +171,11 @@ __all__ = [
     "DEFAULT_EXCHANGES",
     "QUEUE_TYPES",
     "CleanupFailed",
+    "FileStarted",
     "RecordEvents",
     "RecordOptions",
     "RecordSummary",
+    "RecordedFile",
     "SilentEvents",
     "Skipped",
 ]

@@ -41,7 +41,6 @@ from osreplay.bus.transport import (
     quorum_queues,
 )
 from osreplay.errors import ConnectError, OsreplayError, UsageError
-from osreplay.model.ndjson import RecordingWriter
 from osreplay.model.notification import utcnow_iso
 from osreplay.model.repair import DeliveryKey
 from osreplay.secrets.rules import Redactor
@@ -55,7 +54,7 @@ from osreplay.tap.options import (
     SilentEvents,
 )
 from osreplay.tap.pool import PoolPlan, TapQueues, default_pool
-from osreplay.tap.sink import DedupWindow, Entry, LineSink, RecordStats, WriteFailed
+from osreplay.tap.sink import DedupWindow, Entry, LineSink, OutputWriter, RecordStats, WriteFailed
 
 LOG = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ class Recorder:
         self,
         settings: BusSettings,
         *,
-        writer: RecordingWriter,
+        writer: OutputWriter,
         options: RecordOptions,
         seen: Iterable[DeliveryKey | str] = (),
         events: RecordEvents | None = None,
@@ -397,7 +396,7 @@ class Recorder:
                 pass
 
 
-def _reader_left(writer: RecordingWriter, error: BaseException) -> bool:
+def _reader_left(writer: OutputWriter, error: BaseException) -> bool:
     """True when writing to standard output failed because its reader went away."""
     # RecordingWriter raises its error "from None"; the OSError is still the context.
     return writer.path == "-" and isinstance(error.__context__, BrokenPipeError)

@@ -1,4 +1,5 @@
-"""``osreplay record``: resolve the bus, open the file, record until told to stop.
+"""``osreplay record``: resolve the bus, open the file (or the first of a rotated series),
+record until told to stop.
 
 :func:`run` is the whole command without its options and its words: the console it is
 given (:class:`RecordConsole`) hears facts and decides what a person reads.
@@ -16,9 +17,22 @@ from osreplay.errors import OsreplayError, UsageError
 from osreplay.model.ndjson import RecordingWriter
 from osreplay.model.repair import prepare_append
 from osreplay.runtime import exit_now, run_unless_stopped, silence_stdout, stop_signals
-from osreplay.tap.options import RecordEvents, RecordOptions, RecordSummary
+from osreplay.tap.options import FileStarted, RecordEvents, RecordOptions, RecordSummary
 from osreplay.tap.recorder import Recorder
-from osreplay.tap.sink import RecordStats
+from osreplay.tap.rotate import RotateLimits, RotationPlan, earlier_deliveries, plan_rotation
+from osreplay.tap.rotating import RotatingWriter
+from osreplay.tap.sink import OutputWriter, RecordStats
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """A rotated recording: the file it starts with, the pattern of the next ones, when
+    it moves on, and the last file of the earlier run it goes on after (``--append``)."""
+
+    first: str
+    pattern: str
+    limits: RotateLimits
+    after: str | None
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,7 @@ class Listening:
     output: str
     resumed: list[str]
     purged: list[str]
+    rotation: Rotation | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,8 @@ class RecordConsole(RecordEvents, Protocol):
 
     def ready(self, listening: Listening) -> None: ...
 
+    def file_started(self, started: FileStarted) -> None: ...
+
     def progress(self, stats: RecordStats) -> None: ...
 
     def clear_progress(self) -> None: ...
@@ -66,26 +83,62 @@ class RecordConsole(RecordEvents, Protocol):
 
 def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     """Record as ``options`` say; the summary carries a write error instead of raising it."""
+    plan = plan_rotation(options.output, options.rotate, append=options.append)
     if options.append and options.output == "-":
         raise UsageError("--append needs -o FILE (standard output cannot be appended to)")
     settings = resolve(url=options.url, config_files=options.config_files, topics=options.topics)
     console.bus_notes(settings.notes)
     # Before the output is opened: an unreachable broker must not empty an existing file.
     check_connection(settings, timeout=options.connect_timeout)
-    seen = prepare_append(options.output) if options.append else []
-    writer = RecordingWriter(options.output, append=options.append, fsync=options.fsync)
+    writer: OutputWriter
+    if plan is None:
+        seen = prepare_append(options.output) if options.append else []
+        writer = RecordingWriter(options.output, append=options.append, fsync=options.fsync)
+    else:
+        seen = earlier_deliveries(plan) if options.append else []
+        writer = RotatingWriter(plan, fsync=options.fsync, on_start=console.file_started)
     try:
         recorder = Recorder(settings, writer=writer, options=options, seen=seen, events=console)
-        summary = _record(recorder, console)
-    finally:
-        writer.close()
+        summary = _record(recorder, console, _rotation(plan, writer))
+    except BaseException:
+        _abandon(writer)
+        raise
+    closing = _close(writer)
+    if isinstance(writer, RotatingWriter):
+        summary.output, summary.files = writer.path, writer.files
+        summary.rotate = writer.plan.limits
+        # The last file's trailer could not be written: its lines are there, acked.
+        summary.error = summary.error or closing
     console.summary(summary)
     if summary.stopped_by == "output closed":
         silence_stdout()
     return summary
 
 
-def _record(recorder: Recorder, console: RecordConsole) -> RecordSummary:
+def _close(writer: OutputWriter) -> OsreplayError | None:
+    try:
+        writer.close()
+    except OsreplayError as exc:
+        return exc
+    return None
+
+
+def _abandon(writer: OutputWriter) -> None:
+    """The run could not start: close, and leave no empty file a rerun would be refused for."""
+    if isinstance(writer, RotatingWriter):
+        writer.discard()
+    else:
+        writer.close()
+
+
+def _rotation(plan: RotationPlan | None, writer: OutputWriter) -> Rotation | None:
+    if plan is None:
+        return None
+    after = plan.earlier[-1] if plan.earlier else None
+    return Rotation(first=writer.name, pattern=writer.path, limits=plan.limits, after=after)
+
+
+def _record(recorder: Recorder, console: RecordConsole, rotation: Rotation | None) -> RecordSummary:
     duration = recorder.options.duration
     stop = threading.Event()
     with stop_signals(stop, on_stop=console.stopping) as signals:
@@ -96,16 +149,16 @@ def _record(recorder: Recorder, console: RecordConsole) -> RecordSummary:
         )
         signals.listening.set()
         if started != "done":
-            recorder.writer.close()
+            _abandon(recorder.writer)
             console.not_listening(_not_listening(recorder, started))
             exit_now(OsreplayError.exit_code if started == "timeout" else signals.exit_code)
-        console.ready(_listening(recorder))
+        console.ready(_listening(recorder, rotation))
         recorder.run_until(stop, duration=duration, tick=console.progress)
         console.clear_progress()
         return recorder.stop()
 
 
-def _listening(recorder: Recorder) -> Listening:
+def _listening(recorder: Recorder, rotation: Rotation | None) -> Listening:
     plan = recorder.plan
     return Listening(
         url=recorder.settings.masked_url,
@@ -115,6 +168,7 @@ def _listening(recorder: Recorder) -> Listening:
         output=recorder.options.output,
         resumed=list(plan.resumed) if plan else [],
         purged=list(plan.purged) if plan else [],
+        rotation=rotation,
     )
 
 
@@ -129,4 +183,4 @@ def _not_listening(recorder: Recorder, why: str) -> NotListening:
     )
 
 
-__all__ = ["Listening", "NotListening", "RecordConsole", "run"]
+__all__ = ["Listening", "NotListening", "RecordConsole", "Rotation", "run"]

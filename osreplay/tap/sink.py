@@ -24,13 +24,30 @@ LOG = logging.getLogger(__name__)
 
 
 class LineWriter(Protocol):
-    """What the sink writes to (:class:`osreplay.model.ndjson.RecordingWriter`)."""
+    """What the sink writes to (:class:`osreplay.model.ndjson.RecordingWriter`).
 
-    name: str
+    Optional: ``mark()``/``rollback(mark)`` (cut a failed group back out) and
+    ``between_batches() -> float | None``, called by the writer thread after each group
+    and again after the seconds it returns, even when no message comes (the
+    :class:`osreplay.tap.rotating.RotatingWriter` closes a full or old file there).
+    """
+
+    @property
+    def name(self) -> str: ...
 
     def write(self, lines: list[str]) -> None: ...
 
     def flush(self) -> None: ...
+
+
+class OutputWriter(LineWriter, Protocol):
+    """A recording's output as the recorder holds it: a :class:`LineWriter` with a path
+    (``-`` for standard output, a pattern when rotated) that it closes at the end."""
+
+    @property
+    def path(self) -> str: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -196,18 +213,36 @@ class LineSink:
     def _run(self) -> None:
         group: list[_Submission] = []
         try:
+            wake = self._between_batches()
             while True:
                 with self._cond:
-                    while not self._pending and not self._closed:
-                        self._cond.wait()
+                    if not self._pending and not self._closed:
+                        self._cond.wait(wake)
                     group, self._pending = self._pending, []
                     if not group and self._closed:
                         return
-                self._commit(group)
-                group = []
+                if group:
+                    # A file that came due while this group waited is closed before it.
+                    self._between_batches()
+                    self._commit(group)
+                    group = []
+                wake = self._between_batches()
         except BaseException as exc:  # noqa: BLE001 - never leave the endpoints waiting
             LOG.debug("writer failed", exc_info=True)
             self._fail(group, WriterError(_unexpected(self._writer.name, exc)))
+
+    def _between_batches(self) -> float | None:
+        """Let the writer act between groups (a rotation); how long it may wait, None: for
+        ever. Never after a failure: the file that refused a group stays as it is."""
+        between = getattr(self._writer, "between_batches", None)
+        if between is None or self.error is not None:
+            return None
+        try:
+            wake: float | None = between()
+        except OsreplayError as exc:
+            self._fail([], exc)
+            return None
+        return wake
 
     def _fail(self, group: list[_Submission], error: OsreplayError) -> None:
         """Refuse ``group`` and everything after it; stop the run (queues are kept)."""
@@ -261,8 +296,10 @@ class LineSink:
     def _write(self, group: list[_Submission], lines: list[str]) -> bool:
         """Write and flush ``lines``; on failure cut them back out and refuse the group."""
         writer = self._writer
-        mark = writer.mark() if hasattr(writer, "mark") else None
+        mark = None
         try:
+            # Inside the try: a rotating writer may open its next file here.
+            mark = writer.mark() if hasattr(writer, "mark") else None
             writer.write(lines)
             writer.flush()
             return True
@@ -294,6 +331,7 @@ __all__ = [
     "Entry",
     "LineSink",
     "LineWriter",
+    "OutputWriter",
     "RecordStats",
     "WriteFailed",
     "WriterError",
