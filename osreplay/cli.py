@@ -284,13 +284,16 @@ def stats(files: tuple[str, ...], fmt: str) -> None:
 @click.option(
     "--max-groups", type=click.IntRange(min=1), default=10_000, show_default=True, metavar="N"
 )
+@click.option("--merge", is_flag=True)
 @REPORT_FORMAT
-def trace(files: tuple[str, ...], by: str, group_id: str | None, max_groups: int, fmt: str) -> None:
+def trace(
+    files: tuple[str, ...], by: str, group_id: str | None, max_groups: int, merge: bool, fmt: str
+) -> None:
     from osreplay.console.trace import TraceConsole
     from osreplay.scenario import trace as core
 
     console = TraceConsole(sys.stdout, sys.stderr, fmt=fmt)
-    options = core.TraceOptions(files, by=by, group_id=group_id, max_groups=max_groups)
+    options = core.TraceOptions(files, by=by, group_id=group_id, max_groups=max_groups, merge=merge)
     summary = core.run(options, console)
     console.finish(summary)
     if group_id is not None and summary.groups == 0:
@@ -337,18 +340,22 @@ def timeline(files: tuple[str, ...], output: str, rows: str, max_marks: int) -> 
 
 
 @main.command()
-@click.argument("source", metavar="IN")
+@click.argument("sources", nargs=-1, required=True, metavar="IN...")
 @click.option("-o", "--output", default="-", show_default=True, metavar="OUT")
 @click.option("--pseudonymise", "--pseudonymize", "pseudonymise", is_flag=True)
 @click.option("--seed", metavar="S")
 @REDACT_KEYS
 def redact(
-    source: str, output: str, pseudonymise: bool, seed: str | None, redact_keys: tuple[str, ...]
+    sources: tuple[str, ...],
+    output: str,
+    pseudonymise: bool,
+    seed: str | None,
+    redact_keys: tuple[str, ...],
 ) -> None:
     from osreplay.console.redact import RedactConsole
     from osreplay.secrets import scrub
 
-    options = scrub.RedactOptions(source, output, pseudonymise, seed, redact_keys)
+    options = scrub.RedactOptions(sources, output, pseudonymise, seed, redact_keys)
     console = RedactConsole(sys.stderr)
     summary = scrub.run(options, console)
     console.finish(summary)
