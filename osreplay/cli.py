@@ -172,6 +172,7 @@ def validate(
 @FILTERS
 @click.option("--limit", type=click.IntRange(min=1), metavar="N")
 @click.option("--start-at", metavar="LINE")
+@click.option("--merge", is_flag=True)
 @click.option("--loop", type=click.IntRange(min=0), default=1, show_default=True, metavar="N")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N")
 @click.option("--retry", type=click.IntRange(min=0), default=3, show_default=True, metavar="N")

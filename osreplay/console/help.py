@@ -52,7 +52,8 @@ file cannot be read, 130 after Ctrl-C and 143 after SIGTERM."""
 
 Reads FILEs (NDJSON, .gz), or standard input with no FILE or `-`, replaying records
 as they arrive: `osreplay record --url PROD | osreplay replay --url TEST` mirrors a
-live cloud into a test cluster. Paced as recorded unless --speed or --rate says
+live cloud into a test cluster. Files are replayed one after another, or with --merge
+record by record in timestamp order. Paced as recorded unless --speed or --rate says
 otherwise. Exits 0 when the broker confirmed every selected record, 1 when one was
 not (the replay stops and prints the --start-at that resumes it) or a line is
 unreadable, 2 for usage errors or an unreachable broker, 130 after Ctrl-C and 143
@@ -122,6 +123,7 @@ OPTIONS: dict[str, dict[str, str]] = {
         "0 sends as fast as possible. Required when records have no timestamp.",
         "max_gap": "Never wait more than SECONDS between two records (recorded timing only).",
         "limit": "Replay at most N selected records (per pass).",
+        "merge": _MERGE + "; --start-at FILE:LINE then names a place in that order.",
         "start_at": "Begin at this line of the first file (FILE:LINE for another file); what "
         "a stopped replay prints to resume.",
         "loop": "Replay the whole selection N times; 0 repeats it until interrupted "

@@ -119,7 +119,9 @@ def summary_line(summary: ReplaySummary) -> str:
 
 def resume_option(stop: Stop, inputs: Sequence[str], *, limit: int | None, loop: int) -> str:
     """The options that resume a stopped replay exactly where it stopped."""
-    where = str(stop.lineno) if len(inputs) <= 1 else f"{stop.source}:{stop.lineno}"
+    # LINE when one file was named as it is; FILE:LINE for several, a folder or a glob.
+    one = not inputs or tuple(inputs) in (("-",), (stop.source,))
+    where = str(stop.lineno) if one else f"{stop.source}:{stop.lineno}"
     option = f"--start-at {where}"
     if limit is not None:
         option += f" --limit {limit - stop.position + 1}"

@@ -59,6 +59,7 @@ READERS = [
     ["stats"],
     ["trace"],
     ["timeline", "-o", "-"],
+    ["replay", "--dry-run"],
     ["redact"],
 ]
 
@@ -235,3 +236,72 @@ def test_redact_names_a_missing_input_before_writing_anything(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == f"Error: cannot open {tmp_path}/gone.ndjson: no such file\n"
     assert not out.exists()
+
+
+def plan(result) -> list[list[str]]:
+    """The --dry-run rows: file, line, offset."""
+    assert result.exit_code == 0, result.stderr
+    return [row.split("\t")[:3] for row in result.stdout.splitlines()[1:-1]]
+
+
+def rotated(tmp_path: Path) -> list[str]:
+    """A capture rotated into three files, quiet for a while around the first switch; the
+    last record of the second and the first of the third were sent at the same time."""
+    seconds = [[0, 1], [5, 6], [6, 7]]
+    return [
+        write(
+            tmp_path / f"cap-{n:05d}.ndjson.gz",
+            [record(n * 10 + i, s) for i, s in enumerate(times)],
+        )
+        for n, times in enumerate(seconds, 1)
+    ]
+
+
+def test_a_rotated_capture_replays_as_one_with_merge(tmp_path):
+    one, two, three = rotated(tmp_path)
+    result = osreplay("replay", "--merge", "--dry-run", str(tmp_path / "cap-*.ndjson.gz"))
+    assert plan(result) == [
+        [one, "1", "+0.000"],
+        [one, "2", "+1.000"],
+        [two, "1", "+5.000"],  # the quiet time is kept
+        [two, "2", "+6.000"],
+        [three, "1", "+6.000"],  # the same time: the earlier file first
+        [three, "2", "+7.000"],
+    ]
+    assert result.stdout.splitlines()[-1] == (
+        "Dry run: 6 of 6 records planned over 7.0 s; nothing sent"
+    )
+    # Without --merge, each file is replayed on its own gaps, right after the one before.
+    result = osreplay("replay", "--dry-run", str(tmp_path / "cap-*.ndjson.gz"))
+    assert [offset for *_, offset in plan(result)] == [
+        "+0.000", "+1.000", "+1.000", "+2.000", "+2.000", "+3.000",
+    ]  # fmt: skip
+
+
+def test_captures_side_by_side_are_merged_in_timestamp_order_from_a_folder(tmp_path):
+    a, b = side_by_side(tmp_path)
+    result = osreplay("replay", "--merge", "--dry-run", "--rate", "0", str(tmp_path))
+    assert [row[:2] for row in plan(result)] == [[a, "1"], [b, "1"], [a, "2"], [b, "2"]]
+    # FILE:LINE names a place in the merged order: what comes before it in any file is skipped.
+    result = osreplay(
+        "replay", "--merge", "--dry-run", "--rate", "0", "--start-at", f"{b}:1", str(tmp_path)
+    )
+    assert [row[:2] for row in plan(result)] == [[b, "1"], [a, "2"], [b, "2"]]
+
+
+def test_merge_needs_files():
+    result = osreplay("replay", "--merge", "--rate", "0", input=json.dumps(record(1, 1)) + "\n")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --merge needs FILE arguments: standard input is one stream\n"
+
+
+def test_unreadable_lines_of_merged_files_are_named_with_their_file(tmp_path):
+    a = write(tmp_path / "a.ndjson", [record(1, 1), "{oops"])
+    b = write(tmp_path / "b.ndjson", [record(2, 2)])
+    result = osreplay("replay", "--merge", "--dry-run", a, b)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {a}: 1 unreadable line, nothing sent (--skip-invalid replays the readable "
+        "ones):\n  line 2: not valid JSON: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1) ('{oops')\n"
+    )
