@@ -33,14 +33,18 @@ def format_duration(seconds: float) -> str:
     return f"{rest // 60}:{rest % 60:02d}"
 
 
-def long_plan_warning(seconds: float) -> str:
+def long_plan_warning(seconds: float, *, merged: bool = False) -> str:
     """Said before a paced replay planned over more than an hour without ``--max-gap``."""
     hours = seconds / 3600
     span = f"{hours:,.1f} hours" if hours < 48 else f"{hours / 24:,.0f} days"
+    files = (
+        "the files merged in one timeline"
+        if merged
+        else "several files go back to back, each on its own gaps"
+    )
     return (
-        f"Warning: this replay is planned over {span} (the recorded gaps; several files go "
-        "back to back, each on its own gaps): --max-gap SECONDS caps each wait, --speed X "
-        "or --rate N changes the pace"
+        f"Warning: this replay is planned over {span} (the recorded gaps; {files}): "
+        "--max-gap SECONDS caps each wait, --speed X or --rate N changes the pace"
     )
 
 
@@ -247,7 +251,7 @@ class ReplayConsole:
             )
 
     def long_plan(self, seconds: float) -> None:
-        self._say(long_plan_warning(seconds))
+        self._say(long_plan_warning(seconds, merged=self.options.merge))
 
     def skipped(self, entry: Entry) -> None:
         if self._progress is not None:

@@ -305,3 +305,18 @@ def test_unreadable_lines_of_merged_files_are_named_with_their_file(tmp_path):
         "ones):\n  line 2: not valid JSON: Expecting property name enclosed in double quotes: "
         "line 1 column 2 (char 1) ('{oops')\n"
     )
+
+
+def test_a_merged_plan_counts_the_time_between_files(tmp_path):
+    morning = write(tmp_path / "cap-00001.ndjson", [record(1, 1)])
+    noon = write(tmp_path / "cap-00002.ndjson", [record(2, 1, timestamp="2024-03-05 12:00:01")])
+    result = osreplay("replay", "--dry-run", morning, noon)
+    assert result.exit_code == 0 and result.stderr == ""  # back to back: no wait
+    result = osreplay("replay", "--dry-run", "--merge", morning, noon)
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Warning: this replay is planned over 2.0 hours (the recorded gaps; the files merged "
+        "in one timeline): --max-gap SECONDS caps each wait, --speed X or --rate N changes "
+        "the pace\n"
+    )
+    assert plan(result)[1] == [noon, "1", "+7200.000"]
