@@ -156,6 +156,7 @@ def validate(
 @FILTERS
 @click.option("--limit", type=click.IntRange(min=1), metavar="N")
 @click.option("--start-at", metavar="LINE")
+@click.option("--merge", is_flag=True)
 @click.option("--loop", type=click.IntRange(min=0), default=1, show_default=True, metavar="N")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N")
 @click.option("--retry", type=click.IntRange(min=0), default=3, show_default=True, metavar="N")
@@ -269,13 +270,16 @@ def stats(files: tuple[str, ...], fmt: str) -> None:
 @click.option(
     "--max-groups", type=click.IntRange(min=1), default=10_000, show_default=True, metavar="N"
 )
+@click.option("--merge", is_flag=True)
 @REPORT_FORMAT
-def trace(files: tuple[str, ...], by: str, group_id: str | None, max_groups: int, fmt: str) -> None:
+def trace(
+    files: tuple[str, ...], by: str, group_id: str | None, max_groups: int, merge: bool, fmt: str
+) -> None:
     from osreplay.console.trace import TraceConsole
     from osreplay.scenario import trace as core
 
     console = TraceConsole(sys.stdout, sys.stderr, fmt=fmt)
-    options = core.TraceOptions(files, by=by, group_id=group_id, max_groups=max_groups)
+    options = core.TraceOptions(files, by=by, group_id=group_id, max_groups=max_groups, merge=merge)
     summary = core.run(options, console)
     console.finish(summary)
     if group_id is not None and summary.groups == 0:
@@ -322,18 +326,22 @@ def timeline(files: tuple[str, ...], output: str, rows: str, max_marks: int) -> 
 
 
 @main.command()
-@click.argument("source", metavar="IN")
+@click.argument("sources", nargs=-1, required=True, metavar="IN...")
 @click.option("-o", "--output", default="-", show_default=True, metavar="OUT")
 @click.option("--pseudonymise", "--pseudonymize", "pseudonymise", is_flag=True)
 @click.option("--seed", metavar="S")
 @REDACT_KEYS
 def redact(
-    source: str, output: str, pseudonymise: bool, seed: str | None, redact_keys: tuple[str, ...]
+    sources: tuple[str, ...],
+    output: str,
+    pseudonymise: bool,
+    seed: str | None,
+    redact_keys: tuple[str, ...],
 ) -> None:
     from osreplay.console.redact import RedactConsole
     from osreplay.secrets import scrub
 
-    options = scrub.RedactOptions(source, output, pseudonymise, seed, redact_keys)
+    options = scrub.RedactOptions(sources, output, pseudonymise, seed, redact_keys)
     console = RedactConsole(sys.stderr)
     summary = scrub.run(options, console)
     console.finish(summary)

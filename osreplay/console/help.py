@@ -24,6 +24,15 @@ _MAX_LINE_BYTES = (
 )
 _REDACT_KEY = "Also mask this key, in the context and in payloads (repeatable)."
 _REPORT_FORMAT = "A readable report, or one JSON document."
+# The last paragraph of every command that reads FILEs.
+_FILES = (
+    "\n\nA FILE may also be a folder (its *.ndjson and *.ndjson.gz files) or a quoted glob "
+    "such as 'cap-*.ndjson.gz'; both are read in sorted order."
+)
+_MERGE = (
+    "Read the FILEs record by record in timestamp order (a rotated capture, captures "
+    "taken side by side) instead of one after another"
+)
 
 
 def _shared(action: str, verb: str) -> dict[str, str]:
@@ -37,16 +46,19 @@ COMMANDS: dict[str, str] = {
 
 Prints `FILE:LINE: EVENT_TYPE: JSON_PATH: message` per problem and a summary line.
 Exits 0 when every record is valid, 1 when any is invalid or unreadable, 2 when a
-file cannot be read, 130 after Ctrl-C and 143 after SIGTERM.""",
+file cannot be read, 130 after Ctrl-C and 143 after SIGTERM."""
+    + _FILES,
     "replay": """Republish recorded notifications through an oslo.messaging Notifier, paced.
 
 Reads FILEs (NDJSON, .gz), or standard input with no FILE or `-`, replaying records
 as they arrive: `osreplay record --url PROD | osreplay replay --url TEST` mirrors a
-live cloud into a test cluster. Paced as recorded unless --speed or --rate says
+live cloud into a test cluster. Files are replayed one after another, or with --merge
+record by record in timestamp order. Paced as recorded unless --speed or --rate says
 otherwise. Exits 0 when the broker confirmed every selected record, 1 when one was
 not (the replay stops and prints the --start-at that resumes it) or a line is
 unreadable, 2 for usage errors or an unreachable broker, 130 after Ctrl-C and 143
-after SIGTERM (both print the summary and where to resume).""",
+after SIGTERM (both print the summary and where to resume)."""
+    + _FILES,
     "record": """Record notifications from the bus into NDJSON, on osreplay's own queues.
 
 Real consumers such as Ceilometer still get every message. A message is acknowledged
@@ -57,26 +69,35 @@ forces), --count or --duration; deletes its tap queues unless --keep-queue.""",
 Reads NDJSON recordings (`-` for stdin, .gz). Counts by event type, publisher,
 priority, exchange, CADF action and outcome, and versioned payload; records per
 second over the span. Unreadable lines are counted and named on stderr. Exits 0,
-or 2 when a file cannot be read.""",
+or 2 when a file cannot be read."""
+    + _FILES,
     "trace": """Follow a request or a resource through recordings.
 
 Groups records by request id or resource id, in time order; pairs each X.start
 with X.end (or .error, .failure, .failed) and gives durations; starts without an
 end are flagged open. Exits 0, 1 when --id matches no record,
-2 when a file cannot be read.""",
+2 when a file cannot be read."""
+    + _FILES,
     "diff": """Compare two recordings of one scenario, beyond volatile fields.
 
 Records are matched per event type in order; ids, UUIDs, times and host numbers are
-volatile. Exits 0 when nothing else differs, 1 when something does, 2 on errors.""",
+volatile. Exits 0 when nothing else differs, 1 when something does, 2 on errors.
+
+Each of A and B may be a folder or a quoted glob such as 'cap-*.ndjson.gz': its files
+are read in sorted order as one recording.""",
     "timeline": """Draw recordings over time as one self-contained HTML page.
 
 A row per event type (or publisher), colour by priority, failures marked; hover or
-click for the record, drag to zoom. Exits 0, or 2 when a file cannot be read or written.""",
-    "redact": """Scrub a recording IN (NDJSON, .gz, - for stdin) with the rules record applies.
+click for the record, drag to zoom. Exits 0, or 2 when a file cannot be read or written."""
+    + _FILES,
+    "redact": """Scrub recordings IN (NDJSON, .gz, - for stdin) with the rules record applies.
 
 Masks tokens, passwords and other secrets exactly as `osreplay record` does by
 default. Unreadable lines are dropped and listed. Exits 0 when every line was
-scrubbed, 1 when a line was dropped, 2 for usage errors.""",
+scrubbed, 1 when a line was dropped, 2 for usage errors.
+
+Several INs are scrubbed in order into the one output; an IN may also be a folder (its
+*.ndjson and *.ndjson.gz files) or a quoted glob such as 'cap-*.ndjson.gz'.""",
 }
 
 OPTIONS: dict[str, dict[str, str]] = {
@@ -102,6 +123,7 @@ OPTIONS: dict[str, dict[str, str]] = {
         "0 sends as fast as possible. Required when records have no timestamp.",
         "max_gap": "Never wait more than SECONDS between two records (recorded timing only).",
         "limit": "Replay at most N selected records (per pass).",
+        "merge": _MERGE + "; --start-at FILE:LINE then names a place in that order.",
         "start_at": "Begin at this line of the first file (FILE:LINE for another file); what "
         "a stopped replay prints to resume.",
         "loop": "Replay the whole selection N times; 0 repeats it until interrupted "
@@ -163,6 +185,7 @@ OPTIONS: dict[str, dict[str, str]] = {
     "trace": {
         "by": "Group by request id (ctxt) or by the resource the payload is about.",
         "group_id": "Show only the group with this key.",
+        "merge": _MERGE + ".",
         "max_groups": "Groups held at once; past it the least recently active one is "
         "closed early.",
         "fmt": _REPORT_FORMAT,

@@ -8,9 +8,9 @@ from osreplay.console.text import records, text_lines
 from osreplay.secrets.scrub import Dropped, RedactSummary
 
 
-def dropped_line(source: str, dropped: Dropped) -> str:
+def dropped_line(dropped: Dropped) -> str:
     return (
-        f"Dropped line {dropped.lineno} of {source}: {dropped.reason} "
+        f"Dropped line {dropped.lineno} of {dropped.path}: {dropped.reason} "
         "(unreadable, so it could not be scrubbed)"
     )
 
@@ -41,8 +41,8 @@ class RedactConsole:
     def __init__(self, err: TextIO) -> None:
         self.err = err
 
-    def dropped(self, source: str, dropped: Dropped) -> None:
-        self.err.write(text_lines([dropped_line(source, dropped)]))
+    def dropped(self, dropped: Dropped) -> None:
+        self.err.write(text_lines([dropped_line(dropped)]))
         self.err.flush()
 
     def finish(self, summary: RedactSummary) -> None:

@@ -33,14 +33,18 @@ def format_duration(seconds: float) -> str:
     return f"{rest // 60}:{rest % 60:02d}"
 
 
-def long_plan_warning(seconds: float) -> str:
+def long_plan_warning(seconds: float, *, merged: bool = False) -> str:
     """Said before a paced replay planned over more than an hour without ``--max-gap``."""
     hours = seconds / 3600
     span = f"{hours:,.1f} hours" if hours < 48 else f"{hours / 24:,.0f} days"
+    files = (
+        "the files merged in one timeline"
+        if merged
+        else "several files go back to back, each on its own gaps"
+    )
     return (
-        f"Warning: this replay is planned over {span} (the recorded gaps; several files go "
-        "back to back, each on its own gaps): --max-gap SECONDS caps each wait, --speed X "
-        "or --rate N changes the pace"
+        f"Warning: this replay is planned over {span} (the recorded gaps; {files}): "
+        "--max-gap SECONDS caps each wait, --speed X or --rate N changes the pace"
     )
 
 
@@ -119,7 +123,9 @@ def summary_line(summary: ReplaySummary) -> str:
 
 def resume_option(stop: Stop, inputs: Sequence[str], *, limit: int | None, loop: int) -> str:
     """The options that resume a stopped replay exactly where it stopped."""
-    where = str(stop.lineno) if len(inputs) <= 1 else f"{stop.source}:{stop.lineno}"
+    # LINE when one file was named as it is; FILE:LINE for several, a folder or a glob.
+    one = not inputs or tuple(inputs) in (("-",), (stop.source,))
+    where = str(stop.lineno) if one else f"{stop.source}:{stop.lineno}"
     option = f"--start-at {where}"
     if limit is not None:
         option += f" --limit {limit - stop.position + 1}"
@@ -245,7 +251,7 @@ class ReplayConsole:
             )
 
     def long_plan(self, seconds: float) -> None:
-        self._say(long_plan_warning(seconds))
+        self._say(long_plan_warning(seconds, merged=self.options.merge))
 
     def skipped(self, entry: Entry) -> None:
         if self._progress is not None:

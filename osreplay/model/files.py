@@ -1,4 +1,11 @@
-"""How a file that cannot be opened, read or written is told: one wording for every command.
+"""Which files a command reads, and how a file that cannot be opened is told.
+
+:func:`expand_inputs` turns the FILE arguments of every command that reads recordings
+into the files to read, in order: an existing path is itself (``-`` is standard input), a
+folder is its ``*.ndjson`` and ``*.ndjson.gz`` files (sorted, hidden ones left out), and
+anything else holding ``*``, ``?`` or ``[`` is a glob expanded in sorted order, as the
+shell would (quoted, so osreplay expands it: ``'cap-*.ndjson.gz'``). A folder without a
+recording or a glob (with ``*`` or ``?``) matching nothing is a UsageError naming it.
 
 The core catches ``OSError`` (and, for gzip data, ``EOFError``/``zlib.error``) where a file
 is touched and raises what these functions build: an InputError (a WriteError for writes)
@@ -7,7 +14,63 @@ whose message names the file and the reason in lower case, ready to print after 
 
 from __future__ import annotations
 
-from osreplay.errors import InputError, WriteError
+import glob
+import os
+from collections.abc import Iterable
+
+from osreplay.errors import InputError, UsageError, WriteError
+
+#: What a folder given as FILE contributes: its recordings, sorted by name.
+FOLDER_PATTERNS = ("*.ndjson", "*.ndjson.gz")
+
+
+def expand_inputs(arguments: Iterable[str]) -> tuple[str, ...]:
+    """The files to read for ``arguments``: paths as given, folders and globs expanded.
+
+    A path that does not exist and is no glob is kept: reading it reports it missing.
+    """
+    files: list[str] = []
+    for argument in arguments:
+        if argument == "-" or (os.path.lexists(argument) and not os.path.isdir(argument)):
+            files.append(argument)
+        elif os.path.isdir(argument):
+            files.extend(_folder(argument))
+        elif glob.has_magic(argument):
+            files.extend(_glob(argument))
+        else:
+            files.append(argument)
+    return tuple(files)
+
+
+def _folder(folder: str) -> list[str]:
+    found = sorted(
+        path
+        for pattern in FOLDER_PATTERNS
+        for path in glob.glob(os.path.join(folder, pattern))
+        if not os.path.isdir(path)
+    )
+    if not found:
+        raise UsageError(
+            f"{folder} is a folder without recordings (no *.ndjson or *.ndjson.gz file in it)"
+        )
+    return found
+
+
+def _glob(pattern: str) -> list[str]:
+    """A glob's matches in sorted order; a folder among them gives its recordings.
+
+    A name whose only magic is ``[…]`` and that matches nothing is more likely a missing
+    file than a pattern: it is kept, and reading it says so.
+    """
+    matches = sorted(glob.glob(pattern))
+    if not matches:
+        if "*" not in pattern and "?" not in pattern:
+            return [pattern]
+        raise UsageError(f"no file matches {pattern}")
+    files: list[str] = []
+    for match in matches:
+        files.extend(_folder(match) if os.path.isdir(match) else [match])
+    return files
 
 
 def os_reason(exc: BaseException) -> str:
@@ -45,4 +108,11 @@ def _why(exc: OSError, *, missing: str) -> str:
     return os_reason(exc)
 
 
-__all__ = ["open_error", "os_reason", "read_error", "write_error"]
+__all__ = [
+    "FOLDER_PATTERNS",
+    "expand_inputs",
+    "open_error",
+    "os_reason",
+    "read_error",
+    "write_error",
+]

@@ -20,7 +20,7 @@ from typing import Protocol
 from osreplay.model.notification import Notification
 from osreplay.replay.pacing import MissingTimestamp, Pacer, RateSchedule, Schedule
 from osreplay.replay.sender import PublishError, Sender
-from osreplay.replay.sources import Entry, FileSource
+from osreplay.replay.sources import Entry, FileSource, MergedPass
 from osreplay.runtime import Terminated
 
 
@@ -96,6 +96,7 @@ class _Progress:
     started: bool = False
     began: float = 0.0
     current_source: str | None = None  # files go back to back, each on its own gaps
+    entries: Iterable[Entry] = ()  # the pass being replayed
     pending: Entry | None = None  # the record being paced or sent, not yet confirmed
     last: Entry | None = None  # the last record confirmed
     pass_no: int = 0
@@ -144,7 +145,7 @@ class Replayer:
                 run.pass_no = summary.passes = pass_no
                 if pass_no > 1:
                     self.schedule.new_pass()
-                run.position = 0
+                run.position, run.entries = 0, entries
                 for entry in entries:
                     summary.stop = self._step(entry, run)
                     if summary.stop is not None:
@@ -164,7 +165,7 @@ class Replayer:
         run.position += 1
         summary.seen += 1
         run.pending = entry
-        if entry.source != run.current_source:
+        if entry.source != run.current_source and not isinstance(run.entries, MergedPass):
             if run.current_source is not None:
                 schedule.new_pass()  # the next file starts right after this one
             run.current_source = entry.source
@@ -227,6 +228,9 @@ def _interrupted(run: _Progress, exc: BaseException) -> Stop:
     pending, last, pass_no, position = run.pending, run.last, run.pass_no, run.position
     if pending is not None:
         return Stop("interrupted", pending.source, pending.lineno, reason, pass_no, position)
+    if isinstance(run.entries, MergedPass) and last is not None:
+        source, lineno = run.entries.resume_after(last)  # the next record may be in any file
+        return Stop("interrupted", source, lineno, reason, pass_no, position + 1)
     if last is not None:
         return Stop("interrupted", last.source, last.lineno + 1, reason, pass_no, position + 1)
     return Stop("interrupted", "", 0, reason, max(pass_no, 1), 1)
@@ -235,8 +239,8 @@ def _interrupted(run: _Progress, exc: BaseException) -> Stop:
 def planned_duration(source: FileSource, schedule: Schedule) -> float | None:
     """Seconds a replay of ``source`` is planned to take under ``schedule`` (a fresh one).
 
-    Files go back to back, each paced on its own gaps (as :class:`Replayer` does), passes
-    too. ``None`` for an endless ``--loop 0``.
+    Files go back to back, each paced on its own gaps (as :class:`Replayer` does), unless
+    merged; passes too. ``None`` for an endless ``--loop 0``.
     """
     if source.per_pass is None:
         source.check()
@@ -251,7 +255,7 @@ def planned_duration(source: FileSource, schedule: Schedule) -> float | None:
     for entry in next(iter(source.passes())):
         if entry.note is None:
             continue  # skipped (--skip-invalid)
-        if current is not None and entry.source != current:
+        if current is not None and entry.source != current and not source.merge:
             schedule.new_pass()
         current = entry.source
         last = schedule.offset(entry.note.sent_at)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from osreplay.bus.transport import BusSettings, check_connection, resolve
 from osreplay.errors import UsageError
+from osreplay.model.files import expand_inputs
 from osreplay.model.filters import Filters
 from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
 from osreplay.replay.pacing import Pacer, Schedule, VirtualClock, make_schedule
@@ -56,6 +57,7 @@ class ReplayOptions:
     sets: tuple[str, ...] = ()
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     workers: int = 1
+    merge: bool = False  # files record by record in timestamp order, not one after another
 
     @property
     def streaming(self) -> bool:
@@ -89,10 +91,11 @@ def run(options: ReplayOptions, console: ReplayConsole) -> ReplaySummary:
     """Replay what ``options`` select; the summary says what the broker confirmed."""
     schedule = options.schedule()
     _check_inputs(options)
+    files = () if options.streaming else expand_inputs(options.files)
     selection = Selection(
         options.filters,
         limit=options.limit,
-        start_at=parse_start_at(options.start_at, options.files),
+        start_at=parse_start_at(options.start_at, files),
     )
     rewriter = Rewriter.from_options(
         fresh_ids=options.fresh_ids, retime=options.retime, sets=options.sets
@@ -106,7 +109,7 @@ def run(options: ReplayOptions, console: ReplayConsole) -> ReplaySummary:
         if options.streaming:
             stream = StreamSource("-", selection, max_line_bytes=options.max_line_bytes)
             return _replay(options, console, stream, schedule, settings, rewriter, None)
-        source = _checked_files(options, selection, schedule)
+        source = _checked_files(options, files, selection, schedule)
         # The records a checked file keeps stay live for the whole run and hold no cycles:
         # frozen, the cyclic garbage collector never scans them.
         with gc_frozen():
@@ -121,20 +124,25 @@ def run(options: ReplayOptions, console: ReplayConsole) -> ReplaySummary:
 def _check_inputs(options: ReplayOptions) -> None:
     if not options.streaming and "-" in options.files:
         raise UsageError("- (standard input) cannot be combined with files")
+    if options.streaming and options.merge:
+        raise UsageError("--merge needs FILE arguments: standard input is one stream")
     if options.streaming and options.loop != 1:
         raise UsageError("--loop needs FILE arguments: standard input can be read only once")
     if options.dry_run and options.loop == 0:
         raise UsageError("--dry-run cannot plan an endless --loop 0: give a number of passes")
 
 
-def _checked_files(options: ReplayOptions, selection: Selection, schedule: Schedule) -> FileSource:
+def _checked_files(
+    options: ReplayOptions, files: Sequence[str], selection: Selection, schedule: Schedule
+) -> FileSource:
     source = FileSource(
-        options.files,
+        files,
         selection,
         skip_invalid=options.skip_invalid,
         needs_timestamps=schedule.needs_timestamps,
         loop=options.loop,
         max_line_bytes=options.max_line_bytes,
+        merge=options.merge,
     )
     source.check()  # refuses unreadable lines before anything is sent
     return source

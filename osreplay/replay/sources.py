@@ -4,15 +4,23 @@ A *source* selects records (:class:`Selection`: filters, ``--start-at``, ``--lim
 yields them as :class:`Entry` objects, one iterable per pass of ``--loop``.
 :class:`FileSource` checks whole files before anything is sent; :class:`StreamSource`
 reads standard input as it arrives, so nothing is known ahead.
+
+Files are read one after another, or with ``merge`` (``--merge``) record by record in
+timestamp order (:mod:`osreplay.model.merge`). Then ``--start-at FILE:LINE`` names a
+place in the merged order: everything merged before that line is skipped, whichever file
+it is in. Each pass of a merged replay is a :class:`MergedPass`, which reads one entry
+ahead, so a replay stopped between two records knows the next one to name for resuming.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from osreplay.errors import RecordingRefused, UsageError
 from osreplay.model.filters import Filters
+from osreplay.model.merge import merge_in_time
 from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES, read_lines
 from osreplay.model.notification import Notification, RecordError
 from osreplay.runtime import gc_paused
@@ -71,38 +79,116 @@ def _entries(
     paths: Sequence[str],
     selection: Selection,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    *,
+    merge: bool = False,
 ) -> Iterator[Entry]:
     """Every line from the start line on, as entries: selected records and unreadable lines.
 
     Stops after ``selection.limit`` selected records. Unreadable lines are yielded (they
     cannot be matched against the filters) and do not count toward the limit.
     """
-    start = selection.start_at
     limit = selection.limit
     matches = selection.matches
     filtered = selection.filters.active
     selected = 0
+    read = _merged if merge else _one_after_another
+    for entry in read(paths, selection.start_at, max_line_bytes):
+        note = entry.note
+        if note is None:
+            yield entry
+            continue
+        if filtered and not matches(note):
+            continue
+        selected += 1
+        yield entry
+        if limit is not None and selected >= limit:
+            return
+
+
+def _one_after_another(
+    paths: Sequence[str], start: StartAt | None, max_line_bytes: int
+) -> Iterator[Entry]:
+    """Every line of the files in file order, from the start line on (files before it
+    unread)."""
     for index, path in enumerate(paths):
         if start is not None and index < start.index:
             continue
         first = start.lineno if start is not None and index == start.index else 1
-        for line in read_lines(path, max_line_bytes):
-            if line.lineno < first:
-                continue
-            if line.error is not None:
-                yield Entry(line.path, line.lineno, None, line.error)
-                continue
-            try:
-                note = Notification.from_dict(line.obj)  # type: ignore[arg-type]
-            except RecordError as exc:
-                yield Entry(line.path, line.lineno, None, str(exc))
-                continue
-            if filtered and not matches(note):
-                continue
-            selected += 1
-            yield Entry(line.path, line.lineno, note)
-            if limit is not None and selected >= limit:
-                return
+        yield from _file_entries(path, max_line_bytes, first)
+
+
+def _merged(paths: Sequence[str], start: StartAt | None, max_line_bytes: int) -> Iterator[Entry]:
+    """Every line of the files in timestamp order, from the start line on: everything
+    merged before it (in any file) is skipped."""
+    merged = merge_in_time([_file_entries(path, max_line_bytes) for path in paths], _moment)
+    if start is None:
+        yield from merged
+        return
+    name = paths[start.index]
+    for entry in merged:
+        if entry.source == name and entry.lineno >= start.lineno:
+            yield entry
+            break
+    yield from merged
+
+
+def _file_entries(path: str, max_line_bytes: int, first: int = 1) -> Iterator[Entry]:
+    """Every line of one file from line ``first`` on: a record, or why it is unreadable."""
+    for line in read_lines(path, max_line_bytes):
+        if line.lineno < first:
+            continue
+        if line.error is not None:
+            yield Entry(line.path, line.lineno, None, line.error)
+            continue
+        try:
+            note = Notification.from_dict(line.obj)  # type: ignore[arg-type]
+        except RecordError as exc:
+            yield Entry(line.path, line.lineno, None, str(exc))
+            continue
+        yield Entry(line.path, line.lineno, note)
+
+
+def _moment(entry: Entry) -> datetime | None:
+    return None if entry.note is None else entry.note.sent_at
+
+
+class MergedPass:
+    """One pass over merged files, read one entry ahead (what a stopped replay needs).
+
+    Files read one after another resume at the line after the last record confirmed;
+    merged, the next record may be in any file: :meth:`resume_after` names it.
+    """
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self._entries = iter(entries)
+        self._upcoming: Entry | None = None
+        self._started = False
+        self.handed: Entry | None = None  # the last entry handed out
+
+    def __iter__(self) -> MergedPass:
+        return self
+
+    def __next__(self) -> Entry:
+        if not self._started:
+            self._upcoming = next(self._entries, None)
+            self._started = True
+        current = self._upcoming
+        if current is None:
+            raise StopIteration
+        # Stopped while reading ahead, ``current`` is still upcoming: nothing is lost.
+        self._upcoming = next(self._entries, None)
+        self.handed = current
+        return current
+
+    def resume_after(self, last: Entry) -> tuple[str, int]:
+        """Where to go on when ``last`` was the last record confirmed: the entry handed out
+        after it, else the next one, else (the pass was over) the line after ``last``."""
+        handed = self.handed
+        if handed is not None and (handed.source, handed.lineno) != (last.source, last.lineno):
+            return handed.source, handed.lineno
+        if self._upcoming is not None:
+            return self._upcoming.source, self._upcoming.lineno
+        return last.source, last.lineno + 1
 
 
 class FileSource:
@@ -124,9 +210,11 @@ class FileSource:
         loop: int = 1,
         cache_records: int = CACHE_RECORDS,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        merge: bool = False,
     ) -> None:
         self.paths = list(paths)
         self.max_line_bytes = max_line_bytes
+        self.merge = merge
         self.selection = selection
         self.skip_invalid = skip_invalid
         self.needs_timestamps = needs_timestamps
@@ -152,7 +240,7 @@ class FileSource:
         untimed: list[Entry] = []
         cache: list[Entry] | None = []
         count = 0
-        for entry in _entries(self.paths, self.selection, self.max_line_bytes):
+        for entry in _entries(self.paths, self.selection, self.max_line_bytes, merge=self.merge):
             if entry.note is None:
                 invalid.append(entry)
                 continue
@@ -181,11 +269,12 @@ class FileSource:
         done = 0
         while self.loop == 0 or done < self.loop:
             done += 1
-            yield self._cache if self._cache is not None else self._reread()
+            entries = self._cache if self._cache is not None else self._reread()
+            yield MergedPass(entries) if self.merge else entries
 
     def _reread(self) -> Iterator[Entry]:
         known = {(entry.source, entry.lineno) for entry in self.skipped}
-        for entry in _entries(self.paths, self.selection, self.max_line_bytes):
+        for entry in _entries(self.paths, self.selection, self.max_line_bytes, merge=self.merge):
             if entry.note is None and (entry.source, entry.lineno) in known:
                 continue  # reported by check()
             yield entry
@@ -252,6 +341,7 @@ __all__ = [
     "CACHE_RECORDS",
     "Entry",
     "FileSource",
+    "MergedPass",
     "Selection",
     "StartAt",
     "StreamSource",

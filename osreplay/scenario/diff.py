@@ -1,6 +1,7 @@
 """``osreplay diff``: did a change alter what the services emit?
 
-Two recordings of the same scenario are read side by side, line by line. Records are
+Two recordings of the same scenario are read side by side, line by line. Each side may
+be a folder or a glob (a rotated capture): its files are read in order as one recording. Records are
 matched per event type in order (the first ``instance.create.end`` of A with the first of
 B, and so on), never by id. For each matched pair, ``priority``, ``publisher_id``,
 ``exchange``, ``topic`` and the whole ``payload`` are compared; ``message_id``,
@@ -28,6 +29,7 @@ from itertools import zip_longest
 from typing import Any, Protocol
 
 from osreplay.errors import UsageError
+from osreplay.model.files import expand_inputs
 from osreplay.scenario.records import Entry, Unreadable, read
 
 ADDED, REMOVED, VALUE, TYPE, VERSION = "added", "removed", "value", "type", "version"
@@ -292,7 +294,7 @@ def run(options: DiffOptions, console: DiffConsole) -> DiffSummary:
 
     counts: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
     waiting: tuple[dict[str, deque[Entry]], dict[str, deque[Entry]]] = ({}, {})
-    sides = (read((options.a,), on_unreadable), read((options.b,), on_unreadable))
+    sides = tuple(read(expand_inputs((side,)), on_unreadable) for side in (options.a, options.b))
     for side, entry in _side_by_side(*sides):
         event_type = entry.note.event_type
         counts[side][event_type] += 1

@@ -2,15 +2,18 @@
 
 :func:`read` streams ``(path, lineno, Notification)`` over several files (``-`` is
 standard input, ``.gz`` is decompressed, a ``.json`` file is one record) and hands every
-line that is not a notification to ``on_unreadable`` instead of stopping.
+line that is not a notification to ``on_unreadable`` instead of stopping. The files are
+read one after another, or with ``merge`` record by record in timestamp order
+(:mod:`osreplay.model.merge`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from osreplay.model.merge import merge_in_time
 from osreplay.model.ndjson import read_lines
 from osreplay.model.notification import Notification, RecordError, parse_timestamp
 
@@ -36,19 +39,37 @@ class Entry:
 OnUnreadable = Callable[[Unreadable], None]
 
 
-def read(paths: Iterable[str], on_unreadable: OnUnreadable) -> Iterator[Entry]:
-    """Every notification of ``paths`` in file order; unreadable lines go to the callback."""
-    for path in paths:
-        for line in read_lines(path):
-            if line.obj is None:
-                on_unreadable(Unreadable(line.path, line.lineno, line.error or "unreadable"))
-                continue
-            try:
-                note = Notification.from_dict(line.obj)
-            except RecordError as exc:
-                on_unreadable(Unreadable(line.path, line.lineno, str(exc)))
-                continue
-            yield Entry(line.path, line.lineno, note)
+def read(
+    paths: Sequence[str], on_unreadable: OnUnreadable, *, merge: bool = False
+) -> Iterator[Entry]:
+    """Every notification of ``paths``, in file order or (``merge``) in timestamp order;
+    unreadable lines go to the callback, at their place in that order."""
+    if merge:
+        lines = merge_in_time([_read_file(path) for path in paths], _moment)
+    else:
+        lines = (line for path in paths for line in _read_file(path))
+    for line in lines:
+        if isinstance(line, Unreadable):
+            on_unreadable(line)
+        else:
+            yield line
+
+
+def _read_file(path: str) -> Iterator[Entry | Unreadable]:
+    for line in read_lines(path):
+        if line.obj is None:
+            yield Unreadable(line.path, line.lineno, line.error or "unreadable")
+            continue
+        try:
+            note = Notification.from_dict(line.obj)
+        except RecordError as exc:
+            yield Unreadable(line.path, line.lineno, str(exc))
+            continue
+        yield Entry(line.path, line.lineno, note)
+
+
+def _moment(line: Entry | Unreadable) -> datetime | None:
+    return sent_at(line.note) if isinstance(line, Entry) else None
 
 
 def sent_at(note: Notification) -> datetime | None:

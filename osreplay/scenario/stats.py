@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from osreplay.model.files import expand_inputs
 from osreplay.model.notification import CADF_EVENT_TYPEURI, Notification
 from osreplay.scenario.records import Unreadable, read, sent_at
 
@@ -252,6 +253,7 @@ def run(options: StatsOptions, console: StatsConsole) -> Stats:
         tally.unreadable += 1
         console.unreadable(line)
 
-    for entry in read(options.files, on_unreadable):
+    files = expand_inputs(options.files)
+    for entry in read(files, on_unreadable):
         tally.add(entry.note)
-    return tally.result(options.files)
+    return tally.result(files)

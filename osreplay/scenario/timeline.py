@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from osreplay.errors import UsageError
+from osreplay.model.files import expand_inputs
 from osreplay.model.notification import CADF_EVENT_TYPEURI, PRIORITIES, Notification
 from osreplay.scenario.records import Unreadable, read, sent_at
 
@@ -177,13 +178,13 @@ def run(options: TimelineOptions, console: TimelineConsole) -> Timeline:
     """Read the recordings and return what to draw; raises InputError, UsageError."""
     if options.rows not in ROWS_BY:
         raise UsageError(f"--rows must be one of {', '.join(ROWS_BY)}, not {options.rows!r}")
-    result = Timeline(options.files, options.rows)
+    result = Timeline(expand_inputs(options.files), options.rows)
 
     def on_unreadable(line: Unreadable) -> None:
         result.unreadable += 1
         console.unreadable(line)
 
     collector = _Collector(options, result)
-    for entry in read(options.files, on_unreadable):
+    for entry in read(result.files, on_unreadable):
         collector.add(entry.path, entry.lineno, entry.note)
     return collector.finish()

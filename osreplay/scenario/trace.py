@@ -8,6 +8,12 @@ paired, first come first served, with the next ``X.end`` / ``X.success`` (outcom
 ``end``) or ``X.error`` / ``X.failure`` / ``X.failed`` (outcome ``error``); a start
 left without one is ``open``.
 
+The files are read one after another, or with ``merge`` record by record in timestamp
+order (:mod:`osreplay.model.merge`): for captures taken side by side (or a rotated one),
+groups are then reported in the order they began across the files, and a request whose
+records sit in several files is held as one group rather than closed early by
+``max_groups`` while another file is read.
+
 Memory: a group is held until the end of the input, as one small step per record (file,
 line, event type, priority, time; never the payload). At most ``max_groups`` groups are
 held: past that, the least recently active group is closed early (``complete`` is
@@ -25,6 +31,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from osreplay.errors import UsageError
+from osreplay.model.files import expand_inputs
 from osreplay.model.notification import CADF_EVENT_TYPEURI, Notification
 from osreplay.scenario.records import Unreadable, read, sent_at
 
@@ -45,6 +52,7 @@ class TraceOptions:
     group_id: str | None = None
     max_groups: int = 10_000
     max_records: int = 10_000
+    merge: bool = False  # read the files record by record in timestamp order
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +231,8 @@ def run(options: TraceOptions, console: TraceConsole) -> TraceSummary:
         summary.closed_early += not group.complete
         console.group(group)
 
-    for seq, entry in enumerate(read(options.files, on_unreadable)):
+    entries = read(expand_inputs(options.files), on_unreadable, merge=options.merge)
+    for seq, entry in enumerate(entries):
         note = entry.note
         summary.records += 1
         key = key_of(note)

@@ -1,4 +1,7 @@
-"""``osreplay redact``: scrub an existing recording, streaming, line by line.
+"""``osreplay redact``: scrub existing recordings, streaming, line by line, into one.
+
+Several inputs (files, folders, globs: :func:`osreplay.model.files.expand_inputs`) are
+scrubbed in order into the one output, as ``cat`` would join them.
 
 Secrets are masked by :meth:`osreplay.secrets.rules.Redactor.record`, the rules ``osreplay
 record`` applies by default (one place: a rule added there applies here too), plus
@@ -20,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from osreplay.errors import InputError, UsageError
-from osreplay.model.ndjson import Line, RecordingWriter, display_name, read_lines
+from osreplay.model.files import expand_inputs
+from osreplay.model.ndjson import Line, RecordingWriter, check_readable, display_name, read_lines
 from osreplay.model.notification import RecordError, dumps_line, is_bare_cadf, normalise
 from osreplay.secrets.pseudonym import Pseudonymiser, key_from_seed, new_key
 from osreplay.secrets.rules import Redactor
@@ -34,7 +38,7 @@ LISTED_DROPS = 20
 class RedactOptions:
     """What ``osreplay redact`` was asked to do."""
 
-    source: str
+    sources: tuple[str, ...]
     output: str = "-"
     pseudonymise: bool = False
     seed: str | None = None
@@ -45,6 +49,7 @@ class RedactOptions:
 class Dropped:
     """A line not written: it could not be read, so it could not be scrubbed."""
 
+    path: str
     lineno: int
     reason: str
 
@@ -53,7 +58,7 @@ class Dropped:
 class RedactSummary:
     """What a redact run did; the presentation layer renders it."""
 
-    source: str
+    source: str  # the input, or "N files"
     output: str
     records: int = 0
     masked: int = 0
@@ -66,12 +71,12 @@ class RedactSummary:
     def ok(self) -> bool:
         return not self.dropped_total
 
-    def drop(self, lineno: int, reason: str) -> Dropped | None:
+    def drop(self, path: str, lineno: int, reason: str) -> Dropped | None:
         """Count a dropped line; the Dropped when it is one of those listed."""
         self.dropped_total += 1
         if len(self.dropped) >= LISTED_DROPS:
             return None
-        dropped = Dropped(lineno, reason)
+        dropped = Dropped(path, lineno, reason)
         self.dropped.append(dropped)
         return dropped
 
@@ -79,7 +84,7 @@ class RedactSummary:
 class RedactConsole(Protocol):
     """The presentation layer (osreplay.console.redact): told of each listed drop."""
 
-    def dropped(self, source: str, dropped: Dropped) -> None: ...
+    def dropped(self, dropped: Dropped) -> None: ...
 
 
 class Scrubber:
@@ -106,13 +111,11 @@ def _changed(new: Any, old: Any) -> bool:
 
 
 def run(options: RedactOptions, console: RedactConsole) -> RedactSummary:
-    """Scrub ``options.source`` into ``options.output``; return what was done."""
-    if options.source != "-" and options.output != "-":
-        same = os.path.exists(options.source) and os.path.exists(options.output)
-        if same and os.path.samefile(options.source, options.output):
-            raise UsageError(
-                f"-o {options.output} is the input file: write the redacted copy elsewhere"
-            )
+    """Scrub ``options.sources`` into ``options.output``; return what was done."""
+    sources = expand_inputs(options.sources)
+    for source in sources:  # a missing input is an error before OUT is touched
+        check_readable(source)
+        _check_not_output(source, options.output)
     pseudonymiser = None
     if options.pseudonymise:
         key = key_from_seed(options.seed) if options.seed is not None else new_key()
@@ -120,13 +123,14 @@ def run(options: RedactOptions, console: RedactConsole) -> RedactSummary:
     elif options.seed is not None:
         raise UsageError("--seed keys the pseudonyms: it needs --pseudonymise")
     scrubber = Scrubber(Redactor(extra_keys=options.redact_keys), pseudonymiser)
-    summary = RedactSummary(display_name(options.source), _output_name(options.output))
+    summary = RedactSummary(_input_name(sources), _output_name(options.output))
     # A file is written beside OUT and renamed once complete: a run that fails half-way
     # leaves OUT as it was, never a half-scrubbed copy that looks whole.
     partial = options.output if options.output == "-" else _partial_path(options.output)
     try:
         with RecordingWriter(partial) as writer:
-            _copy(read_lines(options.source), writer, scrubber, summary, console)
+            lines = (line for source in sources for line in read_lines(source))
+            _copy(lines, writer, scrubber, summary, console)
         if partial != options.output:
             os.replace(partial, options.output)
     except BaseException as exc:
@@ -147,21 +151,21 @@ def _copy(
     summary: RedactSummary,
     console: RedactConsole,
 ) -> None:
-    def drop(lineno: int, reason: str) -> None:
-        dropped = summary.drop(lineno, reason)
+    def drop(line: Line, reason: str) -> None:
+        dropped = summary.drop(line.path, line.lineno, reason)
         if dropped is not None:
-            console.dropped(summary.source, dropped)
+            console.dropped(dropped)
 
     batch: list[str] = []
     for line in lines:
         if line.obj is None:
-            drop(line.lineno, line.error or "unreadable")
+            drop(line, line.error or "unreadable")
             continue
         try:
             obj, masked = scrubber.scrub(line.obj)
             text = dumps_line(obj)
         except (RecordError, ValueError, TypeError) as exc:
-            drop(line.lineno, str(exc))
+            drop(line, str(exc))
             continue
         summary.records += 1
         summary.masked += masked
@@ -177,6 +181,18 @@ def _partial_path(output: str) -> str:
     directory, name = os.path.split(output)
     suffix = ".gz" if output.endswith(".gz") else ""  # the writer compresses by the name
     return os.path.join(directory, f".{name}.partial-{os.getpid()}{suffix}")
+
+
+def _check_not_output(source: str, output: str) -> None:
+    if source != "-" and output != "-":
+        same = os.path.exists(source) and os.path.exists(output)
+        if same and os.path.samefile(source, output):
+            raise UsageError(f"-o {output} is the input file: write the redacted copy elsewhere")
+
+
+def _input_name(sources: tuple[str, ...]) -> str:
+    """The one input's name, else how many files were read."""
+    return display_name(sources[0]) if len(sources) == 1 else f"{len(sources)} files"
 
 
 def _output_name(output: str) -> str:

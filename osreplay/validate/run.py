@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from osreplay.errors import OsreplayError
+from osreplay.model.files import expand_inputs
 from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES, check_readable
 from osreplay.runtime import terminate_like_interrupt
 from osreplay.validate.validator import Summary, Validator, Verdict, parse_schema_option
@@ -58,13 +59,14 @@ def run(options: ValidateOptions, console: ValidateConsole) -> Summary:
         strict=options.strict,
         max_line_bytes=options.max_line_bytes,
     )
-    for path in options.files:  # a missing file is a usage error before any report starts
+    files = expand_inputs(options.files)  # folders and globs
+    for path in files:  # a missing file is a usage error before any report starts
         check_readable(path)
     summary = Summary()
     stopped: KeyboardInterrupt | None = None
     with terminate_like_interrupt():  # SIGTERM ends it as Ctrl-C does
         try:
-            _validate_files(validator, options.files, summary, console)
+            _validate_files(validator, files, summary, console)
         except KeyboardInterrupt as exc:
             stopped = exc
         except OsreplayError as exc:  # a file unreadable mid-way: the report still ends whole

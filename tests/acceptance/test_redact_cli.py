@@ -269,7 +269,7 @@ def test_memory_grows_with_distinct_values_not_records(tmp_path):
                 row = {**PLANTED[0], "payload": {"instance_id": f"{i % 50:032x}", "i": i}}
                 handle.write(json.dumps(row) + "\n")
         options = scrub.RedactOptions(
-            str(source), str(tmp_path / "out.ndjson"), pseudonymise=True, seed="s"
+            (str(source),), str(tmp_path / "out.ndjson"), pseudonymise=True, seed="s"
         )
         tracemalloc.start()
         try:
