@@ -19,9 +19,9 @@ from osreplay.bus.url import mask_secrets
 from osreplay.console.terminal import reads_a_terminal, replay_draws_progress
 from osreplay.console.text import CLEAR_LINE as _CLEAR_LINE
 from osreplay.console.text import escape_control, records
+from osreplay.model.notes import NoteLine
 from osreplay.replay.replayer import Observer, ReplaySummary, Stop
 from osreplay.replay.run import ReplayOptions
-from osreplay.replay.sources import Entry
 
 
 def format_duration(seconds: float) -> str:
@@ -253,10 +253,10 @@ class ReplayConsole:
     def long_plan(self, seconds: float) -> None:
         self._say(long_plan_warning(seconds, merged=self.options.merge))
 
-    def skipped(self, entry: Entry) -> None:
+    def skipped(self, entry: NoteLine) -> None:
         if self._progress is not None:
             self._progress.clear()
-        self._say(escape_control(f"Skipped line {entry.lineno} of {entry.source}: {entry.error}"))
+        self._say(escape_control(f"Skipped line {entry.lineno} of {entry.path}: {entry.error}"))
 
     def dry_run(self, *, rewriting: bool) -> Observer:
         """Print the dry-run table's header; the observer prints a row per record planned."""
@@ -267,11 +267,13 @@ class ReplayConsole:
         )
         return self._planned
 
-    def _planned(self, entry: Entry, exchange: str, topic: str, offset: float, late: float) -> None:
+    def _planned(
+        self, entry: NoteLine, exchange: str, topic: str, offset: float, late: float
+    ) -> None:
         note = entry.note
         assert note is not None  # only records are sent
         click.echo(
-            f"{_cell(entry.source)}\t{entry.lineno}\t+{offset:.3f}\t{_cell(exchange)}\t"
+            f"{_cell(entry.path)}\t{entry.lineno}\t+{offset:.3f}\t{_cell(exchange)}\t"
             f"{_cell(topic)}\t{note.priority}\t{_cell(note.publisher_id)}\t"
             f"{_cell(note.event_type)}",
             file=self.out,

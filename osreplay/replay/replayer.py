@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from osreplay.model.notes import NoteLine
 from osreplay.model.notification import Notification
 from osreplay.replay.pacing import MissingTimestamp, Pacer, RateSchedule, Schedule
 from osreplay.replay.sender import PublishError, Sender
-from osreplay.replay.sources import Entry, FileSource, MergedPass
+from osreplay.replay.sources import FileSource, MergedPass
 from osreplay.runtime import Terminated
 
 
@@ -54,7 +55,7 @@ class ReplaySummary:
     elapsed: float = 0.0
     max_lateness: float = 0.0
     passes: int = 0
-    skipped: list[Entry] = field(default_factory=list)
+    skipped: list[NoteLine] = field(default_factory=list)
     stop: Stop | None = None
 
     @property
@@ -74,16 +75,16 @@ class ReplaySummary:
 class Source(Protocol):
     """Where the records come from (osreplay.replay.sources)."""
 
-    skipped: list[Entry]
+    skipped: list[NoteLine]
 
     @property
     def total(self) -> int | None: ...
 
-    def passes(self) -> Iterator[Iterable[Entry]]: ...
+    def passes(self) -> Iterator[Iterable[NoteLine]]: ...
 
 
 #: Called after each confirmed record: (entry, exchange, topic, target offset, lateness).
-Observer = Callable[[Entry, str, str, float, float], None]
+Observer = Callable[[NoteLine, str, str, float, float], None]
 #: Rewrites a record just before it is sent, given the pass number (osreplay.replay.rewrite).
 Rewrite = Callable[[Notification, int], Notification]
 
@@ -96,9 +97,9 @@ class _Progress:
     started: bool = False
     began: float = 0.0
     current_source: str | None = None  # files go back to back, each on its own gaps
-    entries: Iterable[Entry] = ()  # the pass being replayed
-    pending: Entry | None = None  # the record being paced or sent, not yet confirmed
-    last: Entry | None = None  # the last record confirmed
+    entries: Iterable[NoteLine] = ()  # the pass being replayed
+    pending: NoteLine | None = None  # the record being paced or sent, not yet confirmed
+    last: NoteLine | None = None  # the last record confirmed
     pass_no: int = 0
     position: int = 0
 
@@ -122,7 +123,7 @@ class Replayer:
         default_topic: str = "notifications",
         skip_invalid: bool = False,
         observer: Observer | None = None,
-        on_skip: Callable[[Entry], None] | None = None,
+        on_skip: Callable[[NoteLine], None] | None = None,
         rewrite: Rewrite | None = None,
     ) -> None:
         self.sender = sender
@@ -156,7 +157,7 @@ class Replayer:
             summary.elapsed = self.pacer.clock() - run.began if run.started else 0.0
         return summary
 
-    def _step(self, entry: Entry, run: _Progress) -> Stop | None:
+    def _step(self, entry: NoteLine, run: _Progress) -> Stop | None:
         """Pace and send one entry; the Stop when the replay ends at it."""
         note = entry.note
         if note is None:
@@ -165,14 +166,14 @@ class Replayer:
         run.position += 1
         summary.seen += 1
         run.pending = entry
-        if entry.source != run.current_source and not isinstance(run.entries, MergedPass):
+        if entry.path != run.current_source and not isinstance(run.entries, MergedPass):
             if run.current_source is not None:
                 schedule.new_pass()  # the next file starts right after this one
-            run.current_source = entry.source
+            run.current_source = entry.path
         try:
             offset = schedule.offset(note.sent_at if schedule.needs_timestamps else None)
         except MissingTimestamp as exc:
-            return Stop("untimed", entry.source, entry.lineno, str(exc), run.pass_no, run.position)
+            return Stop("untimed", entry.path, entry.lineno, str(exc), run.pass_no, run.position)
         first = not run.started
         if first:
             run.began, run.started = pacer.start(), True
@@ -198,21 +199,21 @@ class Replayer:
         return None
 
     def _send(
-        self, entry: Entry, note: Notification, exchange: str, topic: str, run: _Progress
+        self, entry: NoteLine, note: Notification, exchange: str, topic: str, run: _Progress
     ) -> Stop | None:
         """Publish one record and count it; the Stop when the broker did not confirm it."""
         try:
             self.sender.send(note, exchange, topic)
         except PublishError as exc:
             run.summary.failed += 1
-            return Stop("failed", entry.source, entry.lineno, str(exc), run.pass_no, run.position)
+            return Stop("failed", entry.path, entry.lineno, str(exc), run.pass_no, run.position)
         run.summary.sent += 1
         return None
 
-    def _unreadable(self, entry: Entry, run: _Progress) -> Stop | None:
+    def _unreadable(self, entry: NoteLine, run: _Progress) -> Stop | None:
         if not self.skip_invalid:
             return Stop(
-                "invalid", entry.source, entry.lineno, entry.error or "",
+                "invalid", entry.path, entry.lineno, entry.error or "",
                 run.pass_no, run.position + 1,
             )  # fmt: skip
         run.summary.skipped.append(entry)
@@ -227,12 +228,12 @@ def _interrupted(run: _Progress, exc: BaseException) -> Stop:
     reason = "terminated" if isinstance(exc, Terminated) else "interrupted"
     pending, last, pass_no, position = run.pending, run.last, run.pass_no, run.position
     if pending is not None:
-        return Stop("interrupted", pending.source, pending.lineno, reason, pass_no, position)
+        return Stop("interrupted", pending.path, pending.lineno, reason, pass_no, position)
     if isinstance(run.entries, MergedPass) and last is not None:
         source, lineno = run.entries.resume_after(last)  # the next record may be in any file
         return Stop("interrupted", source, lineno, reason, pass_no, position + 1)
     if last is not None:
-        return Stop("interrupted", last.source, last.lineno + 1, reason, pass_no, position + 1)
+        return Stop("interrupted", last.path, last.lineno + 1, reason, pass_no, position + 1)
     return Stop("interrupted", "", 0, reason, max(pass_no, 1), 1)
 
 
@@ -255,9 +256,9 @@ def planned_duration(source: FileSource, schedule: Schedule) -> float | None:
     for entry in next(iter(source.passes())):
         if entry.note is None:
             continue  # skipped (--skip-invalid)
-        if current is not None and entry.source != current and not source.merge:
+        if current is not None and entry.path != current and not source.merge:
             schedule.new_pass()
-        current = entry.source
+        current = entry.path
         last = schedule.offset(entry.note.sent_at)
     return last * source.loop
 

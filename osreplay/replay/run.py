@@ -19,12 +19,13 @@ from osreplay.errors import UsageError
 from osreplay.model.files import expand_inputs
 from osreplay.model.filters import Filters
 from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
+from osreplay.model.notes import NoteLine
 from osreplay.replay.pacing import Pacer, Schedule, VirtualClock, make_schedule
 from osreplay.replay.pool import BATCH, Pool
 from osreplay.replay.replayer import Observer, Replayer, ReplaySummary, Source, planned_duration
 from osreplay.replay.rewrite import Rewriter, clock_now
 from osreplay.replay.sender import NullSender, OsloSender, Sender
-from osreplay.replay.sources import Entry, FileSource, Selection, StreamSource, parse_start_at
+from osreplay.replay.sources import FileSource, Selection, StreamSource, parse_start_at
 from osreplay.replay.workers import PooledReplayer
 from osreplay.runtime import gc_frozen, terminate_like_interrupt
 
@@ -78,7 +79,7 @@ class ReplayConsole(Protocol):
 
     def long_plan(self, seconds: float) -> None: ...
 
-    def skipped(self, entry: Entry) -> None: ...
+    def skipped(self, entry: NoteLine) -> None: ...
 
     def dry_run(self, *, rewriting: bool) -> Observer: ...
 

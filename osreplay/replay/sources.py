@@ -1,7 +1,7 @@
 """What a replay reads: recording files checked whole, or standard input as it arrives.
 
 A *source* selects records (:class:`Selection`: filters, ``--start-at``, ``--limit``) and
-yields them as :class:`Entry` objects, one iterable per pass of ``--loop``.
+yields them as :class:`NoteLine` objects, one iterable per pass of ``--loop``.
 :class:`FileSource` checks whole files before anything is sent; :class:`StreamSource`
 reads standard input as it arrives, so nothing is known ahead.
 
@@ -21,23 +21,14 @@ from datetime import datetime
 from osreplay.errors import RecordingRefused, UsageError
 from osreplay.model.filters import Filters
 from osreplay.model.merge import merge_in_time
-from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES, read_lines
-from osreplay.model.notification import Notification, RecordError
+from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
+from osreplay.model.notes import NoteLine, read_notes
+from osreplay.model.notification import Notification
 from osreplay.runtime import gc_paused
 
 #: Records a pre-checked file keeps in memory so the replay does not read it twice.
 CACHE_RECORDS = 100_000
 _LISTED_LINES = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One line of the input: a record to replay, or why the line is unreadable."""
-
-    source: str
-    lineno: int
-    note: Notification | None
-    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +72,7 @@ def _entries(
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     *,
     merge: bool = False,
-) -> Iterator[Entry]:
+) -> Iterator[NoteLine]:
     """Every line from the start line on, as entries: selected records and unreadable lines.
 
     Stops after ``selection.limit`` selected records. Unreadable lines are yielded (they
@@ -107,48 +98,32 @@ def _entries(
 
 def _one_after_another(
     paths: Sequence[str], start: StartAt | None, max_line_bytes: int
-) -> Iterator[Entry]:
+) -> Iterator[NoteLine]:
     """Every line of the files in file order, from the start line on (files before it
     unread)."""
     for index, path in enumerate(paths):
         if start is not None and index < start.index:
             continue
         first = start.lineno if start is not None and index == start.index else 1
-        yield from _file_entries(path, max_line_bytes, first)
+        yield from read_notes(path, max_line_bytes, first=first)
 
 
-def _merged(paths: Sequence[str], start: StartAt | None, max_line_bytes: int) -> Iterator[Entry]:
+def _merged(paths: Sequence[str], start: StartAt | None, max_line_bytes: int) -> Iterator[NoteLine]:
     """Every line of the files in timestamp order, from the start line on: everything
     merged before it (in any file) is skipped."""
-    merged = merge_in_time([_file_entries(path, max_line_bytes) for path in paths], _moment)
+    merged = merge_in_time([read_notes(path, max_line_bytes) for path in paths], _moment)
     if start is None:
         yield from merged
         return
     name = paths[start.index]
     for entry in merged:
-        if entry.source == name and entry.lineno >= start.lineno:
+        if entry.path == name and entry.lineno >= start.lineno:
             yield entry
             break
     yield from merged
 
 
-def _file_entries(path: str, max_line_bytes: int, first: int = 1) -> Iterator[Entry]:
-    """Every line of one file from line ``first`` on: a record, or why it is unreadable."""
-    for line in read_lines(path, max_line_bytes):
-        if line.lineno < first:
-            continue
-        if line.error is not None:
-            yield Entry(line.path, line.lineno, None, line.error)
-            continue
-        try:
-            note = Notification.from_dict(line.obj)  # type: ignore[arg-type]
-        except RecordError as exc:
-            yield Entry(line.path, line.lineno, None, str(exc))
-            continue
-        yield Entry(line.path, line.lineno, note)
-
-
-def _moment(entry: Entry) -> datetime | None:
+def _moment(entry: NoteLine) -> datetime | None:
     return None if entry.note is None else entry.note.sent_at
 
 
@@ -159,16 +134,16 @@ class MergedPass:
     merged, the next record may be in any file: :meth:`resume_after` names it.
     """
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    def __init__(self, entries: Iterable[NoteLine]) -> None:
         self._entries = iter(entries)
-        self._upcoming: Entry | None = None
+        self._upcoming: NoteLine | None = None
         self._started = False
-        self.handed: Entry | None = None  # the last entry handed out
+        self.handed: NoteLine | None = None  # the last entry handed out
 
     def __iter__(self) -> MergedPass:
         return self
 
-    def __next__(self) -> Entry:
+    def __next__(self) -> NoteLine:
         if not self._started:
             self._upcoming = next(self._entries, None)
             self._started = True
@@ -180,15 +155,15 @@ class MergedPass:
         self.handed = current
         return current
 
-    def resume_after(self, last: Entry) -> tuple[str, int]:
+    def resume_after(self, last: NoteLine) -> tuple[str, int]:
         """Where to go on when ``last`` was the last record confirmed: the entry handed out
         after it, else the next one, else (the pass was over) the line after ``last``."""
         handed = self.handed
-        if handed is not None and (handed.source, handed.lineno) != (last.source, last.lineno):
-            return handed.source, handed.lineno
+        if handed is not None and (handed.path, handed.lineno) != (last.path, last.lineno):
+            return handed.path, handed.lineno
         if self._upcoming is not None:
-            return self._upcoming.source, self._upcoming.lineno
-        return last.source, last.lineno + 1
+            return self._upcoming.path, self._upcoming.lineno
+        return last.path, last.lineno + 1
 
 
 class FileSource:
@@ -221,8 +196,8 @@ class FileSource:
         self.loop = loop
         self.cache_records = cache_records
         self.per_pass: int | None = None
-        self.skipped: list[Entry] = []
-        self._cache: list[Entry] | None = None
+        self.skipped: list[NoteLine] = []
+        self._cache: list[NoteLine] | None = None
 
     @property
     def total(self) -> int | None:
@@ -236,9 +211,9 @@ class FileSource:
             self._check()
 
     def _check(self) -> None:
-        invalid: list[Entry] = []
-        untimed: list[Entry] = []
-        cache: list[Entry] | None = []
+        invalid: list[NoteLine] = []
+        untimed: list[NoteLine] = []
+        cache: list[NoteLine] | None = []
         count = 0
         for entry in _entries(self.paths, self.selection, self.max_line_bytes, merge=self.merge):
             if entry.note is None:
@@ -261,7 +236,7 @@ class FileSource:
         self.per_pass = count
         self._cache = cache
 
-    def passes(self) -> Iterator[Iterable[Entry]]:
+    def passes(self) -> Iterator[Iterable[NoteLine]]:
         if self.per_pass is None:
             self.check()
         if not self.per_pass:
@@ -272,10 +247,10 @@ class FileSource:
             entries = self._cache if self._cache is not None else self._reread()
             yield MergedPass(entries) if self.merge else entries
 
-    def _reread(self) -> Iterator[Entry]:
-        known = {(entry.source, entry.lineno) for entry in self.skipped}
+    def _reread(self) -> Iterator[NoteLine]:
+        known = {(entry.path, entry.lineno) for entry in self.skipped}
         for entry in _entries(self.paths, self.selection, self.max_line_bytes, merge=self.merge):
-            if entry.note is None and (entry.source, entry.lineno) in known:
+            if entry.note is None and (entry.path, entry.lineno) in known:
                 continue  # reported by check()
             yield entry
 
@@ -295,29 +270,29 @@ class StreamSource:
         self.path = path
         self.selection = selection
         self.max_line_bytes = max_line_bytes
-        self.skipped: list[Entry] = []
+        self.skipped: list[NoteLine] = []
 
-    def passes(self) -> Iterator[Iterable[Entry]]:
+    def passes(self) -> Iterator[Iterable[NoteLine]]:
         yield _entries([self.path], self.selection, self.max_line_bytes)
 
 
 # The errors' messages (ready to print after ``Error: ``, as every OsreplayError's).
 
 
-def _untimed(untimed: list[Entry]) -> str:
+def _untimed(untimed: list[NoteLine]) -> str:
     first = untimed[0]
     more = f" (and {len(untimed) - 1} more)" if len(untimed) > 1 else ""
     return (
-        f"line {first.lineno} of {first.source}{more} has no timestamp or "
+        f"line {first.lineno} of {first.path}{more} has no timestamp or "
         "recorded_at to pace it by: replay at a steady pace with --rate N "
         "(--rate 0 for as fast as possible)"
     )
 
 
-def _refusal(invalid: list[Entry]) -> str:
-    by_source: dict[str, list[Entry]] = {}
+def _refusal(invalid: list[NoteLine]) -> str:
+    by_source: dict[str, list[NoteLine]] = {}
     for entry in invalid:
-        by_source.setdefault(entry.source, []).append(entry)
+        by_source.setdefault(entry.path, []).append(entry)
     noun = "line" if len(invalid) == 1 else "lines"
     names = ", ".join(by_source)
     lines = [
@@ -326,11 +301,11 @@ def _refusal(invalid: list[Entry]) -> str:
     ]
     several = len(by_source) > 1
     for entry in invalid[:_LISTED_LINES]:
-        where = f"{entry.source}:{entry.lineno}" if several else f"line {entry.lineno}"
+        where = f"{entry.path}:{entry.lineno}" if several else f"line {entry.lineno}"
         lines.append(f"  {where}: {entry.error}")
     if len(invalid) > _LISTED_LINES:
         rest = ", ".join(
-            f"{entry.source}:{entry.lineno}" if several else str(entry.lineno)
+            f"{entry.path}:{entry.lineno}" if several else str(entry.lineno)
             for entry in invalid[_LISTED_LINES:]
         )
         lines.append(f"  and lines {rest}")
@@ -339,7 +314,7 @@ def _refusal(invalid: list[Entry]) -> str:
 
 __all__ = [
     "CACHE_RECORDS",
-    "Entry",
+    "NoteLine",
     "FileSource",
     "MergedPass",
     "Selection",

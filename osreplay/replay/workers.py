@@ -23,10 +23,10 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from osreplay.model.notes import NoteLine
 from osreplay.model.notification import Notification
 from osreplay.replay.replayer import Replayer, ReplaySummary, Source, Stop, _Progress
 from osreplay.replay.sender import NullSender
-from osreplay.replay.sources import Entry
 from osreplay.runtime import Terminated
 
 #: What a worker says when it ends without confirming a record handed to it.
@@ -197,16 +197,16 @@ class PooledReplayer(Replayer):
         return settle(summary, self.pool.ledger, interrupted=interrupted)
 
     def _send(
-        self, entry: Entry, note: Notification, exchange: str, topic: str, run: _Progress
+        self, entry: NoteLine, note: Notification, exchange: str, topic: str, run: _Progress
     ) -> Stop | None:
         ledger = self.pool.ledger
         if ledger.failures:
             seq = min(ledger.failures)
-            return Stop("failed", entry.source, entry.lineno, ledger.failures[seq])
-        seq = ledger.hand(Where(entry.source, entry.lineno, run.pass_no, run.position))
+            return Stop("failed", entry.path, entry.lineno, ledger.failures[seq])
+        seq = ledger.hand(Where(entry.path, entry.lineno, run.pass_no, run.position))
         error = self.pool.submit(self.assign(note), seq, note, exchange, topic)
         if error:
-            return Stop("failed", entry.source, entry.lineno, error, run.pass_no, run.position)
+            return Stop("failed", entry.path, entry.lineno, error, run.pass_no, run.position)
         return None
 
 

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from osreplay.errors import UsageError
 from osreplay.model.files import expand_inputs
-from osreplay.scenario.records import Entry, Unreadable, read
+from osreplay.scenario.records import LocatedNote, Unreadable, read
 
 ADDED, REMOVED, VALUE, TYPE, VERSION = "added", "removed", "value", "type", "version"
 COMPARED = ("priority", "publisher_id", "exchange", "topic", "payload")
@@ -192,14 +192,16 @@ class _Comparer:
         self.ignore = ignore
         self.found: dict[tuple[str, Path, str], Change] = {}
 
-    def pair(self, a: Entry, b: Entry) -> None:
+    def pair(self, a: LocatedNote, b: LocatedNote) -> None:
         seen: set[tuple[str, Path, str]] = set()
         ra, rb = a.note.to_dict(), b.note.to_dict()
         for key in COMPARED:
             if key in ra or key in rb:
                 self._walk(a, b, (key,), ra.get(key, _MISSING), rb.get(key, _MISSING), seen)
 
-    def _walk(self, a: Entry, b: Entry, path: Path, va: Any, vb: Any, seen: set[Any]) -> None:
+    def _walk(
+        self, a: LocatedNote, b: LocatedNote, path: Path, va: Any, vb: Any, seen: set[Any]
+    ) -> None:
         if any(_matches(pattern, path) for pattern in self.ignore):
             return
         if va is _MISSING or vb is _MISSING:
@@ -230,7 +232,14 @@ class _Comparer:
             self._note(a, b, path, kind, va, vb, seen)
 
     def _note(
-        self, a: Entry, b: Entry, path: Path, kind: str, va: Any, vb: Any, seen: set[Any]
+        self,
+        a: LocatedNote,
+        b: LocatedNote,
+        path: Path,
+        kind: str,
+        va: Any,
+        vb: Any,
+        seen: set[Any],
     ) -> None:
         key = (a.note.event_type, path, kind)
         if key in seen:
@@ -274,7 +283,9 @@ def _object_name(record: dict[str, Any], path: Path) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _side_by_side(a: Iterator[Entry], b: Iterator[Entry]) -> Iterator[tuple[int, Entry]]:
+def _side_by_side(
+    a: Iterator[LocatedNote], b: Iterator[LocatedNote]
+) -> Iterator[tuple[int, LocatedNote]]:
     for pair in zip_longest(a, b):
         for side, entry in enumerate(pair):
             if entry is not None:
@@ -293,7 +304,7 @@ def run(options: DiffOptions, console: DiffConsole) -> DiffSummary:
         console.unreadable(line)
 
     counts: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
-    waiting: tuple[dict[str, deque[Entry]], dict[str, deque[Entry]]] = ({}, {})
+    waiting: tuple[dict[str, deque[LocatedNote]], dict[str, deque[LocatedNote]]] = ({}, {})
     sides = tuple(read(expand_inputs((side,)), on_unreadable) for side in (options.a, options.b))
     for side, entry in _side_by_side(*sides):
         event_type = entry.note.event_type

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from osreplay.model.merge import merge_in_time
-from osreplay.model.ndjson import read_lines
-from osreplay.model.notification import Notification, RecordError, parse_timestamp
+from osreplay.model.notes import read_notes
+from osreplay.model.notification import Notification, parse_timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class Unreadable:
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
+class LocatedNote:
     """One notification and where it was read."""
 
     path: str
@@ -41,7 +41,7 @@ OnUnreadable = Callable[[Unreadable], None]
 
 def read(
     paths: Sequence[str], on_unreadable: OnUnreadable, *, merge: bool = False
-) -> Iterator[Entry]:
+) -> Iterator[LocatedNote]:
     """Every notification of ``paths``, in file order or (``merge``) in timestamp order;
     unreadable lines go to the callback, at their place in that order."""
     if merge:
@@ -55,21 +55,16 @@ def read(
             yield line
 
 
-def _read_file(path: str) -> Iterator[Entry | Unreadable]:
-    for line in read_lines(path):
-        if line.obj is None:
+def _read_file(path: str) -> Iterator[LocatedNote | Unreadable]:
+    for line in read_notes(path):
+        if line.note is None:
             yield Unreadable(line.path, line.lineno, line.error or "unreadable")
-            continue
-        try:
-            note = Notification.from_dict(line.obj)
-        except RecordError as exc:
-            yield Unreadable(line.path, line.lineno, str(exc))
-            continue
-        yield Entry(line.path, line.lineno, note)
+        else:
+            yield LocatedNote(line.path, line.lineno, line.note)
 
 
-def _moment(line: Entry | Unreadable) -> datetime | None:
-    return sent_at(line.note) if isinstance(line, Entry) else None
+def _moment(line: LocatedNote | Unreadable) -> datetime | None:
+    return sent_at(line.note) if isinstance(line, LocatedNote) else None
 
 
 def sent_at(note: Notification) -> datetime | None:

@@ -9,11 +9,12 @@ import pytest
 from osreplay.console.replay import summary_line
 from osreplay.errors import RecordingRefused, UsageError
 from osreplay.model.filters import Filters
+from osreplay.model.notes import NoteLine
 from osreplay.model.notification import Notification
 from osreplay.replay.pacing import Pacer, RateSchedule, RecordedSchedule, VirtualClock
 from osreplay.replay.replayer import Replayer, ReplaySummary, Stop
 from osreplay.replay.sender import PublishError
-from osreplay.replay.sources import Entry, FileSource, Selection, StartAt, StreamSource
+from osreplay.replay.sources import FileSource, Selection, StartAt, StreamSource
 
 
 def record(i: int, **extra) -> dict:
@@ -299,7 +300,7 @@ def test_summary_line():
 
 
 def test_entry_is_small_and_frozen():
-    entry = Entry("f", 1, None, "bad")
+    entry = NoteLine("f", 1, None, "bad")
     with pytest.raises(AttributeError):
         entry.lineno = 2  # type: ignore[misc]
 

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 import pytest
 
 from osreplay.console.replay import resume_option as console_resume_option
+from osreplay.model.notes import NoteLine
 from osreplay.model.notification import Notification
 from osreplay.replay.pacing import Pacer, RateSchedule, RecordedSchedule, VirtualClock
 from osreplay.replay.replayer import Replayer, Stop
 from osreplay.replay.sender import PublishError
-from osreplay.replay.sources import Entry, FileSource, MergedPass, Selection, parse_start_at
+from osreplay.replay.sources import FileSource, MergedPass, Selection, parse_start_at
 
 
 def record(i: int, second: float | None) -> dict:
@@ -138,7 +139,7 @@ def test_ctrl_c_while_a_record_is_sent_resumes_at_that_record(capture, at):
 def test_ctrl_c_between_two_records_resumes_at_the_next_in_merged_order(capture, after, cache):
     # Stopped right after a record was confirmed: the next record is in the other file
     # (or after b's untimed one), not at the line after the last one sent.
-    def stop_after(entry: Entry, *rest: object) -> None:
+    def stop_after(entry: NoteLine, *rest: object) -> None:
         if len(first.sent) == after:
             raise KeyboardInterrupt
 
@@ -156,11 +157,11 @@ def test_ctrl_c_while_the_next_line_is_read_resumes_at_the_line_read_ahead(captu
     class Interrupted:
         """A source whose reading is interrupted while the third entry is read."""
 
-        skipped: list[Entry] = []
+        skipped: list[NoteLine] = []
         total = None
 
         def passes(self) -> Iterator[MergedPass]:
-            def read() -> Iterator[Entry]:
+            def read() -> Iterator[NoteLine]:
                 for index, entry in enumerate(entries):
                     if index == 2:
                         raise KeyboardInterrupt
@@ -188,7 +189,7 @@ def test_an_entry_handed_out_but_not_yet_sent_is_where_to_resume(capture):
     # up: that entry, not the one read ahead, is the next to send.
     merged = MergedPass(list(FileSource(capture, merge=True).passes())[0])
     first, second = next(merged), next(merged)
-    assert merged.resume_after(first) == (second.source, second.lineno)
+    assert merged.resume_after(first) == (second.path, second.lineno)
     third = next(merged)
     assert merged.resume_after(third) == (capture[1], 2)  # read ahead: b's record 3
     for _ in merged:
