@@ -164,11 +164,16 @@ def iter_raw_lines(
             yield raw
             continue
         del raw
-        while True:
-            chunk = readline(_SKIP_CHUNK)
-            if not chunk or chunk[-1] == 10:
-                break
+        skip_line(handle)
         yield None
+
+
+def skip_line(handle: IO[bytes]) -> None:
+    """Read and drop the rest of a line, a chunk at a time (never held whole)."""
+    while True:
+        chunk = handle.readline(_SKIP_CHUNK)
+        if not chunk or chunk[-1] == 10:
+            return
 
 
 # orjson reads an integer beyond 64 bits as a float (1e29 for 100…0): a run of 19 or more
@@ -423,5 +428,6 @@ __all__ = [
     "parse_line",
     "read_document",
     "read_lines",
+    "skip_line",
     "too_long",
 ]

@@ -248,4 +248,22 @@ def compile_check(
     return check
 
 
-__all__ = ["ANNOTATIONS", "Unsupported", "compile_check"]
+def tells_numbers_apart(schema: Any) -> bool:
+    """Whether a check compiled from ``schema`` may tell two numbers of one type apart.
+
+    Only an ``integer`` type test can (``1.0`` is an integer, ``1.5`` is not): every other
+    test of the subset looks at a number's type alone, and ``enum``/``const`` take strings
+    only. A check that cannot is blind to how a parser rounds a number (see
+    osreplay.validate.scan).
+    """
+    if isinstance(schema, list):
+        return any(tells_numbers_apart(item) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+        return True
+    return any(tells_numbers_apart(value) for value in schema.values())
+
+
+__all__ = ["ANNOTATIONS", "Unsupported", "compile_check", "tells_numbers_apart"]
