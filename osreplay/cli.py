@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from osreplay import __version__
-from osreplay.bus.transport import MaskingFilter, mask_secrets
+from osreplay.bus.url import MaskingFilter, mask_secrets  # not bus.transport: validate starts fast
 from osreplay.console.text import escape_control
 from osreplay.console.validate import REPORTERS, ValidateConsole
 from osreplay.errors import OsreplayError

@@ -24,14 +24,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from osreplay.bus import url as busurl
-from osreplay.bus.url import MASK, BusURL, mask_secrets, mask_url
+from osreplay.bus.url import MASK, BusURL, MaskingFilter, mask_secrets, mask_url
 from osreplay.errors import ConfigError, ConnectError, UsageError
 
 if TYPE_CHECKING:  # oslo is imported when a bus is needed, so `validate` starts fast
     import oslo_messaging  # type: ignore[import-untyped]
     from oslo_config import cfg
 
-__all__ = ["MASK", "mask_secrets", "mask_url"]  # re-exported: callers import them from here
+__all__ = [
+    "MASK",
+    "MaskingFilter",
+    "mask_secrets",
+    "mask_url",
+]  # re-exported: callers import them from here
 
 LOG = logging.getLogger(__name__)
 
@@ -42,17 +47,6 @@ RABBIT_GROUP = "oslo_messaging_rabbit"
 #: oslo adds these to every context it hands a listener (None when they were not sent):
 #: a recorder drops them, and a replay leaves them out of the context it sends again.
 RECEIVED_CONTEXT_KEYS = frozenset({"msg_id", "reply_q", "client_timeout"})
-
-
-class MaskingFilter(logging.Filter):
-    """A logging filter that masks URL passwords in every record it passes."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_secrets(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
 
 
 @dataclass(slots=True)

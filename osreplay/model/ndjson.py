@@ -27,7 +27,6 @@ from typing import IO, Any
 
 from osreplay.errors import InputError
 from osreplay.model.files import open_error, read_error, write_error
-from osreplay.model.locate import syntax_error_line
 from osreplay.model.notification import loads
 
 try:
@@ -242,6 +241,8 @@ def read_document(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Li
     obj, error = parse_line(data)
     lineno = 1
     if obj is None:  # name the line of the syntax error in a pretty-printed document
+        from osreplay.model.locate import syntax_error_line  # loaded for documents only
+
         try:
             lineno = syntax_error_line(data.decode("utf-8")) or 1
         except UnicodeDecodeError:

@@ -59,7 +59,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from osreplay.model.locate import line_of, value_lines
 from osreplay.model.ndjson import (
     DEFAULT_MAX_LINE_BYTES,
     is_document,
@@ -88,7 +87,6 @@ from osreplay.validate.schemas import (
     inline_refs,
     load_builtin_schema,
 )
-from osreplay.validate.user_schemas import compile_user_schema, parse_schema_option
 from osreplay.validate.verdicts import (
     INVALID,
     NO_SCHEMA,
@@ -127,7 +125,11 @@ class Validator:
             if isinstance(extra_schemas, Mapping)
             else list(extra_schemas)
         )
-        self._user = [(glob, compile_user_schema(path)) for glob, path in pairs]
+        self._user: list[tuple[str, Schema]] = []
+        if pairs:  # imported only then: most runs have no --schema
+            from osreplay.validate.user_schemas import compile_user_schema
+
+            self._user = [(glob, compile_user_schema(path)) for glob, path in pairs]
         self._envelope = self._builtin["envelope"]
         self._cadf = self._builtin["cadf-event"]
         self._nova = self._builtin["nova-versioned"]
@@ -178,6 +180,8 @@ class Validator:
         verdict = self.validate_object(line.obj, path=line.path, lineno=1)
         if not verdict.problems or not text:
             return verdict
+        from osreplay.model.locate import line_of, value_lines  # only for .json documents
+
         lines = {json_path(parts): n for parts, n in value_lines(text).items()}
         problems = tuple(
             replace(p, lineno=line_of(lines, p.json_path)) if p.json_path else p
@@ -321,6 +325,13 @@ class Validator:
             )
             return Verdict(path, lineno, event_type, NO_SCHEMA, schemas, (missing,))
         return Verdict(path, lineno, event_type, VALID, schemas)
+
+
+def parse_schema_option(text: str) -> tuple[str, str]:
+    """``EVENT_TYPE_GLOB=PATH`` -> ``(glob, path)``; raise UsageError when malformed."""
+    from osreplay.validate.user_schemas import parse_schema_option as parse
+
+    return parse(text)
 
 
 def _as_record(obj: dict[str, Any]) -> dict[str, Any]:
