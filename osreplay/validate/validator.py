@@ -39,8 +39,11 @@ and each shipped schema is compiled once by :func:`compile_check`
 (osreplay.validate.compiler) into a plain yes/no Python function. Only when the fast
 check says no does jsonschema, the reference, run to produce the messages; if jsonschema
 accepts the instance after all, it is valid. tests/unit/test_validate.py and tests/fuzz/
-check that both agree over the corpus, the fixtures and mutations of them. User schemas
-(``--schema``) go through jsonschema alone.
+check that both agree over the corpus, the fixtures, mutations of them and generated
+schemas. User schemas (``--schema``) go through jsonschema alone. The command itself
+reads files through osreplay.validate.scan, which counts a line the fast checks accept
+(:meth:`Validator.fast_schema`) without building a Verdict, and hands every other line
+to :meth:`Validator.line_verdict`.
 
 User schemas: osreplay.validate.user_schemas checks each when the run starts (its
 dialect's metaschema, every ``$ref``/``$dynamicRef`` resolved, nesting depth) and raises
