@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from osreplay import __version__
-from osreplay.bus.transport import mask_secrets
+from osreplay.bus.url import mask_secrets  # not bus.transport: validate starts fast
 from osreplay.console import help as texts
 from osreplay.console.text import escape_control
 from osreplay.console.validate import REPORTERS, ValidateConsole

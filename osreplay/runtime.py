@@ -201,7 +201,7 @@ __all__ += ["StopSignals", "exit_now", "silence_stdout", "stop_signals"]
 
 def setup_logging(verbose: int) -> None:
     """Log to stderr, passwords masked; -v for info, -vv for debug (oslo and kombu too)."""
-    from osreplay.bus.transport import MaskingFilter
+    from osreplay.bus.url import MaskingFilter
 
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)

@@ -24,14 +24,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from osreplay.bus import url as busurl
-from osreplay.bus.url import MASK, BusURL, mask_secrets, mask_url
+from osreplay.bus.url import MASK, BusURL, MaskingFilter, mask_secrets, mask_url
 from osreplay.errors import ConfigError, ConnectError, UsageError
 
 if TYPE_CHECKING:  # oslo is imported when a bus is needed, so `validate` starts fast
     import oslo_messaging  # type: ignore[import-untyped]
     from oslo_config import cfg
 
-__all__ = ["MASK", "mask_secrets", "mask_url"]  # re-exported: callers import them from here
+__all__ = [
+    "MASK",
+    "MaskingFilter",
+    "mask_secrets",
+    "mask_url",
+]  # re-exported: callers import them from here
 
 LOG = logging.getLogger(__name__)
 
@@ -47,17 +52,6 @@ RECEIVED_CONTEXT_KEYS = frozenset({"msg_id", "reply_q", "client_timeout"})
 def sent_context(ctxt: Mapping[str, Any]) -> dict[str, Any]:
     """``ctxt`` without the :data:`RECEIVED_CONTEXT_KEYS` oslo filled with None itself."""
     return {k: v for k, v in ctxt.items() if not (k in RECEIVED_CONTEXT_KEYS and v is None)}
-
-
-class MaskingFilter(logging.Filter):
-    """A logging filter that masks URL passwords in every record it passes."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_secrets(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ the URL given to :func:`remember_url_secrets` (the run's own).
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from dataclasses import dataclass, field
 from urllib import parse as urlparse
@@ -104,6 +105,17 @@ def mask_secrets(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+
+
+class MaskingFilter(logging.Filter):
+    """A logging filter that masks URL passwords in every record it passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
 
 
 def remember_secret(password: str | None, *, username: str | None = None) -> None:

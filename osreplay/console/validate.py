@@ -118,8 +118,7 @@ class JsonReporter:
 class ValidateProgress:
     """``validating FILE: N records, R/s`` on a terminal, redrawn at most 5 times a second.
 
-    ``tick`` is cheap enough to call for every record: it looks at the clock only every
-    1,024 calls.
+    The run calls :meth:`update` every 1,024 lines (osreplay.validate.scan).
     """
 
     def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -127,21 +126,17 @@ class ValidateProgress:
         self.clock = clock
         self.started = clock()
         self.drawn = self.started
-        self.count = 0
         self.shown = False
 
-    def tick(self, path: str) -> None:
-        self.count += 1
-        if self.count & 1023:
-            return
+    def update(self, path: str, records: int) -> None:
+        """``records`` read so far, ``path`` being read."""
         now = self.clock()
         if now - self.drawn >= 0.2:
             self.drawn = now
             elapsed = now - self.started
-            rate = self.count / elapsed if elapsed > 0 else 0.0
+            rate = records / elapsed if elapsed > 0 else 0.0
             self.stream.write(
-                f"{CLEAR_LINE}validating {escape_control(path)}: {self.count} records, "
-                f"{rate:,.0f}/s"
+                f"{CLEAR_LINE}validating {escape_control(path)}: {records} records, {rate:,.0f}/s"
             )
             self.stream.flush()
             self.shown = True
@@ -181,18 +176,19 @@ class ValidateConsole:
         self.stderr = stderr
         self.reporter = REPORTERS[fmt](stdout, quiet=quiet)
         show_progress = stderr.isatty() and (quiet or not stdout.isatty())
-        self.progress = ValidateProgress(stderr) if show_progress else None
-        if self.progress is None:
-            self.verdict = self.reporter.verdict  # type: ignore[method-assign]
+        self._progress = ValidateProgress(stderr) if show_progress else None
+        self.verdict = self.reporter.verdict  # type: ignore[method-assign]
 
     def verdict(self, verdict: Verdict) -> None:
         self.reporter.verdict(verdict)
-        if self.progress is not None:
-            self.progress.tick(verdict.path)
+
+    def progress(self, path: str, records: int) -> None:
+        if self._progress is not None:
+            self._progress.update(path, records)
 
     def finish(self, summary: Summary, *, error: OsreplayError | None = None) -> None:
-        if self.progress is not None:
-            self.progress.close()
+        if self._progress is not None:
+            self._progress.close()
         message = None if error is None else escape_control(mask_secrets(str(error)))
         self.reporter.finish(summary, error=message)
 

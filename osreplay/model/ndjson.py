@@ -27,7 +27,6 @@ from typing import IO, Any
 
 from osreplay.errors import InputError
 from osreplay.model.files import open_error, read_error, write_error
-from osreplay.model.locate import syntax_error_line
 from osreplay.model.notification import loads
 
 try:
@@ -164,11 +163,16 @@ def iter_raw_lines(
             yield raw
             continue
         del raw
-        while True:
-            chunk = readline(_SKIP_CHUNK)
-            if not chunk or chunk[-1] == 10:
-                break
+        skip_line(handle)
         yield None
+
+
+def skip_line(handle: IO[bytes]) -> None:
+    """Read and drop the rest of a line, a chunk at a time (never held whole)."""
+    while True:
+        chunk = handle.readline(_SKIP_CHUNK)
+        if not chunk or chunk[-1] == 10:
+            return
 
 
 # orjson reads an integer beyond 64 bits as a float (1e29 for 100…0): a run of 19 or more
@@ -237,6 +241,8 @@ def read_document(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Li
     obj, error = parse_line(data)
     lineno = 1
     if obj is None:  # name the line of the syntax error in a pretty-printed document
+        from osreplay.model.locate import syntax_error_line  # loaded for documents only
+
         try:
             lineno = syntax_error_line(data.decode("utf-8")) or 1
         except UnicodeDecodeError:
@@ -423,5 +429,6 @@ __all__ = [
     "parse_line",
     "read_document",
     "read_lines",
+    "skip_line",
     "too_long",
 ]

@@ -13,67 +13,27 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-ANNOTATIONS = frozenset(
-    {
-        "$schema",
-        "$id",
-        "$comment",
-        "title",
-        "description",
-        "definitions",
-        "errorMessage",
-        "default",
-        "examples",
-        "readOnly",
-        "writeOnly",
-    }
-)
-_TYPE_TESTS = {
-    "string": "type({v}) is str",
-    "object": "type({v}) is dict",
-    "array": "type({v}) is list",
-    "boolean": "type({v}) is bool",
-    "null": "{v} is None",
-    "number": "type({v}) in (int, float)",
-    "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()))",
-}
-
-
-class Unsupported(Exception):
-    """A schema keyword or value the fast check does not implement."""
-
-
-_LEAF_KEYWORDS = frozenset({"type", "enum", "const", "pattern", "minLength", "maxLength"})
-_CONTAINER_KEYWORDS = frozenset(
-    {
-        "properties",
-        "required",
-        "additionalProperties",
-        "patternProperties",
-        "dependencies",
-        "items",
-        "minItems",
-        "maxItems",
-    }
+from osreplay.validate.expressions import (
+    ANNOTATIONS,
+    LEAF_KEYWORDS,
+    Expressions,
+    Unsupported,
 )
 
-
-# Longer expressions are written as functions: the call costs less than re-reading.
-_INLINE_MAX = 400
+# Keywords that apply to a dict only, written after the others (see object_body).
+_ON_DICT = frozenset({"properties", "dependencies"})
 # Keywords body() reads together with another one (if/then/else, the extra keys).
 _READ_ELSEWHERE = frozenset({"then", "else", "additionalProperties", "patternProperties"})
-# An inlined keyword: tests on any value, and tests that apply only when it is a dict.
-_Inlined = tuple[list[str], list[str]]
 
 
-class _CheckCompiler:
+class _CheckCompiler(Expressions):
     """Writes one Python function per non-trivial subschema; leaf checks are inlined."""
 
     def __init__(self, root: dict[str, Any] | bool) -> None:
-        self.root = root
+        super().__init__(root)
         self.names: dict[int, str] = {}
         self.sources: list[str] = []
-        self.consts: dict[str, Any] = {}
+        self._list = False  # x is known to be a list (object_body)
         self._writers: dict[str, Callable[[str, Any], list[str]]] = {
             "minItems": self.size_lines,
             "maxItems": self.size_lines,
@@ -83,165 +43,6 @@ class _CheckCompiler:
             "oneOf": self.combined_lines,
             "not": self.combined_lines,
         }
-
-    def const(self, value: Any) -> str:
-        name = f"_c{len(self.consts)}"
-        self.consts[name] = value
-        return name
-
-    def resolve(self, ref: str) -> Any:
-        if not ref.startswith("#"):
-            raise Unsupported(f"$ref {ref}")
-        node: Any = self.root
-        for part in [p for p in ref[1:].split("/") if p]:
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(node, dict) or part not in node:
-                raise Unsupported(f"$ref {ref}")
-            node = node[part]
-        return node
-
-    def test(self, schema: Any, var: str) -> str:
-        """A Python expression, true when ``var`` is valid against ``schema``."""
-        if schema is True:
-            return "True"
-        if schema is False:
-            return "False"
-        if not isinstance(schema, dict):
-            raise Unsupported(repr(schema))
-        keywords = schema.keys() - ANNOTATIONS
-        if keywords == {"$ref"}:
-            target = self.resolve(schema["$ref"])
-            if isinstance(target, dict) and "$ref" not in target:
-                schema, keywords = target, target.keys() - ANNOTATIONS
-        expression = self.inline(schema, var)
-        if expression is not None:
-            return expression
-        name = self.function(schema)
-        if keywords <= _CONTAINER_KEYWORDS:  # cannot fail on a scalar: skip the call
-            return f"(type({var}) not in _CONTAINERS or {name}({var}))"
-        return f"{name}({var})"
-
-    def inline(self, schema: Any, var: str) -> str | None:
-        """``schema`` as one short expression on ``var``, or None when it needs a function.
-
-        A call per subschema costs more than most checks in it: small subschemas
-        (required keys, a few properties, anyOf/allOf/not of those) become expressions.
-        """
-        if schema is True or schema is False:
-            return str(schema)
-        if not isinstance(schema, dict):
-            return None
-        keywords = schema.keys() - ANNOTATIONS
-        parts: list[str] = []
-        on_dict: list[str] = []
-        for keyword in sorted(keywords - _LEAF_KEYWORDS):
-            found = self.inline_keyword(keyword, schema[keyword], var)
-            if found is None:
-                return None
-            parts.extend(found[0])
-            on_dict.extend(found[1])
-        leaf_keywords = keywords & _LEAF_KEYWORDS
-        if leaf_keywords:
-            parts.insert(0, self.leaves(schema, leaf_keywords, var))
-        if on_dict:
-            parts.append(f"(type({var}) is not dict or (" + " and ".join(on_dict) + "))")
-        expression = "(" + " and ".join(parts) + ")" if parts else "True"
-        return expression if len(expression) <= _INLINE_MAX else None
-
-    def inline_keyword(self, keyword: str, value: Any, var: str) -> _Inlined | None:
-        """One non-leaf keyword inlined: (tests on any value, tests on a dict), or None."""
-        if keyword == "required" and isinstance(value, list):
-            return [], [f"{key!r} in {var}" for key in value]
-        if keyword == "properties" and isinstance(value, dict):
-            return self.inline_properties(value, var)
-        if keyword in ("allOf", "anyOf") and isinstance(value, list) and value:
-            tests = [self.inline(sub, var) for sub in value]
-            if any(test is None for test in tests):
-                return None
-            joiner = " and " if keyword == "allOf" else " or "
-            return ["(" + joiner.join(t for t in tests if t is not None) + ")"], []
-        if keyword == "not":
-            test = self.inline(value, var)
-            return None if test is None else ([f"(not {test})"], [])
-        if keyword == "dependencies" and isinstance(value, dict):
-            return self.inline_dependencies(value, var)
-        return None
-
-    def inline_properties(self, properties: dict[str, Any], var: str) -> _Inlined | None:
-        on_dict: list[str] = []
-        for key, sub in properties.items():
-            test = self.inline(sub, f"{var}[{key!r}]")
-            if test is None:
-                return None
-            if test != "True":
-                on_dict.append(f"({key!r} not in {var} or {test})")
-        return [], on_dict
-
-    def inline_dependencies(self, dependencies: dict[str, Any], var: str) -> _Inlined | None:
-        on_dict: list[str] = []
-        for key, dep in dependencies.items():
-            test: str | None
-            if isinstance(dep, list):
-                test = "(" + " and ".join(f"{d!r} in {var}" for d in dep) + ")" if dep else "True"
-            else:
-                test = self.inline(dep, var)
-            if test is None:
-                return None
-            on_dict.append(f"({key!r} not in {var} or {test})")
-        return [], on_dict
-
-    def leaves(self, schema: dict[str, Any], keywords: Any, var: str) -> str:
-        """All leaf keywords of ``schema`` as one expression.
-
-        With ``"type": "string"`` the type test comes first and the string tests after it
-        drop their own "not a string" guard (the same answer, one test less).
-        """
-        if schema.get("type") == "string":
-            tests = [self.leaf(schema, "type", var)]
-            tests += [self.string_leaf(schema, k, var) for k in sorted(keywords - {"type"})]
-        else:
-            tests = [self.leaf(schema, keyword, var) for keyword in sorted(keywords)]
-        return "(" + " and ".join(tests) + ")" if tests else "True"
-
-    def string_leaf(self, schema: dict[str, Any], keyword: str, var: str) -> str:
-        """A leaf test for ``var`` already known to be a string."""
-        value = schema[keyword]
-        if keyword == "pattern":
-            return self.pattern_test(value, var)
-        if keyword in ("minLength", "maxLength"):
-            op = ">=" if keyword == "minLength" else "<="
-            return f"len({var}) {op} {int(value)}"
-        return self.leaf(schema, keyword, var)
-
-    def pattern_test(self, pattern: str, var: str) -> str:
-        """True when the string ``var`` matches ``pattern`` (re.search semantics)."""
-        # Common prefix tests, without the regex engine: ^literal and ^(?!literal).
-        negated = re.fullmatch(r"\^\(\?!((?:[A-Za-z0-9_:/-]|\\\.)+)\)", pattern)
-        plain = re.fullmatch(r"\^((?:[A-Za-z0-9_:/-]|\\\.)+)", pattern)
-        if negated or plain:
-            found = negated or plain
-            assert found is not None
-            prefix = found.group(1).replace("\\.", ".")
-            test = f"{var}.startswith({prefix!r})"
-            return f"not {test}" if negated else test
-        return f"{self.const(re.compile(pattern))}.search({var}) is not None"
-
-    def leaf(self, schema: dict[str, Any], keyword: str, var: str) -> str:
-        value = schema[keyword]
-        if keyword == "type":
-            types = value if isinstance(value, list) else [value]
-            if any(t not in _TYPE_TESTS for t in types):
-                raise Unsupported(f"type {value}")
-            return "(" + " or ".join(_TYPE_TESTS[t].format(v=var) for t in types) + ")"
-        if keyword in ("enum", "const"):
-            values = value if keyword == "enum" else [value]
-            if not all(isinstance(v, str) for v in values):
-                raise Unsupported(keyword)  # 1 == 1.0 == True: not in the subset
-            return f"(type({var}) is str and {var} in {self.const(frozenset(values))})"
-        if keyword == "pattern":
-            return f"(type({var}) is not str or {self.pattern_test(value, var)})"
-        op = ">=" if keyword == "minLength" else "<="
-        return f"(type({var}) is not str or len({var}) {op} {int(value)})"
 
     def function(self, schema: Any) -> str:
         """The name of a generated function ``f(x) -> bool`` for ``schema``."""
@@ -262,41 +63,67 @@ class _CheckCompiler:
         if "$ref" in schema:  # draft-07: siblings of $ref are ignored
             target = self.resolve(schema["$ref"])
             return [f"return {self.function(target)}(x)"]
+        outer = self._dicts, self._list  # what a function being written knows of its x
+        try:
+            return self.object_body(schema)
+        finally:
+            self._dicts, self._list = outer
+
+    def object_body(self, schema: dict[str, Any]) -> list[str]:
+        """:meth:`body` of a schema without ``$ref``; the tests on a dict come last.
+
+        With ``"type": "object"`` the type test comes first and the rest knows ``x`` is a
+        dict. A required key that ``properties`` reads is not tested with ``in``: reading a
+        missing one raises KeyError, which returns False.
+        """
         required = schema.get("required", [])
+        if not isinstance(required, list):
+            raise Unsupported("required")
+        is_object = schema.get("type") == "object"
         lines: list[str] = []
-        # Required keys first, so that "properties" below may read them without a test.
-        on_dict = (
-            [f"if {key!r} not in x: return False" for key in required]
-            if isinstance(required, list)
-            else []
-        )
+        self._dicts = frozenset()
+        self._list = schema.get("type") == "array"
+        if is_object or self._list:  # the type test first: the others may rely on it
+            lines.extend(self.keyword_lines(schema, "type", schema["type"]))
+            self._dicts = frozenset({"x"}) if is_object else frozenset()
         for keyword, value in schema.items():
-            if keyword in ANNOTATIONS or keyword in _READ_ELSEWHERE:
+            if keyword in ANNOTATIONS or keyword in _READ_ELSEWHERE or keyword in _ON_DICT:
                 continue
+            if not (keyword == "type" and (is_object or self._list)):
+                lines.extend(self.keyword_lines(schema, keyword, value))
+        self._dicts = frozenset({"x"})
+        read: list[str] = []  # required keys the properties read
+        on_dict: list[str] = []
+        for keyword, value in schema.items():
             if keyword == "properties":
-                on_dict.extend(self.properties_lines(value, required))
+                on_dict.extend(self.properties_lines(value, required, read))
             elif keyword == "dependencies":
                 on_dict.extend(self.dependencies_lines(value))
-            else:
-                lines.extend(self.keyword_lines(schema, keyword, value))
         on_dict.extend(self.other_keys_lines(schema))
+        # Required keys first: the cheapest test, and the usual way a record is wrong.
+        on_dict[:0] = [f"if {key!r} not in x: return False" for key in required if key not in read]
         if on_dict:
-            if schema.get("type") == "object":  # the type test above returned already
+            if is_object:  # the type test above returned already
                 lines.extend(on_dict)
             else:
-                lines.append("if type(x) is dict:")
+                lines.append("if x.__class__ is dict:")
                 lines.extend(f"    {line}" for line in on_dict)
         lines.append("return True")
+        if read:
+            return [
+                "try:",
+                *(f"    {line}" for line in lines),
+                "except KeyError:",
+                "    return False",
+            ]
         return lines
 
     def keyword_lines(self, schema: dict[str, Any], keyword: str, value: Any) -> list[str]:
         """The lines for one keyword that applies to ``x`` whatever its type."""
-        if keyword in _LEAF_KEYWORDS:
+        if keyword in LEAF_KEYWORDS:
             return [f"if not {self.leaf(schema, keyword, 'x')}: return False"]
         if keyword == "required":
-            if not isinstance(value, list):
-                raise Unsupported("required")
-            return []  # written first, in body()
+            return []  # written with the tests on a dict, in object_body()
         if keyword == "if":
             then = self.test(schema.get("then", True), "x")
             else_ = self.test(schema.get("else", True), "x")
@@ -308,16 +135,16 @@ class _CheckCompiler:
 
     def size_lines(self, keyword: str, value: Any) -> list[str]:
         op = "<" if keyword == "minItems" else ">"
-        return [f"if type(x) is list and len(x) {op} {int(value)}: return False"]
+        guard = "" if self._list else "x.__class__ is list and "
+        return [f"if {guard}len(x) {op} {int(value)}: return False"]
 
     def items_lines(self, keyword: str, value: Any) -> list[str]:
         if isinstance(value, list):
             raise Unsupported("items array")
-        return [
-            "if type(x) is list:",
-            "    for v in x:",
-            f"        if not {self.test(value, 'v')}: return False",
-        ]
+        loop = ["for v in x:", f"    if not {self.test(value, 'v')}: return False"]
+        return (
+            loop if self._list else ["if x.__class__ is list:", *(f"    {line}" for line in loop)]
+        )
 
     def combined_lines(self, keyword: str, value: Any) -> list[str]:
         """allOf, anyOf, oneOf and not."""
@@ -331,14 +158,18 @@ class _CheckCompiler:
             return [f"if ({test}) != 1: return False"]
         return [f"if {self.test(value, 'x')}: return False"]
 
-    def properties_lines(self, properties: dict[str, Any], required: Any) -> list[str]:
-        """Tests on a dict ``x``: each property present (a required one is known present)."""
+    def properties_lines(
+        self, properties: dict[str, Any], required: list[Any], read: list[str]
+    ) -> list[str]:
+        """Tests on a dict ``x``: each property present. A required one is read without a
+        test (KeyError when missing, see :meth:`object_body`) and added to ``read``."""
         lines: list[str] = []
         for key, sub in properties.items():
             test = self.test(sub, "v")
             if test == "True":
                 continue
-            if key in required:  # checked present above
+            if key in required:
+                read.append(key)
                 lines.append(f"v = x[{key!r}]")
                 lines.append(f"if not {test}: return False")
             else:  # `in` then [] beats .get(): most keys are absent
@@ -364,25 +195,37 @@ class _CheckCompiler:
         if extra is True and patterns:  # only the patterns apply: no bookkeeping
             lines = ["for k, v in x.items():"]
             for pattern, sub in patterns.items():
-                lines.append(f"    if {self.pattern_test(pattern, 'k')}:")
-                lines.append(f"        if not {self.test(sub, 'v')}: return False")
+                lines.extend(self.value_lines(self.pattern_test(pattern, "k"), sub))
             return lines
         if extra is True:
             return []
-        known = self.const(frozenset(schema.get("properties", {})))
-        extra_test = self.test(extra, "v")
+        properties = schema.get("properties", {})
+        unknown = f"k not in {self.const(frozenset(properties))}" if properties else "True"
         lines = ["for k, v in x.items():"]
         if patterns:
             lines.append("    matched = False")
             for pattern, sub in patterns.items():
-                lines.append(f"    if {self.const(re.compile(pattern))}.search(k):")
+                lines.append(f"    if {self.const(re.compile(pattern).search)}(k):")
                 lines.append("        matched = True")
                 lines.append(f"        if not {self.test(sub, 'v')}: return False")
-            lines.append(f"    if not matched and k not in {known} and not {extra_test}:")
-        else:
-            lines.append(f"    if k not in {known} and not {extra_test}:")
-        lines.append("        return False")
+            unknown = f"not matched and {unknown}"
+        lines.extend(self.value_lines(unknown, extra))
         return lines
+
+    def value_lines(self, key_test: str, sub: Any) -> list[str]:
+        """In a loop over ``x.items()``: ``v`` is checked against ``sub`` where ``key_test``.
+
+        A subschema that tests only containers is checked as one without testing the key
+        of a scalar (most values): the same answer, in a third of the time.
+        """
+        name = self.container_call(sub)
+        if name is not None:
+            test = f"v.__class__ in _CONTAINERS and {key_test} and not {name}(v)"
+            return [f"    if {test.replace(' and True', '')}: return False"]
+        test = self.test(sub, "v")
+        if key_test == "True":
+            return [f"    if not {test}: return False"]
+        return [f"    if {key_test}:", f"        if not {test}: return False"]
 
 
 def compile_check(
@@ -396,7 +239,8 @@ def compile_check(
     compiler = _CheckCompiler(schema if root is None else root)
     entry = compiler.function(schema)
     namespace: dict[str, Any] = {
-        "_CONTAINERS": (dict, list),
+        "_CONTAINERS": frozenset({dict, list}),
+        "_NUMBERS": frozenset({int, float}),
         **compiler.consts,
     }
     exec("\n".join(compiler.sources), namespace)  # noqa: S102 - source generated above
@@ -404,4 +248,22 @@ def compile_check(
     return check
 
 
-__all__ = ["ANNOTATIONS", "Unsupported", "compile_check"]
+def tells_numbers_apart(schema: Any) -> bool:
+    """Whether a check compiled from ``schema`` may tell two numbers of one type apart.
+
+    Only an ``integer`` type test can (``1.0`` is an integer, ``1.5`` is not): every other
+    test of the subset looks at a number's type alone, and ``enum``/``const`` take strings
+    only. A check that cannot is blind to how a parser rounds a number (see
+    osreplay.validate.scan).
+    """
+    if isinstance(schema, list):
+        return any(tells_numbers_apart(item) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+        return True
+    return any(tells_numbers_apart(value) for value in schema.values())
+
+
+__all__ = ["ANNOTATIONS", "Unsupported", "compile_check", "tells_numbers_apart"]

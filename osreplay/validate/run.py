@@ -1,7 +1,8 @@
 """``osreplay validate`` as one call: :func:`run` checks files and hands facts to a console.
 
 The console (osreplay.console.validate.ValidateConsole for the command line) gets every
-verdict in order, then the summary; it words them. The run never prints.
+verdict built (each line with a problem has one) in order, progress every 1,024 lines,
+then the summary; it words them. The run never prints.
 
 - Every file is checked readable before the first verdict, so a missing file is a usage
   error before any report starts.
@@ -21,6 +22,7 @@ from osreplay.errors import OsreplayError
 from osreplay.model.files import expand_inputs
 from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES, check_readable
 from osreplay.runtime import terminate_like_interrupt
+from osreplay.validate.scan import count_file
 from osreplay.validate.validator import Summary, Validator, Verdict, parse_schema_option
 
 
@@ -38,7 +40,14 @@ class ValidateConsole(Protocol):
     """What a run tells the person running it; only facts, never text."""
 
     def verdict(self, verdict: Verdict) -> None:
-        """One verdict per non-blank line, in file order."""
+        """Every Verdict built, in file order: each line with a problem has one.
+
+        A line the compiled checks accept (valid, or without a payload schema when not
+        strict) is only counted in the Summary (see osreplay.validate.scan).
+        """
+
+    def progress(self, path: str, records: int) -> None:
+        """Reading ``path``: ``records`` non-blank lines read so far (every 1,024 lines)."""
 
     def finish(self, summary: Summary, *, error: OsreplayError | None = None) -> None:
         """The run is over; ``error`` when a file became unreadable half-way."""
@@ -82,11 +91,8 @@ def run(options: ValidateOptions, console: ValidateConsole) -> Summary:
 def _validate_files(
     validator: Validator, files: Sequence[str], summary: Summary, console: ValidateConsole
 ) -> None:
-    add, tell = summary.add, console.verdict
     for path in files:
-        for verdict in validator.validate_file(path):
-            add(verdict)
-            tell(verdict)
+        count_file(validator, path, summary, console.verdict, console.progress)
 
 
 __all__ = ["ValidateConsole", "ValidateOptions", "run"]

@@ -36,8 +36,10 @@ class Schema:
     make_reference: Callable[[], Any]  # builds the jsonschema validator, on first need
     check: Callable[[Any], bool] | None = None  # compile_check(), shipped schemas only
     # Shipped schemas: the root split into parts, each with its own check and reference,
-    # so that jsonschema re-checks only the parts that failed (see _split_root).
-    parts: tuple[_Part, ...] = ()
+    # so that jsonschema re-checks only the parts that failed (see _split_root); built
+    # when a record first fails the check (most runs never need them).
+    make_parts: Callable[[], tuple[_Part, ...]] | None = None
+    _parts: tuple[_Part, ...] | None = None
     _reference: Any = None
 
     @property
@@ -45,6 +47,12 @@ class Schema:
         if self._reference is None:
             self._reference = self.make_reference()
         return self._reference
+
+    @property
+    def parts(self) -> tuple[_Part, ...]:
+        if self._parts is None:
+            self._parts = self.make_parts() if self.make_parts is not None else ()
+        return self._parts
 
     def problems(self, instance: Any, prefix: str) -> Found | None:
         """None when valid, else ``[(json_path, message), ...]``."""
@@ -129,12 +137,14 @@ def compile_builtin(name: str, schema: dict[str, Any]) -> Schema:
 
         return jsonschema.Draft7Validator(inline_refs(schema))
 
-    inlined = inline_refs(schema)
-    parts = tuple(
-        _Part(part, compile_check(part, root=schema), _restrict(inlined, part))
-        for part in _split_root(schema)
-    )
-    return Schema(name, schema, reference, check=compile_check(schema), parts=parts)
+    def parts() -> tuple[_Part, ...]:
+        inlined = inline_refs(schema)
+        return tuple(
+            _Part(part, compile_check(part, root=schema), _restrict(inlined, part))
+            for part in _split_root(schema)
+        )
+
+    return Schema(name, schema, reference, check=compile_check(schema), make_parts=parts)
 
 
 # Root keywords jsonschema reads together: each group stays in one part.

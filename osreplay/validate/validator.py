@@ -39,8 +39,11 @@ and each shipped schema is compiled once by :func:`compile_check`
 (osreplay.validate.compiler) into a plain yes/no Python function. Only when the fast
 check says no does jsonschema, the reference, run to produce the messages; if jsonschema
 accepts the instance after all, it is valid. tests/unit/test_validate.py and tests/fuzz/
-check that both agree over the corpus, the fixtures and mutations of them. User schemas
-(``--schema``) go through jsonschema alone.
+check that both agree over the corpus, the fixtures, mutations of them and generated
+schemas. User schemas (``--schema``) go through jsonschema alone. The command itself
+reads files through osreplay.validate.scan, which counts a line the fast checks accept
+(:meth:`Validator.fast_schema`) without building a Verdict, and hands every other line
+to :meth:`Validator.line_verdict`.
 
 User schemas: osreplay.validate.user_schemas checks each when the run starts (its
 dialect's metaschema, every ``$ref``/``$dynamicRef`` resolved, nesting depth) and raises
@@ -56,15 +59,15 @@ from __future__ import annotations
 import fnmatch
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from osreplay.model.locate import line_of, value_lines
 from osreplay.model.ndjson import (
     DEFAULT_MAX_LINE_BYTES,
     is_document,
     iter_lines,
     open_binary,
+    parse_line,
     read_document,
 )
 from osreplay.model.notification import (
@@ -77,7 +80,7 @@ from osreplay.model.notification import (
     normalise,
     unreadable_reason,
 )
-from osreplay.validate.compiler import compile_check
+from osreplay.validate.compiler import compile_check, tells_numbers_apart
 from osreplay.validate.messages import error_message, json_path
 from osreplay.validate.schemas import (
     BUILTIN_SCHEMAS,
@@ -87,77 +90,22 @@ from osreplay.validate.schemas import (
     inline_refs,
     load_builtin_schema,
 )
-from osreplay.validate.user_schemas import compile_user_schema, parse_schema_option
-
-VALID = "valid"
-INVALID = "invalid"
-NO_SCHEMA = "no_schema"
-UNREADABLE = "unreadable"
+from osreplay.validate.verdicts import (
+    INVALID,
+    NO_SCHEMA,
+    UNREADABLE,
+    VALID,
+    Problem,
+    Summary,
+    Verdict,
+    unreadable,
+)
 
 _RECORD_KEYS = frozenset(REQUIRED + OPTIONAL)
 _PRIORITY_SET = frozenset(PRIORITIES)
 
 # Enough to fix a record; a record with more is broken in a way a list will not explain.
 MAX_PROBLEMS_PER_RECORD = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with one line; ``json_path`` is None when the line is unreadable."""
-
-    path: str
-    lineno: int
-    event_type: str | None
-    json_path: str | None
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The outcome for one non-blank line: its status, the schemas used, the problems."""
-
-    path: str
-    lineno: int
-    event_type: str | None
-    status: str
-    schemas: tuple[str, ...] = ()
-    problems: tuple[Problem, ...] = ()
-
-
-@dataclass(slots=True)
-class Summary:
-    """Counts over every verdict added; ``records`` is the number of non-blank lines."""
-
-    records: int = 0
-    valid: int = 0
-    invalid: int = 0
-    no_schema: int = 0
-    unreadable: int = 0
-
-    def add(self, verdict: Verdict) -> None:
-        self.records += 1
-        status = verdict.status
-        if status == VALID:
-            self.valid += 1
-        elif status == INVALID:
-            self.invalid += 1
-        elif status == NO_SCHEMA:
-            self.no_schema += 1
-        else:
-            self.unreadable += 1
-
-    def ok(self, strict: bool = False) -> bool:
-        """No invalid or unreadable line (and, when strict, none without a payload schema)."""
-        return not (self.invalid or self.unreadable or (strict and self.no_schema))
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "records": self.records,
-            "valid": self.valid,
-            "invalid": self.invalid,
-            "no_schema": self.no_schema,
-            "unreadable": self.unreadable,
-        }
 
 
 class Validator:
@@ -180,13 +128,21 @@ class Validator:
             if isinstance(extra_schemas, Mapping)
             else list(extra_schemas)
         )
-        self._user = [(glob, compile_user_schema(path)) for glob, path in pairs]
+        self._user: list[tuple[str, Schema]] = []
+        if pairs:  # imported only then: most runs have no --schema
+            from osreplay.validate.user_schemas import compile_user_schema
+
+            self._user = [(glob, compile_user_schema(path)) for glob, path in pairs]
         self._envelope = self._builtin["envelope"]
         self._cadf = self._builtin["cadf-event"]
         self._nova = self._builtin["nova-versioned"]
         self._ironic = self._builtin["ironic-versioned"]
         self._keystone = self._builtin["keystone-basic"]
         self._envelope_check: Callable[[Any], bool] = self._envelope.check  # type: ignore[assignment]
+        #: The marker :meth:`fast_schema` returns for "no payload schema".
+        self.envelope = self._envelope
+        #: No compiled check tells two numbers of one type apart (see validate.scan).
+        self.number_blind = not any(tells_numbers_apart(s.schema) for s in self._builtin.values())
         self._used_envelope = ("envelope",)
         self._used = {name: ("envelope", name) for name in BUILTIN_SCHEMAS}
 
@@ -204,23 +160,31 @@ class Validator:
             return
         for name, lineno, obj, error in iter_lines(path, self.max_line_bytes):
             if obj is None:
-                problem = Problem(name, lineno, None, None, error or "unreadable")
-                yield Verdict(name, lineno, None, UNREADABLE, (), (problem,))
+                yield unreadable(name, lineno, error)
                 continue
             verdict = self._valid_record(obj, name, lineno)  # validate_object, inlined
             yield verdict if verdict is not None else self._check_object(obj, name, lineno)
+
+    def line_verdict(self, raw: bytes, path: str, lineno: int) -> Verdict:
+        """The verdict for one non-blank line's bytes, as :meth:`validate_file` gives it
+        (osreplay.validate.scan calls it for each line the fast checks leave open)."""
+        obj, error = parse_line(raw, last=not raw.endswith(b"\n"))
+        if obj is None:
+            return unreadable(path, lineno, error)
+        return self.validate_object(obj, path=path, lineno=lineno)
 
     def _validate_document(self, path: str) -> Verdict:
         """A whole ``.json`` file; each problem names the line of its value (model.locate)."""
         # An unreadable one: at the line of its syntax error.
         line = read_document(path, self.max_line_bytes)
         if line.obj is None:
-            problem = Problem(line.path, line.lineno, None, None, line.error or "unreadable")
-            return Verdict(line.path, 1, None, UNREADABLE, (), (problem,))
+            return replace(unreadable(line.path, line.lineno, line.error), lineno=1)
         text = _document_text(path)
         verdict = self.validate_object(line.obj, path=line.path, lineno=1)
         if not verdict.problems or not text:
             return verdict
+        from osreplay.model.locate import line_of, value_lines  # only for .json documents
+
         lines = {json_path(parts): n for parts, n in value_lines(text).items()}
         problems = tuple(
             replace(p, lineno=line_of(lines, p.json_path)) if p.json_path else p
@@ -240,36 +204,40 @@ class Validator:
         verdict = self._valid_record(obj, path, lineno)
         return verdict if verdict is not None else self._check_object(obj, path, lineno)
 
-    def _valid_record(self, obj: dict[str, Any], path: str, lineno: int) -> Verdict | None:
-        """The common case, cheaply: a record every compiled check accepts; else None.
+    def fast_schema(self, obj: dict[str, Any]) -> Schema | None:
+        """What the compiled checks alone say of a record, in the common case.
 
-        None sends the record to :meth:`_check_object`, which decides (and words the
-        problems) with jsonschema wherever a fast check says no or is missing.
+        The shipped schema of its payload when the record and the payload pass their
+        checks: valid. The envelope when the record passes and no shipped schema covers
+        its payload (not strict): no payload schema. None when jsonschema must decide
+        (:meth:`_check_object`): a check says no, user schemas, anything unusual.
         """
         if "event_type" not in obj or self._user:
             return None
         try:
-            # A record already in the recording format (the usual case) is its own
-            # normalised form: skip the copy and the scan for oslo v1 "_context_" keys.
-            plain = obj.keys() <= _RECORD_KEYS and obj["priority"] in _PRIORITY_SET
-            record = obj if plain else normalise(obj)
+            record = _as_record(obj)
             if not self._envelope_check(record):
                 return None
-            event_type = record["event_type"]
-            if "payload" not in record:
-                return None
             payload = record["payload"]
-            schema = self._builtin_payload_schema(event_type, payload)
+            schema = self._builtin_payload_schema(record["event_type"], payload)
             if schema is None:
-                return (
-                    None
-                    if self.strict
-                    else Verdict(path, lineno, event_type, NO_SCHEMA, self._used_envelope)
-                )
-            if not schema.check(payload):  # type: ignore[misc]
-                return None
+                return None if self.strict else self._envelope
+            return schema if schema.check(payload) else None  # type: ignore[misc]
         except (RecordError, RecursionError, KeyError, TypeError):
             return None
+
+    def _valid_record(self, obj: dict[str, Any], path: str, lineno: int) -> Verdict | None:
+        """The common case, cheaply (:meth:`fast_schema`) as a Verdict; else None.
+
+        None sends the record to :meth:`_check_object`, which decides (and words the
+        problems) with jsonschema wherever a fast check says no or is missing.
+        """
+        schema = self.fast_schema(obj)
+        if schema is None:
+            return None
+        event_type = _as_record(obj)["event_type"]
+        if schema is self._envelope:
+            return Verdict(path, lineno, event_type, NO_SCHEMA, self._used_envelope)
         return Verdict(path, lineno, event_type, VALID, self._used[schema.name])
 
     def _check_object(self, obj: dict[str, Any], path: str, lineno: int) -> Verdict:
@@ -360,6 +328,21 @@ class Validator:
             )
             return Verdict(path, lineno, event_type, NO_SCHEMA, schemas, (missing,))
         return Verdict(path, lineno, event_type, VALID, schemas)
+
+
+def parse_schema_option(text: str) -> tuple[str, str]:
+    """``EVENT_TYPE_GLOB=PATH`` -> ``(glob, path)``; raise UsageError when malformed."""
+    from osreplay.validate.user_schemas import parse_schema_option as parse
+
+    return parse(text)
+
+
+def _as_record(obj: dict[str, Any]) -> dict[str, Any]:
+    """``normalise(obj)``; a record already in the recording format (the usual case) is its
+    own normalised form: no copy, no scan for oslo v1 ``_context_`` keys."""
+    if _RECORD_KEYS.issuperset(obj) and obj["priority"] in _PRIORITY_SET:
+        return obj
+    return normalise(obj)
 
 
 def _document_text(path: str) -> str | None:

@@ -197,6 +197,69 @@ def test_shipped_schemas_fast_check_equals_jsonschema(record: dict[str, Any]) ->
             assert CHECKS[name](instance) == REFERENCES[name].is_valid(instance), name
 
 
+# The subset compile_check implements, generated: its verdicts must be jsonschema's.
+KEYS = st.sampled_from(["a", "b", "c", "nova_object.x"])
+CHECKABLE_LEAVES = st.one_of(
+    st.booleans(),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["string", "integer", "number", "object", "array", "null"])}
+    ),
+    st.fixed_dictionaries({"enum": st.lists(st.sampled_from(["x", "y", "1.0"]), min_size=1)}),
+    st.fixed_dictionaries({"type": st.just("string"), "minLength": st.integers(0, 2)}),
+    st.fixed_dictionaries({"maxLength": st.integers(0, 2)}),
+    st.fixed_dictionaries({"pattern": st.sampled_from(["^x", "^(?!x)", "[0-9]+", "^y$"])}),
+    st.fixed_dictionaries({"required": st.lists(KEYS, max_size=2, unique=True)}),
+)
+CHECKABLE_SCHEMAS = st.recursive(
+    CHECKABLE_LEAVES,
+    lambda inner: st.one_of(
+        st.fixed_dictionaries(
+            {
+                "type": st.just("object"),
+                "required": st.lists(KEYS, max_size=3, unique=True),
+                "properties": st.dictionaries(KEYS, inner, max_size=3),
+            },
+            optional={
+                "additionalProperties": inner,
+                "patternProperties": st.dictionaries(st.just("^(?!nova_object\\.)"), inner),
+                "dependencies": st.dictionaries(KEYS, inner, max_size=1),
+                "anyOf": st.lists(inner, min_size=1, max_size=2),
+            },
+        ),
+        st.fixed_dictionaries(
+            {"type": st.just("array"), "items": inner},
+            optional={"minItems": st.integers(0, 2), "maxItems": st.integers(0, 2)},
+        ),
+        st.fixed_dictionaries({"properties": st.dictionaries(KEYS, inner, max_size=3)}),
+        st.fixed_dictionaries({"items": inner}),
+        st.fixed_dictionaries({"patternProperties": st.dictionaries(KEYS, inner, max_size=1)}),
+        st.fixed_dictionaries({"not": inner}),
+        st.tuples(
+            st.sampled_from(["allOf", "anyOf", "oneOf"]), st.lists(inner, min_size=1, max_size=3)
+        ).map(lambda pair: {pair[0]: pair[1]}),
+    ),
+    max_leaves=8,
+)
+# Values near the schemas' edges: the keys they name, strings their tests tell apart.
+CHECKED_SCALARS = st.sampled_from([None, True, 0, 1, 1.5, "", "x", "y", "xy", "1.0", "9"])
+CHECKED_VALUES = st.recursive(
+    CHECKED_SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@settings(FUZZ, max_examples=EXAMPLES * 10)
+@given(schema=CHECKABLE_SCHEMAS, values=st.lists(CHECKED_VALUES, min_size=5, max_size=20))
+def test_compiled_check_equals_jsonschema_on_generated_schemas(
+    schema: Any, values: list[Any]
+) -> None:
+    check = compile_check(schema)
+    reference = jsonschema.Draft7Validator(schema)
+    for value in values:
+        assert check(value) == reference.is_valid(value), json.dumps(value)
+
+
 # --- generated user schemas ----------------------------------------------------------------
 
 LEAF_SCHEMAS = st.one_of(

@@ -71,9 +71,9 @@ def test_validate_progress_counts_records_and_clears_its_line():
     stderr = io.StringIO()
     clock = Clock()
     progress = ValidateProgress(stderr, clock=clock)
-    for _ in range(4096):
-        clock.now += 0.0001  # 10,000 records a second
-        progress.tick("day.ndjson")
+    for records in range(1024, 4097, 1024):  # the run tells it every 1,024 lines
+        clock.now += 0.1024  # 10,000 records a second
+        progress.update("day.ndjson", records)
     draws = stderr.getvalue().split("\r\033[K")[1:]
     assert draws == [
         "validating day.ndjson: 2048 records, 10,000/s",
@@ -86,7 +86,6 @@ def test_validate_progress_counts_records_and_clears_its_line():
 def test_validate_progress_is_silent_on_a_short_run():
     stderr = io.StringIO()
     progress = ValidateProgress(stderr, clock=Clock())
-    for _ in range(100):
-        progress.tick("small.ndjson")
+    progress.update("small.ndjson", 100)
     progress.close()
     assert stderr.getvalue() == ""
