@@ -155,3 +155,37 @@ def test_sensitive_keys_come_from_the_module_when_its_source_has_no_plain_list(
     monkeypatch.setattr(oslo_keys, "_from_import", lambda: ["Password", "Token"])
     assert oslo_keys.sensitive_keys() == ("password", "token")
 
+
+def test_a_listener_that_has_worked_stops_in_a_fraction_of_a_second():
+    # futurist's idle pool threads used to notice a stop only after a whole second.
+    import threading
+    import time
+
+    import oslo_messaging
+    from oslo_config import cfg
+
+    from osreplay.tap.listeners import start_listener, stop_listeners
+
+    transport = oslo_messaging.get_notification_transport(cfg.ConfigOpts(), url="kombu+memory:////")
+    heard = threading.Event()
+
+    class Endpoint:
+        def info(self, messages):
+            heard.set()
+
+    listener = start_listener(
+        transport, "openstack", "notifications", "osreplay-test.openstack", Endpoint(),
+        batch_size=10, batch_timeout=0.05, workers=1,
+    )  # fmt: skip
+    try:
+        notifier = oslo_messaging.Notifier(
+            transport, driver="messagingv2", topics=["notifications"], publisher_id="test"
+        )
+        notifier.info({}, "compute.instance.update", {"n": 1})
+        assert heard.wait(10)
+    finally:
+        started = time.monotonic()
+        stop_listeners([listener])
+        stopped_in = time.monotonic() - started
+        transport.cleanup()
+    assert stopped_in < 0.7
