@@ -17,6 +17,8 @@ from typing import Any
 
 import oslo_messaging  # type: ignore[import-untyped]
 
+from osreplay.bus.codec import decode_json_with_orjson
+
 LOG = logging.getLogger(__name__)
 
 #: How long an idle pool thread waits for work before it looks whether to stop (seconds).
@@ -36,6 +38,7 @@ def start_listener(
 ) -> Any:
     """A started batch listener on the pool queue ``queue`` for (exchange, topic)."""
     _shorten_idle_step()
+    decode_json_with_orjson()
     listener = oslo_messaging.get_batch_notification_listener(
         transport,
         [oslo_messaging.Target(exchange=exchange, topic=topic)],

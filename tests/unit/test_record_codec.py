@@ -1,0 +1,94 @@
+"""record decodes message bodies with orjson: the same objects kombu's own decoder gives,
+and the same refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from kombu import serialization
+
+from osreplay.bus.codec import decode_json_with_orjson
+
+
+@pytest.fixture(autouse=True)
+def orjson_decoder():
+    assert decode_json_with_orjson()
+    yield
+    serialization.register_json()  # kombu's own again for the rest of the session
+
+
+def outcome(body: bytes):
+    """What the registered decoder gives for ``body``: the object's repr, or the error."""
+    try:
+        return repr(serialization.loads(body, "application/json", "utf-8"))
+    except serialization.DecodeError:
+        return "DecodeError"
+
+
+def same(body: str) -> None:
+    raw = body.encode("utf-8", "surrogatepass")
+    ours = outcome(raw)
+    serialization.register_json()
+    try:
+        kombus = outcome(raw)
+    finally:
+        decode_json_with_orjson()
+    assert ours == kombus  # repr: NaN, key order and int/float kinds compared too
+
+
+values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**80), max_value=2**80),
+        st.floats(),
+        st.text(max_size=8),
+    ),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@given(value=values)
+def test_an_oslo_envelope_decodes_to_what_kombu_gives(value):
+    inner = json.dumps({"payload": value, "_context_request_id": "req-1"})
+    same(json.dumps({"oslo.version": "2.0", "oslo.message": inner}))
+
+
+@given(value=values)
+def test_any_json_body_decodes_to_what_kombu_gives(value):
+    same(json.dumps(value))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"n": NaN, "i": Infinity}',
+        '{"big": 123456789012345678901234567890}',
+        '{"s": "\\udcff"}',
+        '{"a": 1, "a": 2}',
+        '{"when": {"__type__": "datetime", "__value__": "2024-05-01T12:00:00"}}',
+        '{"unterminated": ',
+        "[" * 2000 + "]" * 2000,
+        "[" * 150 + "]" * 150,
+        '{"id": 12345678901234567890}',
+    ],
+    ids=[
+        "nan",
+        "big-int",
+        "lone-surrogate",
+        "duplicate-key",
+        "kombu-type",
+        "cut",
+        "deep",
+        "nested",
+        "u64",
+    ],
+)
+def test_bodies_orjson_reads_differently_or_refuses_decode_as_kombu_decodes_them(body):
+    same(body)
