@@ -4,13 +4,14 @@ kombu decodes every ``application/json`` body (oslo's ``{"oslo.version": …,
 "oslo.message": "<JSON text>"}`` envelope) with the standard library and an object hook
 for its own tagged types: 15 µs a message, where orjson takes 2 µs.
 :func:`decode_json_with_orjson` registers, in this process, a decoder that gives the same
-objects or the same error. orjson decodes a body only where its result is exactly the
-standard library's: not with kombu's ``__type__`` tags, not with a run of 19 digits or
-more (orjson reads an integer beyond 64 bits as a float), not with more than
+objects or the same error. orjson's result is kept only where it is exactly the
+standard library's: not with kombu's ``__type__`` tags, not with more than
 :data:`MAX_BRACKETS` brackets (orjson reads nesting far deeper than Python's recursion
-limit lets the standard library). Those bodies, and any it refuses (``NaN``, a lone
-surrogate, invalid UTF-8), go to kombu's own decoder, which accepts or rejects them as
-before.
+limit lets the standard library), not when it holds a float and the body a run of 19
+digits or more (orjson reads an integer beyond 64 bits as a float; oslo's envelope holds
+no number at all, its message is a string). Those bodies, and any orjson refuses
+(``NaN``, a number too large for a float, a lone surrogate, invalid UTF-8), go to
+kombu's own decoder, which accepts or rejects them as before.
 """
 
 from __future__ import annotations
@@ -26,12 +27,24 @@ _DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(25
 _LONG_RUN = b"0" * 19
 
 
-def _orjson_is_exact(data: bytes) -> bool:
-    return (
-        data.count(b"{") + data.count(b"[") <= MAX_BRACKETS
-        and b"__type__" not in data
-        and _LONG_RUN not in data.translate(_DIGITS_ONLY)
-    )
+def _orjson_may_read(data: bytes) -> bool:
+    return data.count(b"{") + data.count(b"[") <= MAX_BRACKETS and b"__type__" not in data
+
+
+def _exact(obj: Any, data: bytes) -> bool:
+    """False when orjson may have read an integer beyond 64 bits as a float."""
+    return not _holds_float(obj) or _LONG_RUN not in data.translate(_DIGITS_ONLY)
+
+
+def _holds_float(obj: Any) -> bool:
+    cls = obj.__class__
+    if cls is float:
+        return True
+    if cls is dict:
+        return any(_holds_float(value) for value in obj.values())
+    if cls is list:
+        return any(_holds_float(value) for value in obj)
+    return False
 
 
 def decode_json_with_orjson() -> bool:
@@ -50,11 +63,14 @@ def decode_json_with_orjson() -> bool:
 
     def loads(data: Any) -> Any:
         # kombu hands over the body as it came off the wire: bytes.
-        if isinstance(data, bytes) and _orjson_is_exact(data):
+        if isinstance(data, bytes) and _orjson_may_read(data):
             try:
-                return orjson_loads(data)
+                obj = orjson_loads(data)
             except refused:
                 pass
+            else:
+                if _exact(obj, data):
+                    return obj
         return kombu_loads(data)
 
     cast(Callable[..., None], register)(

@@ -77,6 +77,8 @@ def test_any_json_body_decodes_to_what_kombu_gives(value):
         "[" * 2000 + "]" * 2000,
         "[" * 150 + "]" * 150,
         '{"id": 12345678901234567890}',
+        '{"id": 123456789012345678901234567890, "f": 0.5}',
+        '{"f": 1e400}',
     ],
     ids=[
         "nan",
@@ -88,7 +90,23 @@ def test_any_json_body_decodes_to_what_kombu_gives(value):
         "deep",
         "nested",
         "u64",
+        "big-int-and-float",
+        "huge-float",
     ],
 )
 def test_bodies_orjson_reads_differently_or_refuses_decode_as_kombu_decodes_them(body):
     same(body)
+
+
+def test_an_oslo_envelope_is_read_by_orjson_even_with_long_digit_runs_in_its_message():
+    # The message is a string inside the envelope: its ids are no numbers to orjson.
+    import orjson
+
+    from osreplay.bus import codec
+
+    inner = {"payload": {"user_id": "0" * 32, "n": 10**30, "f": 0.5}, "_unique_id": "1" * 32}
+    body = json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(inner)}).encode()
+    assert codec._orjson_may_read(body)
+    assert codec._exact(orjson.loads(body), body)
+    big = b'{"n": 1234567890123456789012}'
+    assert not codec._exact(orjson.loads(big), big)  # read as 1.2345678901234568e+21
