@@ -16,24 +16,30 @@ kombu's own decoder, which accepts or rejects them as before.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, cast
 
 _CONTENT_TYPE = "application/json"
 #: Bodies with more ``[`` and ``{`` than this go to kombu (nesting is at most this deep).
 MAX_BRACKETS = 200
-# Digits to "0", the rest to " ": a run of 19 zeros is a run of 19 digits.
-_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-_LONG_RUN = b"0" * 19
+# Searched only when orjson's result holds a float (never for oslo's envelope).
+_LONG_RUN = re.compile("[0-9]{19}")
+_LONG_RUN_BYTES = re.compile(b"[0-9]{19}")
 
 
-def _orjson_may_read(data: bytes) -> bool:
+def _orjson_may_read(data: str | bytes) -> bool:
+    if isinstance(data, str):
+        return data.count("{") + data.count("[") <= MAX_BRACKETS and "__type__" not in data
     return data.count(b"{") + data.count(b"[") <= MAX_BRACKETS and b"__type__" not in data
 
 
-def _exact(obj: Any, data: bytes) -> bool:
+def _exact(obj: Any, data: str | bytes) -> bool:
     """False when orjson may have read an integer beyond 64 bits as a float."""
-    return not _holds_float(obj) or _LONG_RUN not in data.translate(_DIGITS_ONLY)
+    if not _holds_float(obj):
+        return True
+    run = _LONG_RUN.search(data) if isinstance(data, str) else _LONG_RUN_BYTES.search(data)
+    return run is None
 
 
 def _holds_float(obj: Any) -> bool:
@@ -62,8 +68,8 @@ def decode_json_with_orjson() -> bool:
     kombu_dumps = cast(Callable[[Any], Any], kombu_json.dumps)
 
     def loads(data: Any) -> Any:
-        # kombu hands over the body as it came off the wire: bytes.
-        if isinstance(data, bytes) and _orjson_may_read(data):
+        # py-amqp hands over text when the message names its encoding (oslo's: utf-8).
+        if isinstance(data, (str, bytes)) and _orjson_may_read(data):
             try:
                 obj = orjson_loads(data)
             except refused:

@@ -20,7 +20,7 @@ def orjson_decoder():
     serialization.register_json()  # kombu's own again for the rest of the session
 
 
-def outcome(body: bytes):
+def outcome(body: str | bytes):
     """What the registered decoder gives for ``body``: the object's repr, or the error."""
     try:
         return repr(serialization.loads(body, "application/json", "utf-8"))
@@ -29,14 +29,16 @@ def outcome(body: bytes):
 
 
 def same(body: str) -> None:
-    raw = body.encode("utf-8", "surrogatepass")
-    ours = outcome(raw)
-    serialization.register_json()
-    try:
-        kombus = outcome(raw)
-    finally:
-        decode_json_with_orjson()
-    assert ours == kombus  # repr: NaN, key order and int/float kinds compared too
+    """Our decoder and kombu's agree on ``body``, as text (what py-amqp hands over for a
+    message that names its encoding) and as bytes."""
+    for data in (body, body.encode("utf-8", "surrogatepass")):
+        ours = outcome(data)
+        serialization.register_json()
+        try:
+            kombus = outcome(data)
+        finally:
+            decode_json_with_orjson()
+        assert ours == kombus  # repr: NaN, key order and int/float kinds compared too
 
 
 values = st.recursive(
@@ -106,7 +108,22 @@ def test_an_oslo_envelope_is_read_by_orjson_even_with_long_digit_runs_in_its_mes
 
     inner = {"payload": {"user_id": "0" * 32, "n": 10**30, "f": 0.5}, "_unique_id": "1" * 32}
     body = json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(inner)}).encode()
-    assert codec._orjson_may_read(body)
-    assert codec._exact(orjson.loads(body), body)
-    big = b'{"n": 1234567890123456789012}'
-    assert not codec._exact(orjson.loads(big), big)  # read as 1.2345678901234568e+21
+    for data in (body, body.decode()):
+        assert codec._orjson_may_read(data)
+        assert codec._exact(orjson.loads(data), data)
+    for big in (b'{"n": 1234567890123456789012}', '{"n": 1234567890123456789012}'):
+        assert not codec._exact(orjson.loads(big), big)  # read as 1.2345678901234568e+21
+
+
+def test_an_oslo_envelope_as_py_amqp_hands_it_over_never_reaches_kombus_decoder(monkeypatch):
+    from kombu.utils import json as kombu_json
+
+    def refuse(data):
+        raise AssertionError("decoded by kombu")
+
+    monkeypatch.setattr(kombu_json, "loads", refuse)
+    decode_json_with_orjson()  # takes kombu's decoder as it is now
+    inner = json.dumps({"payload": {"user_id": "0" * 32}, "_context_request_id": "req-1"})
+    body = json.dumps({"oslo.version": "2.0", "oslo.message": inner})
+    for data in (body, body.encode()):
+        assert serialization.loads(data, "application/json", "utf-8")["oslo.message"] == inner
