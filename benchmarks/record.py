@@ -1,11 +1,14 @@
 """How fast does ``osreplay record`` drain a backlog, against the blog's listener pattern?
 
     python benchmarks/record.py [--url rabbit://guest:guest@127.0.0.1:5672/]
-                                [--messages 20000] [--runs 3]
+                                [--messages 20000] [--runs 3] [--workload cadf|nova]
 
 Needs the real RabbitMQ. For each run it fills a kept pool queue (``<pool>.<exchange>``,
-unique names) with ``--messages`` nova-like notifications in oslo's v2 wire format, then
-times, as subprocesses from spawn to exit (interpreter start-up and imports included):
+unique names) with ``--messages`` notifications in oslo's v2 wire format, each with an
+old-oslo context (``_context_request_id``, ``_context_auth_token``, ``_unique_id``): by
+default keystone's CADF ``identity.authenticate`` event (``--workload nova``: a nova
+``instance.create.end``), then times, as subprocesses from spawn to exit (interpreter
+start-up and imports included):
 
 - ``osreplay record --pool POOL --keep-queue --count N -q -o FILE`` from this checkout;
 - the same with ``--no-redact``, to measure what default redaction costs;
@@ -74,7 +77,33 @@ transport.cleanup()
 """
 
 
-def payload(i: int) -> dict:
+def cadf_payload(i: int) -> dict:
+    """keystone's identity.authenticate, as pycadf builds it."""
+    user = uuid.UUID(int=i).hex
+    event = {
+        "typeURI": "http://schemas.dmtf.org/cloud/audit/1.0/event",
+        "id": str(uuid.uuid4()),
+        "eventType": "activity",
+        "eventTime": "2024-05-01T12:00:00.000001+0000",
+        "action": "authenticate",
+        "outcome": "success" if i % 10 else "failure",
+        "initiator": {
+            "typeURI": "service/security/account/user",
+            "id": user,
+            "user_id": user,
+            "project_id": "6f70656e737461636b20342065766572",
+            "request_id": f"req-{uuid.UUID(int=i)}",
+            "host": {"address": f"192.0.2.{i % 250}", "agent": "python-openstackclient/6.2.0"},
+        },
+        "target": {"typeURI": "service/security/account/user", "id": str(uuid.uuid4())},
+        "observer": {"typeURI": "service/security", "id": "d41d8cd98f00b204e9800998ecf8427e"},
+    }
+    if i % 10 == 0:
+        event["reason"] = {"reasonType": "HTTP", "reasonCode": "401"}
+    return event
+
+
+def nova_payload(i: int) -> dict:
     instance = str(uuid.UUID(int=i))
     return {
         "nova_object.name": "InstanceActionPayload",
@@ -103,7 +132,13 @@ def payload(i: int) -> dict:
     }  # fmt: skip
 
 
-def fill(url: str, exchange: str, topic: str, queue: str, n: int) -> None:
+WORKLOADS = {
+    "cadf": ("identity.authenticate", "identity.keystone-1", cadf_payload),
+    "nova": ("instance.create.end", "nova-compute:compute-1", nova_payload),
+}
+
+
+def fill(url: str, exchange: str, topic: str, queue: str, n: int, workload: str) -> None:
     """Publish n notifications in oslo's v2 envelope, as a Notifier would, quickly."""
     import kombu
 
@@ -113,18 +148,19 @@ def fill(url: str, exchange: str, topic: str, queue: str, n: int) -> None:
         bound = kombu.Queue(queue, ex, routing_key=f"{topic}.info", durable=False)
         bound(channel).declare()
         producer = kombu.Producer(channel, exchange=ex)
+        event_type, publisher_id, payload = WORKLOADS[workload]
         for i in range(n):
             inner = {
                 "message_id": str(uuid.uuid4()),
-                "publisher_id": "nova-compute:compute-1",
-                "event_type": "instance.create.end",
+                "publisher_id": publisher_id,
+                "event_type": event_type,
                 "priority": "INFO",
                 "payload": payload(i),
                 "timestamp": "2024-05-01 12:00:00.000001",
                 "_unique_id": uuid.uuid4().hex,
                 "_context_request_id": f"req-{i}",
                 "_context_user": "fake",
-                "_context_auth_token": None,
+                "_context_auth_token": f"gAAAAABm{uuid.uuid4().hex}{uuid.uuid4().hex}",
             }
             body = json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(inner)})
             producer.publish(
@@ -179,6 +215,7 @@ def main() -> int:
     parser.add_argument("--url", default="rabbit://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="cadf")
     args = parser.parse_args()
     n = args.messages
     tag = uuid.uuid4().hex[:8]
@@ -191,7 +228,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             for run in range(args.runs):
                 for name in names:
-                    fill(args.url, exchange, topic, queue, n)
+                    fill(args.url, exchange, topic, queue, n, args.workload)
                     out = Path(tmp) / f"{name}-{run}.ndjson"
                     if name != "plain":
                         cmd = [sys.executable, "-m", "osreplay", "record", "--url", args.url,
@@ -222,7 +259,8 @@ def main() -> int:
     corrupt_o = sum(d[1] for d in damage["osreplay"])
     lost_p = sum(d[0] for d in damage["plain"])
     corrupt_p = sum(d[1] for d in damage["plain"])
-    print(f"{n} messages, best of {args.runs} (spawn to exit, start-up included):")
+    event_type = WORKLOADS[args.workload][0]
+    print(f"{n} {event_type} messages, best of {args.runs} (spawn to exit, start-up included):")
     print(f"  osreplay record : {best['osreplay']:6.2f} s  {n / best['osreplay']:8.0f} msg/s  "
           f"lost {lost_o}  corrupt {corrupt_o} (all runs)")  # fmt: skip
     print(f"  plain listener  : {best['plain']:6.2f} s  {n / best['plain']:8.0f} msg/s  "

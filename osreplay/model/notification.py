@@ -147,13 +147,17 @@ def dumps_line(obj: dict[str, Any]) -> str:
     to a string UTF-8 cannot encode: such a line is written with every non-ASCII
     character escaped, so the escape survives and the line is still the same JSON.
     """
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    text = _ENCODE(obj)
     if not text.isascii():  # O(1) for the common ASCII line
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
             text = json.dumps(obj, ensure_ascii=True, allow_nan=False)
     return text + "\n"
+
+
+# json.dumps with any option builds a new encoder on every call; record writes one per line.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
 def loads(text: str | bytes) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 from osreplay.bus.transport import sent_context
 from osreplay.model.filters import Filters
-from osreplay.model.notification import Notification, unreadable_reason
+from osreplay.model.notification import PRIORITIES, Notification, unreadable_reason
 from osreplay.secrets.rules import Redactor
 from osreplay.tap.options import RecordEvents, Skipped
 from osreplay.tap.sink import Entry, printable
@@ -37,11 +37,14 @@ def build_entry(
         ctxt = redactor.ctxt(ctxt) if ctxt else None
     else:
         ctxt = None
+    # Walking the payload costs less than searching its JSON text for the words a secret
+    # needs (sixteen passes over every character), and the line is then written once.
+    payload = redactor.payload(message.get("payload"))
     note = Notification(
         event_type=message["event_type"],
         publisher_id=message.get("publisher_id"),
         priority=priority,
-        payload=message.get("payload"),
+        payload=payload,
         message_id=metadata.get("message_id"),
         timestamp=metadata.get("timestamp"),
         ctxt=ctxt,
@@ -50,21 +53,19 @@ def build_entry(
         recorded_at=recorded_at,
     )
     line = note.to_line()
-    if redactor.enabled:
-        # Walking a payload is the costliest step; its text says when it is needed. The
-        # context (already masked) comes after the payload in the line: leave it out of
-        # the search, or its "auth_token" would send every payload for a walk.
-        cut = line.rfind(', "ctxt": {') if ctxt is not None else -1
-        if redactor.may_hold_payload_secret(line if cut < 0 else line[:cut]):
-            masked = redactor.payload(note.payload)
-            if masked is not note.payload:
-                note.payload = masked
-                line = note.to_line()
     return Entry(note.message_id, line, note.event_type, exchange, topic)
 
 
 def _skip_reason(message: dict[str, Any], priority: str) -> str | None:
     """Why ``message`` is not a notification replay would accept (event_type null, …)."""
+    event_type = message.get("event_type")
+    publisher_id = message.get("publisher_id")
+    if (
+        event_type.__class__ is str
+        and (publisher_id is None or publisher_id.__class__ is str)
+        and priority in PRIORITIES
+    ):
+        return None  # the common case, without building the record unreadable_reason reads
     return unreadable_reason(
         {
             "event_type": message.get("event_type"),
@@ -73,6 +74,10 @@ def _skip_reason(message: dict[str, Any], priority: str) -> str | None:
             "payload": message.get("payload"),
         }
     )
+
+
+def _message_id(message: dict[str, Any]) -> Any:
+    return (message.get("metadata") or {}).get("message_id")
 
 
 @dataclass
@@ -107,12 +112,11 @@ class EntryBuilder:
         ):
             counts.filtered += 1
             return None
-        message_id = (message.get("metadata") or {}).get("message_id")
         reason = _skip_reason(message, priority)
         if reason is not None:
             # Never a record that replay would refuse (event_type null, …).
             counts.not_notifications += 1
-            self.events.skipped(Skipped(message_id, "not a notification", reason))
+            self.events.skipped(Skipped(_message_id(message), "not a notification", reason))
             return None
         try:
             return build_entry(
@@ -126,12 +130,12 @@ class EntryBuilder:
         except (TypeError, ValueError) as exc:
             # NaN or Infinity in a payload: not JSON, so it cannot be written as a record.
             counts.unencodable += 1
-            self.events.skipped(Skipped(message_id, "unencodable", printable(exc)))
+            self.events.skipped(Skipped(_message_id(message), "unencodable", printable(exc)))
         except Exception as exc:  # noqa: BLE001 - one message never stops a recording
             LOG.debug("cannot build a record", exc_info=True)
             counts.unencodable += 1
             self.events.skipped(
-                Skipped(message_id, "unexpected", printable(exc), type(exc).__name__)
+                Skipped(_message_id(message), "unexpected", printable(exc), type(exc).__name__)
             )
         return None
 

@@ -26,7 +26,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import oslo_messaging  # type: ignore[import-untyped]
@@ -45,6 +44,7 @@ from osreplay.model.notification import utcnow_iso
 from osreplay.model.repair import DeliveryKey
 from osreplay.secrets.rules import Redactor
 from osreplay.tap.entry import BatchCounts, EntryBuilder
+from osreplay.tap.listeners import start_listener, stop_listeners
 from osreplay.tap.options import (
     QUEUE_TYPES,
     CleanupFailed,
@@ -226,17 +226,16 @@ class Recorder:
     def _listen(self, plan: PoolPlan) -> None:
         self._transport = get_transport(self.settings)
         for (exchange, topic), queue in plan.queues.items():
-            listener = oslo_messaging.get_batch_notification_listener(
+            listener = start_listener(
                 self._transport,
-                [oslo_messaging.Target(exchange=exchange, topic=topic)],
-                [_TapEndpoint(self, exchange, topic)],
-                executor="threading",
-                allow_requeue=True,
-                pool=queue,
+                exchange,
+                topic,
+                queue,
+                _TapEndpoint(self, exchange, topic),
                 batch_size=self.options.batch_size,
                 batch_timeout=self.options.batch_timeout,
+                workers=self.options.workers,
             )
-            listener.start(override_pool_size=self.options.workers)
             self._listeners.append(listener)
 
     def _abort(self) -> None:
@@ -374,13 +373,7 @@ class Recorder:
 
     def _shutdown_listeners(self) -> None:
         listeners, self._listeners = self._listeners, []
-        if not listeners:
-            return
-        # Each stop() waits for its poll loop to notice (up to a few seconds): in parallel.
-        with ThreadPoolExecutor(max_workers=len(listeners)) as pool:
-            list(pool.map(_call_quietly("stop"), listeners))
-        with ThreadPoolExecutor(max_workers=len(listeners)) as pool:
-            list(pool.map(_call_quietly("wait"), listeners))
+        stop_listeners(listeners)
 
     def _cleanup_transport(self) -> None:
         if self._transport is not None:
@@ -400,16 +393,6 @@ def _reader_left(writer: OutputWriter, error: BaseException) -> bool:
     """True when writing to standard output failed because its reader went away."""
     # RecordingWriter raises its error "from None"; the OSError is still the context.
     return writer.path == "-" and isinstance(error.__context__, BrokenPipeError)
-
-
-def _call_quietly(method: str) -> Callable[[Any], None]:
-    def call(listener: Any) -> None:
-        try:
-            getattr(listener, method)()
-        except Exception:  # noqa: BLE001 - stopping the others matters more
-            LOG.exception("listener %s failed", method)
-
-    return call
 
 
 __all__ = ["Recorder"]
