@@ -24,8 +24,9 @@ from typing import Any, Protocol
 
 from osreplay.errors import InputError, UsageError
 from osreplay.model.files import expand_inputs
-from osreplay.model.ndjson import Line, RecordingWriter, check_readable, display_name, read_lines
+from osreplay.model.ndjson import Line, check_readable, display_name, read_lines
 from osreplay.model.notification import RecordError, dumps_line, is_bare_cadf, normalise
+from osreplay.model.writer import RecordingWriter
 from osreplay.secrets.pseudonym import Pseudonymiser, key_from_seed, new_key
 from osreplay.secrets.rules import Redactor
 

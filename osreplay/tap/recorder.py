@@ -43,7 +43,7 @@ from osreplay.errors import ConnectError, OsreplayError, UsageError
 from osreplay.model.notification import utcnow_iso
 from osreplay.model.repair import DeliveryKey
 from osreplay.secrets.rules import Redactor
-from osreplay.tap.entry import BatchCounts, EntryBuilder
+from osreplay.tap.lines import BatchCounts, LineBuilder
 from osreplay.tap.listeners import start_listener, stop_listeners
 from osreplay.tap.options import (
     QUEUE_TYPES,
@@ -54,7 +54,14 @@ from osreplay.tap.options import (
     SilentEvents,
 )
 from osreplay.tap.pool import PoolPlan, TapQueues, default_pool
-from osreplay.tap.sink import DedupWindow, Entry, LineSink, OutputWriter, RecordStats, WriteFailed
+from osreplay.tap.sink import (
+    DedupWindow,
+    LineSink,
+    MessageLine,
+    OutputWriter,
+    RecordStats,
+    WriteFailed,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -131,7 +138,7 @@ class Recorder:
         # Quorum queues are always durable (RabbitMQ refuses a transient one).
         self.durable = options.durable or self.queue_type == "quorum"
         self.events: RecordEvents = events or SilentEvents()
-        self._builder = EntryBuilder(self.filters, self.redactor, self.events)
+        self._builder = LineBuilder(self.filters, self.redactor, self.events)
         self.stats = RecordStats()
         self.stop_event = threading.Event()
         self._stats_lock = threading.Lock()
@@ -254,7 +261,7 @@ class Recorder:
     ) -> str | None:
         recorded_at = utcnow_iso()
         counts = BatchCounts()
-        entries: list[Entry] = []
+        entries: list[MessageLine] = []
         for message in messages:
             entry = self._builder.entry(
                 message, endpoint.exchange, endpoint.topic, priority, recorded_at, counts

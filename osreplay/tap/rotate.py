@@ -3,7 +3,7 @@
 A rotated recording is a series of files named by a pattern (``cap-{n:05d}.ndjson.gz``,
 or ``osreplay-{n:05d}.ndjson`` inside a folder). The writer of such a series
 (:class:`osreplay.tap.rotating.RotatingWriter`) stands where a
-:class:`~osreplay.model.ndjson.RecordingWriter` would: the single writer thread
+:class:`~osreplay.model.writer.RecordingWriter` would: the single writer thread
 (:class:`osreplay.tap.sink.LineSink`) writes each group of batches whole into the file that
 is open, acks it, and only then, between groups, asks the writer whether that file is
 full or old enough to be closed. A closed file is complete (a ``.gz``

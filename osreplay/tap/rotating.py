@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from osreplay.errors import WriteError
 from osreplay.model.files import write_error
-from osreplay.model.ndjson import RecordingWriter
+from osreplay.model.writer import RecordingWriter
 from osreplay.tap.options import FileStarted, RecordedFile
 from osreplay.tap.rotate import RotationPlan
 

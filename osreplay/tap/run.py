@@ -14,8 +14,8 @@ from typing import Protocol
 
 from osreplay.bus.transport import check_connection, resolve
 from osreplay.errors import OsreplayError, UsageError
-from osreplay.model.ndjson import RecordingWriter
 from osreplay.model.repair import prepare_append
+from osreplay.model.writer import RecordingWriter
 from osreplay.runtime import exit_now, run_unless_stopped, silence_stdout, stop_signals
 from osreplay.tap.options import FileStarted, RecordEvents, RecordOptions, RecordSummary
 from osreplay.tap.recorder import Recorder

@@ -24,7 +24,7 @@ LOG = logging.getLogger(__name__)
 
 
 class LineWriter(Protocol):
-    """What the sink writes to (:class:`osreplay.model.ndjson.RecordingWriter`).
+    """What the sink writes to (:class:`osreplay.model.writer.RecordingWriter`).
 
     Optional: ``mark()``/``rollback(mark)`` (cut a failed group back out) and
     ``between_batches() -> float | None``, called by the writer thread after each group
@@ -69,7 +69,7 @@ class RecordStats:
 
 
 @dataclass(slots=True)
-class Entry:
+class MessageLine:
     """One message as a complete NDJSON line, with what the statistics count."""
 
     message_id: str | None
@@ -88,7 +88,7 @@ class Entry:
 class _Submission:
     __slots__ = ("entries", "done", "complete", "error")
 
-    def __init__(self, entries: list[Entry]) -> None:
+    def __init__(self, entries: list[MessageLine]) -> None:
         self.entries = entries
         self.done = threading.Event()
         self.complete = False
@@ -150,7 +150,7 @@ class _Selection:
     """What of a group goes on file: new lines only, cut at the count limit."""
 
     lines: list[str] = field(default_factory=list)
-    accepted: list[Entry] = field(default_factory=list)
+    accepted: list[MessageLine] = field(default_factory=list)
     duplicates: int = 0
 
 
@@ -189,7 +189,7 @@ class LineSink:
     def limit_reached(self) -> bool:
         return self._limit is not None and self._stats.written >= self._limit
 
-    def submit(self, entries: list[Entry]) -> bool:
+    def submit(self, entries: list[MessageLine]) -> bool:
         submission = _Submission(entries)
         with self._cond:
             if self.error is not None:
@@ -328,7 +328,7 @@ class LineSink:
 
 __all__ = [
     "DedupWindow",
-    "Entry",
+    "MessageLine",
     "LineSink",
     "LineWriter",
     "OutputWriter",

@@ -13,7 +13,7 @@ import pytest
 
 import osreplay.replay.sender  # noqa: F401  # oslo imported now, while osreplay silences eventlet
 from osreplay.bus.transport import quorum_queues, resolve
-from osreplay.model.ndjson import RecordingWriter
+from osreplay.model.writer import RecordingWriter
 from osreplay.tap.options import RecordOptions
 from osreplay.tap.recorder import Recorder
 

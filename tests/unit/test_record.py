@@ -17,16 +17,16 @@ from osreplay.bus.reconnect import ConnectionLost, ReconnectWatcher
 from osreplay.console.record import RecordConsole, progress_line, summary_lines
 from osreplay.errors import InputError, UsageError
 from osreplay.model.filters import Filters
-from osreplay.model.ndjson import RecordingWriter
 from osreplay.model.repair import prepare_append
+from osreplay.model.writer import RecordingWriter
 from osreplay.tap.options import RecordSummary
 from osreplay.tap.pool import default_pool, plan_pool, queue_names
-from osreplay.tap.sink import DedupWindow, Entry, LineSink, RecordStats, WriteFailed
+from osreplay.tap.sink import DedupWindow, LineSink, MessageLine, RecordStats, WriteFailed
 
 
-def entry(message_id: str, event_type: str = "a.b", topic: str = "notifications") -> Entry:
+def entry(message_id: str, event_type: str = "a.b", topic: str = "notifications") -> MessageLine:
     line = json.dumps({"message_id": message_id, "event_type": event_type, "topic": topic})
-    return Entry(message_id, line + "\n", event_type, "nova", topic)
+    return MessageLine(message_id, line + "\n", event_type, "nova", topic)
 
 
 # --- queue names and filters ---------------------------------------------------------
@@ -164,7 +164,7 @@ def test_an_unexpected_writer_error_ends_the_run_and_never_leaves_a_batch_waitin
 
     def submit(message_id):
         try:
-            sink.submit([Entry(message_id, '"\udcff"\n', "a.b", "nova")])
+            sink.submit([MessageLine(message_id, '"\udcff"\n', "a.b", "nova")])
         except WriteFailed as exc:
             waiting.append(str(exc))
 

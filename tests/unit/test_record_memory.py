@@ -18,8 +18,8 @@ from osreplay.bus.queues import QueueAdmin
 from osreplay.bus.transport import get_transport, resolve
 from osreplay.cli import main
 from osreplay.errors import InputError
-from osreplay.model.ndjson import RecordingWriter
 from osreplay.model.repair import prepare_append
+from osreplay.model.writer import RecordingWriter
 from osreplay.tap.options import RecordOptions
 from osreplay.tap.recorder import Recorder
 

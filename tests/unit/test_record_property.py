@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from osreplay.bus.transport import resolve
 from osreplay.cli import main
 from osreplay.console.record import skipped_notice
-from osreplay.model.ndjson import RecordingWriter
 from osreplay.model.notification import PRIORITIES
+from osreplay.model.writer import RecordingWriter
 from osreplay.tap.options import RecordOptions
 from osreplay.tap.recorder import Recorder, _TapEndpoint
 

@@ -34,14 +34,14 @@ from osreplay.tap.rotate import (
 )
 from osreplay.tap.rotating import RotatingWriter
 from osreplay.tap.run import Rotation
-from osreplay.tap.sink import Entry, LineSink, RecordStats, WriteFailed
+from osreplay.tap.sink import LineSink, MessageLine, RecordStats, WriteFailed
 
 
-def entry(message_id: str, pad: int = 0) -> Entry:
+def entry(message_id: str, pad: int = 0) -> MessageLine:
     # Random, so that gzip cannot shrink it away.
     padding = os.urandom(pad // 2).hex()
     line = json.dumps({"message_id": message_id, "event_type": "a.b", "pad": padding})
-    return Entry(message_id, line + "\n", "a.b", "nova", "notifications")
+    return MessageLine(message_id, line + "\n", "a.b", "nova", "notifications")
 
 
 def read(path) -> list[str]:

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from osreplay.errors import InputError
-from osreplay.model.ndjson import RecordingWriter, read_lines
+from osreplay.model.ndjson import read_lines
+from osreplay.model.writer import RecordingWriter
 
 GOOD = '{"event_type": "a", "publisher_id": "p", "priority": "INFO", "payload": {}}'
 

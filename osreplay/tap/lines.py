@@ -11,12 +11,12 @@ from osreplay.model.filters import Filters
 from osreplay.model.notification import PRIORITIES, Notification, unreadable_reason
 from osreplay.secrets.rules import Redactor
 from osreplay.tap.options import RecordEvents, Skipped
-from osreplay.tap.sink import Entry, printable
+from osreplay.tap.sink import MessageLine, printable
 
 LOG = logging.getLogger(__name__)
 
 
-def build_entry(
+def build_line(
     message: dict[str, Any],
     *,
     priority: str,
@@ -24,7 +24,7 @@ def build_entry(
     topic: str | None,
     recorded_at: str,
     redactor: Redactor,
-) -> Entry:
+) -> MessageLine:
     """One message as oslo's batch listener hands it, as a complete, redacted NDJSON line.
 
     The caller has checked it is a notification (:func:`unreadable_reason`). Raises
@@ -53,7 +53,7 @@ def build_entry(
         recorded_at=recorded_at,
     )
     line = note.to_line()
-    return Entry(note.message_id, line, note.event_type, exchange, topic)
+    return MessageLine(note.message_id, line, note.event_type, exchange, topic)
 
 
 def _skip_reason(message: dict[str, Any], priority: str) -> str | None:
@@ -89,7 +89,7 @@ class BatchCounts:
     not_notifications: int = 0
 
 
-class EntryBuilder:
+class LineBuilder:
     """Filters, checks and builds the lines of one recorder; tells ``events`` what it skips."""
 
     def __init__(self, filters: Filters, redactor: Redactor, events: RecordEvents) -> None:
@@ -105,7 +105,7 @@ class EntryBuilder:
         priority: str,
         recorded_at: str,
         counts: BatchCounts,
-    ) -> Entry | None:
+    ) -> MessageLine | None:
         """``message`` as a line, or None (filtered out or skipped, and counted)."""
         if self.filters.active and not self.filters.match(
             message.get("event_type"), message.get("publisher_id"), priority
@@ -119,7 +119,7 @@ class EntryBuilder:
             self.events.skipped(Skipped(_message_id(message), "not a notification", reason))
             return None
         try:
-            return build_entry(
+            return build_line(
                 message,
                 priority=priority,
                 exchange=exchange,
@@ -140,4 +140,4 @@ class EntryBuilder:
         return None
 
 
-__all__ = ["BatchCounts", "EntryBuilder", "build_entry"]
+__all__ = ["BatchCounts", "LineBuilder", "build_line"]

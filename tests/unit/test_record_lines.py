@@ -13,7 +13,7 @@ from osreplay.bus.transport import RECEIVED_CONTEXT_KEYS
 from osreplay.model.notification import PRIORITIES, dumps_line, unreadable_reason
 from osreplay.secrets import oslo_keys
 from osreplay.secrets.rules import Redactor, redact_record
-from osreplay.tap.entry import _skip_reason, build_entry
+from osreplay.tap.lines import _skip_reason, build_line
 
 SECRETS = ["password=s3", "rabbit://u:p@h:5672/", "Bearer abc", "\udcff", "é", ""]
 KEYS = ["password", "adminPass", "token", "credential", "X-Auth-Token", "name", "id", "key_name"]
@@ -75,7 +75,7 @@ def test_a_recorded_line_is_the_record_models_line_masked_by_redact_record(
     message, priority, redact
 ):
     message = json.loads(json.dumps(message))  # as oslo hands it over, after JSON transit
-    entry = build_entry(
+    entry = build_line(
         message,
         priority=priority,
         exchange="keystone",
@@ -99,7 +99,7 @@ def test_a_keystone_event_is_masked_where_its_secrets_are_and_nowhere_else():
         },
         "metadata": {"message_id": "m1", "timestamp": "2024-05-01 12:00:00.000001"},
     }
-    entry = build_entry(
+    entry = build_line(
         message,
         priority="INFO",
         exchange="keystone",
