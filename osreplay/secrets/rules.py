@@ -271,24 +271,27 @@ class Redactor:
             cache[key] = kind
         return kind
 
+    def _mask_plain(self, value: Any, cache: dict[Any, int], secret: Any) -> Any:
+        """A value under a key that is no secret: searched (strings) or walked; else itself."""
+        cls = value.__class__
+        if cls is str:
+            if ":" not in value and "=" not in value and " " not in value:
+                return value
+            return self.string(value)
+        if cls is dict:
+            return self._mask_dict(value, cache, secret)
+        if cls is list:
+            return self._mask_list(value, cache, secret)
+        return value
+
     def _mask_dict(self, obj: dict[str, Any], cache: dict[Any, int], secret: Any) -> Any:
         out: dict[str, Any] | None = None
         for key, value in obj.items():
             kind = cache.get(key)
             if kind is None:
                 kind = self._kind(key, cache, secret)
-            cls = value.__class__
             if kind == _PLAIN:
-                if cls is str:
-                    if ":" not in value and "=" not in value and " " not in value:
-                        continue
-                    new: Any = self.string(value)
-                elif cls is dict:
-                    new = self._mask_dict(value, cache, secret)
-                elif cls is list:
-                    new = self._mask_list(value, cache, secret)
-                else:
-                    continue
+                new: Any = self._mask_plain(value, cache, secret)
             elif kind == _SECRET:
                 if value is None or value == MASK:
                     continue
@@ -304,17 +307,7 @@ class Redactor:
     def _mask_list(self, obj: list[Any], cache: dict[Any, int], secret: Any) -> Any:
         out: list[Any] | None = None
         for index, value in enumerate(obj):
-            cls = value.__class__
-            if cls is str:
-                if ":" not in value and "=" not in value and " " not in value:
-                    continue
-                new: Any = self.string(value)
-            elif cls is dict:
-                new = self._mask_dict(value, cache, secret)
-            elif cls is list:
-                new = self._mask_list(value, cache, secret)
-            else:
-                continue
+            new = self._mask_plain(value, cache, secret)
             if new is not value:
                 if out is None:
                     out = list(obj)
