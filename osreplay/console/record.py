@@ -137,7 +137,8 @@ def skipped_notice(skipped: Skipped) -> str:
 def not_listening_message(left: NotListening) -> str:
     if left.why == "timeout":
         message = (
-            f"Error: still not listening on {left.url} after {left.duration:g} s (--duration): "
+            f"Error: still not listening on {left.url} after {left.waited:g} s (--duration "
+            "and --connect-timeout): "
             "nothing recorded (the broker accepted the connection check but not the "
             "listeners; -v shows oslo's retries)"
         )

@@ -56,7 +56,7 @@ class NotListening:
 
     url: str
     why: str
-    duration: float | None
+    waited: float | None
     pool: str
     left_queues: list[str]
 
@@ -142,10 +142,12 @@ def _record(recorder: Recorder, console: RecordConsole, rotation: Rotation | Non
     duration = recorder.options.duration
     stop = threading.Event()
     with stop_signals(stop, on_stop=console.stopping) as signals:
-        # Connecting can hang (oslo retries some failures forever): --duration, Ctrl-C and
-        # SIGTERM still end the run. The connection was checked a moment ago.
+        # Connecting can hang (oslo retries some failures forever): Ctrl-C, SIGTERM and,
+        # with --duration, the connect timeout past it still end the run. --duration counts
+        # from when the tap listens: a start slowed by a loaded broker is not a failure.
+        # The connection was checked a moment ago.
         started = run_unless_stopped(
-            lambda: recorder.start(check_first=False), stop, timeout=duration
+            lambda: recorder.start(check_first=False), stop, timeout=_start_limit(recorder.options)
         )
         signals.listening.set()
         if started != "done":
@@ -172,12 +174,17 @@ def _listening(recorder: Recorder, rotation: Rotation | None) -> Listening:
     )
 
 
+def _start_limit(options: RecordOptions) -> float | None:
+    """How long the listeners may take to start: with --duration, it plus --connect-timeout."""
+    return None if options.duration is None else options.duration + options.connect_timeout
+
+
 def _not_listening(recorder: Recorder, why: str) -> NotListening:
     left = recorder.queues if recorder.plan is not None and not recorder.keep_queue else []
     return NotListening(
         url=recorder.settings.masked_url,
         why=why,
-        duration=recorder.options.duration,
+        waited=_start_limit(recorder.options),
         pool=recorder.pool,
         left_queues=left,
     )

@@ -237,7 +237,7 @@ def test_record_stuck_connecting_still_stops(bus, how, code, said, tmp_path):  #
         str(tmp_path / "out.ndjson"),
     ]
     if how == "--duration":
-        args += ["--duration", "2"]
+        args += ["--duration", "2", "--connect-timeout", "3"]
     proc = subprocess.Popen(args, cwd=ROOT, env=environ(), stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
