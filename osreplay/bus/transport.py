@@ -49,8 +49,11 @@ RABBIT_GROUP = "oslo_messaging_rabbit"
 RECEIVED_CONTEXT_KEYS = frozenset({"msg_id", "reply_q", "client_timeout"})
 
 
-def sent_context(ctxt: Mapping[str, Any]) -> dict[str, Any]:
-    """``ctxt`` without the :data:`RECEIVED_CONTEXT_KEYS` oslo filled with None itself."""
+def sent_context(ctxt: dict[str, Any]) -> dict[str, Any]:
+    """``ctxt`` without the :data:`RECEIVED_CONTEXT_KEYS` oslo filled with None itself
+    (``ctxt`` itself, not a copy, when it holds none: this runs for every message)."""
+    if all(ctxt.get(key, 0) is not None for key in RECEIVED_CONTEXT_KEYS):
+        return ctxt
     return {k: v for k, v in ctxt.items() if not (k in RECEIVED_CONTEXT_KEYS and v is None)}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -118,7 +119,8 @@ class RotatingWriter:
         path, empty = self._file_path, not self._closed and self._records == 0
         self.close()
         if empty:
-            os.remove(path)
+            with contextlib.suppress(OSError):  # already gone: nothing to refuse a rerun for
+                os.remove(path)
 
     def __enter__(self) -> RotatingWriter:
         return self

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import gzip
 import io
 import json
@@ -11,6 +10,7 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
+from disks import NearlyFullDisk
 
 from osreplay.bus.queues import QueueState
 from osreplay.bus.reconnect import ConnectionLost, ReconnectWatcher
@@ -183,17 +183,6 @@ def test_an_unexpected_writer_error_ends_the_run_and_never_leaves_a_batch_waitin
     assert sink.error.exit_code == 2
 
 
-class NearlyFullDisk(io.FileIO):
-    """A file on a disk with ``room`` bytes left: writes take what fits, then ENOSPC."""
-
-    room = 0
-
-    def write(self, data):
-        if self.room <= 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        taken = super().write(bytes(data[: self.room]))
-        self.room -= taken
-        return taken
 
 
 def test_a_disk_full_mid_batch_leaves_only_acknowledged_lines_and_counts_them(tmp_path):

@@ -3,9 +3,7 @@ single writer thread (no broker: lines are handed to the sink as the endpoints w
 
 from __future__ import annotations
 
-import errno
 import gzip
-import io
 import json
 import os
 import threading
@@ -13,6 +11,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from disks import NearlyFullDisk
 
 from osreplay.console.record import (
     binary_sizes,
@@ -283,15 +282,6 @@ def test_a_file_made_meanwhile_under_the_next_name_stops_the_run_instead_of_bein
     )
 
 
-class NearlyFullDisk(io.FileIO):
-    room = 0
-
-    def write(self, data):
-        if self.room <= 0:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        taken = super().write(bytes(data[: self.room]))
-        self.room -= taken
-        return taken
 
 
 def test_a_failed_write_is_cut_back_out_of_the_file_that_holds_it(tmp_path):
