@@ -41,7 +41,7 @@ DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024
 _SKIP_CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Line:
     """One non-blank line of a recording: the parsed object, or why it is unreadable."""
 

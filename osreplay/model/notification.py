@@ -37,6 +37,8 @@ CADF_EVENT_TYPEURI = "http://schemas.dmtf.org/cloud/audit/1.0/event"
 
 _KNOWN = frozenset(REQUIRED + OPTIONAL)
 _CONTEXT_PREFIX = "_context_"
+_UTC = timezone.utc
+_ABSENT = object()
 # oslo's Notifier.warning() sends WARN; people write WARNING by hand.
 _PRIORITY_ALIASES = {"WARNING": "WARN"}
 
@@ -51,6 +53,13 @@ def normalise(obj: dict[str, Any]) -> dict[str, Any]:
     The common case (already a record) costs one scan of the keys and returns a dict with
     the same content; a string priority is uppercased.
     """
+    if obj.keys() <= _KNOWN:
+        # A record with only the format's keys (nearly every line): no wire body, no v1
+        # keys to unflatten.
+        priority = obj.get("priority")
+        if priority.__class__ is str and priority not in PRIORITIES:
+            obj = {**obj, "priority": canonical_priority(priority)}
+        return obj
     if "oslo.message" in obj and "oslo.version" in obj:
         inner = obj["oslo.message"]
         if not isinstance(inner, str):
@@ -100,6 +109,18 @@ def unreadable_reason(obj: dict[str, Any]) -> str | None:
     notification, maybe *invalid* against a schema (``validate`` says which), and is
     recorded and replayed as it is: oslo sends ``publisher_id: null`` and string payloads.
     """
+    get = obj.get
+    publisher_id = get("publisher_id", _ABSENT)
+    if (
+        get("event_type").__class__ is str
+        and (publisher_id is None or publisher_id.__class__ is str)
+        and get("priority") in PRIORITIES
+        and "payload" in obj
+        and (get("ctxt") is None or get("ctxt").__class__ is dict)
+        and (get("exchange") is None or get("exchange").__class__ is str)
+        and (get("topic") is None or get("topic").__class__ is str)
+    ):
+        return None  # the common case, checked at once; the rules and messages follow
     missing = [key for key in REQUIRED if key not in obj]
     if missing:
         if is_bare_cadf(obj):  # validate checks it as a CADF event; nothing can send it
@@ -203,7 +224,9 @@ class Notification:
             exchange=obj.get("exchange"),
             topic=obj.get("topic"),
             recorded_at=obj.get("recorded_at"),
-            extra={key: value for key, value in obj.items() if key not in _KNOWN},
+            extra=(
+                {} if obj.keys() <= _KNOWN else {k: v for k, v in obj.items() if k not in _KNOWN}
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -235,19 +258,37 @@ def parse_timestamp(value: Any) -> datetime | None:
 
     Returns None for a missing or unreadable value.
     """
-    if not isinstance(value, str) or not value:
+    if value.__class__ is not str or not value:
         return None
+    parsed: datetime | None
+    try:
+        # Python 3.11 reads oslo's format, Z and +0000 as they are: one call, nearly always.
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = _parse_loose(value)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        # Three times cheaper than parsed.replace(tzinfo=...) (fold is 0 when parsed).
+        p = parsed
+        return datetime(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond, _UTC)
+    try:
+        return parsed.astimezone(_UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        return None
+
+
+def _parse_loose(value: str) -> datetime | None:
+    """What :func:`parse_timestamp` reads that ``fromisoformat`` refuses: spaces around,
+    and on Python 3.10 ``Z`` and ``+0000``."""
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
         text = text[:-2] + ":" + text[-2:]  # +0000 -> +00:00 for Python 3.10
     try:
-        parsed = datetime.fromisoformat(text)
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
-    except (ValueError, OverflowError):  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        return datetime.fromisoformat(text)
+    except ValueError:
         return None
 
 

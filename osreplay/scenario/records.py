@@ -18,7 +18,7 @@ from osreplay.model.notes import read_notes
 from osreplay.model.notification import Notification, parse_timestamp
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Unreadable:
     """A line that is not a notification, and why."""
 
@@ -27,7 +27,7 @@ class Unreadable:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LocatedNote:
     """One notification and where it was read."""
 

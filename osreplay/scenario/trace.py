@@ -24,7 +24,7 @@ bounded by ``max_groups * max_records`` steps whatever the size of the input.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +55,7 @@ class TraceOptions:
     merge: bool = False  # read the files record by record in timestamp order
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Step:
     """One record of a group: where it is and what it says (never its payload)."""
 
@@ -187,7 +187,8 @@ class _Open:
         self.steps.append((self.last_epoch, seq, step))
 
     def close(self, *, complete: bool) -> Group:
-        steps = tuple(step for _, _, step in sorted(self.steps, key=lambda item: item[:2]))
+        # (time, arrival, step): arrivals differ, so a step itself is never compared.
+        steps = tuple(step for _, _, step in sorted(self.steps))
         return Group(self.key, steps, pair_spans(steps), self.dropped, complete)
 
 
@@ -218,7 +219,7 @@ def run(options: TraceOptions, console: TraceConsole) -> TraceSummary:
         raise UsageError(f"--by must be one of {', '.join(_KEYS)}, not {options.by!r}")
     key_of = _KEYS[options.by]
     summary = TraceSummary(by=options.by)
-    held: dict[str, _Open] = {}
+    held: OrderedDict[str, _Open] = OrderedDict()
 
     def on_unreadable(line: Unreadable) -> None:
         summary.unreadable += 1
@@ -241,12 +242,14 @@ def run(options: TraceOptions, console: TraceConsole) -> TraceSummary:
             continue
         if options.group_id is not None and key != options.group_id:
             continue
-        group = held.pop(key, None)
-        if group is None:
-            group = _Open(key, seq)
+        # ``held`` is ordered by last activity: the least recently active group first.
+        group = held.get(key)
+        if group is not None:
+            held.move_to_end(key)
+        else:
             if len(held) >= options.max_groups:
-                report(held.pop(next(iter(held))).close(complete=False))
-        held[key] = group  # re-inserted: the dict is ordered by last activity
+                report(held.popitem(last=False)[1].close(complete=False))
+            group = held[key] = _Open(key, seq)
         step = Step(entry.path, entry.lineno, note.event_type, note.priority, sent_at(note))
         group.add(seq, step, options.max_records)
     for group in sorted(held.values(), key=lambda item: item.first_seq):

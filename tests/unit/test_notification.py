@@ -110,12 +110,21 @@ def test_a_bare_cadf_event_is_recognised():
         ("2014-02-14T01:20:47+0100", datetime(2014, 2, 14, 0, 20, 47, tzinfo=timezone.utc)),
         ("2014-02-14T01:20:47+00:00", datetime(2014, 2, 14, 1, 20, 47, tzinfo=timezone.utc)),
         ("2014-02-14T01:20:47Z", datetime(2014, 2, 14, 1, 20, 47, tzinfo=timezone.utc)),
+        (" 2014-02-14T01:20:47Z ", datetime(2014, 2, 14, 1, 20, 47, tzinfo=timezone.utc)),
+        ("2014-02-14", datetime(2014, 2, 14, tzinfo=timezone.utc)),
+        ("0001-01-01T00:00:00+01:00", None),  # before year 1 in UTC
+        ("2014-02-30 11:30:41", None),
         ("yesterday", None),
+        ("", None),
         (None, None),
+        (1392340847, None),
     ],
 )
 def test_timestamps_in_oslo_and_iso_formats(text, expected):
-    assert parse_timestamp(text) == expected
+    parsed = parse_timestamp(text)
+    assert parsed == expected
+    if parsed is not None:  # always aware UTC, whichever path read it
+        assert parsed.tzinfo is timezone.utc
 
 
 def test_sent_at_falls_back_to_recorded_at():

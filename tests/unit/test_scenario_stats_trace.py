@@ -115,6 +115,18 @@ def test_trace_holds_at_most_max_groups_and_says_which_closed_early(tmp_path: Pa
     assert (summary.groups, summary.closed_early, summary.open_spans) == (6, 4, 1)
 
 
+def test_trace_closes_the_least_recently_active_group_not_the_oldest(tmp_path: Path) -> None:
+    records = [record(0, 0, "req-a"), record(1, 1, "req-b"), record(2, 2, "req-a")]
+    records.append(record(3, 3, "req-c"))  # three open groups: one must close
+    path = write(tmp_path / "r.ndjson", records)
+    console = Collect()
+
+    trace.run(trace.TraceOptions((path,), max_groups=2), console)
+
+    keys = [(g.key, len(g.steps), g.complete) for g in console.groups]
+    assert keys == [("req-b", 1, False), ("req-a", 2, True), ("req-c", 1, True)]
+
+
 def test_trace_keeps_max_records_per_group_and_counts_the_rest(tmp_path: Path) -> None:
     path = write(tmp_path / "r.ndjson", [record(n, n, "req") for n in range(7)])
     console = Collect()
