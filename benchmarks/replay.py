@@ -20,8 +20,10 @@ Needs the real RabbitMQ. In one process, on one exchange and topic of its own:
    The queues oslo declares for the topic are purged before every run, and the order
    alternates, so that neither side meets a longer backlog.
 2. ``--workers 1, 2, 4`` (``--rate 0``) against the bare loop, interleaved the same way
-   (target: 4 workers >= 1.2x), then ``--rate 1000 --workers 4`` on ``--rate-records``
-   records (target: within 2 % of the rate).
+   (target: 4 workers >= 1.2x); the machine's ceiling for parallel publishing, one and two
+   bare loops each in a process of its own, side by side (printed, no target); then
+   ``--rate 1000 --workers 4`` on ``--rate-records`` records (target: within 2 % of the
+   rate).
 3. Paced: ``--rate-records`` records at ``--rate`` msg/s through the same Replayer,
    OsloSender and Pacer the command uses, with an observer collecting each record's
    lateness. Targets: achieved rate within 1 % of the asked rate, median lateness < 2 ms.
@@ -42,6 +44,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -154,6 +157,35 @@ def paced(url: str, path: str, rate: float) -> tuple[object, list[float]]:
         sender.close()
 
 
+def _bare_child(
+    url: str, exchange: str, topic: str, rows: list[dict], barrier: Any, ends: Any
+) -> None:
+    barrier.wait()  # imports done: every loop starts together
+    bare_loop(url, exchange, topic, rows)
+    ends.put(time.perf_counter())
+
+
+def parallel_bare(url: str, exchange: str, topic: str, rows: list[dict], loops: int) -> float:
+    """Messages per second of ``loops`` bare loops side by side, each in a process of its
+    own sending all ``rows``: with 1 and 2, the machine's ceiling for parallel publishing."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier, ends = context.Barrier(loops + 1), context.Queue()
+    children = [
+        context.Process(target=_bare_child, args=(url, exchange, topic, rows, barrier, ends))
+        for _ in range(loops)
+    ]
+    for child in children:
+        child.start()
+    barrier.wait()
+    started = time.perf_counter()
+    last = max(ends.get() for _ in children)
+    for child in children:
+        child.join()
+    return loops * len(rows) / (last - started)
+
+
 def workers_curve(
     args: argparse.Namespace,
     exchange: str,
@@ -191,6 +223,18 @@ def workers_curve(
             f"  osreplay --workers {n} --rate 0 {best:6.3f} s  {args.records / best:7.0f} msg/s  "
             f"{ratio:.3f}x  (runs: {', '.join(f'{t:.3f}' for t in times[n])}){target}"
         )
+    # The ceiling: two bare loops side by side against one, each in a process of its own.
+    ceiling: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(args.runs):
+        for loops in (1, 2):
+            _queues(args.url, topic, "purge")
+            ceiling[loops].append(parallel_bare(args.url, exchange, topic, rows, loops))
+    one, two = max(ceiling[1]), max(ceiling[2])
+    four = args.records / min(times[4])
+    print(
+        f"  ceiling: one bare loop in a process {one:7.0f} msg/s, two side by side "
+        f"{two:7.0f} msg/s ({two / one:.2f}x); --workers 4 moved {four / two:.0%} of the two"
+    )
     _queues(args.url, topic, "purge")
     line = _command(args.url, paced_path, "--rate", "1000", "--workers", "4").strip()
     achieved = float(line.split("(")[1].split()[0])
