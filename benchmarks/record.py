@@ -18,7 +18,7 @@ start-up and imports included):
 
 Best of ``--runs`` each. Then it counts, in each output file, lines that are not valid
 JSON (corrupt) and messages missing (lost: acknowledged, so gone from the queue, but not in
-the file), prints everything, and exits 1 when osreplay is slower than the plain pattern,
+the file), prints everything, and exits 1 when osreplay is under 1.25x the plain pattern,
 default redaction costs more than 10 % of its throughput, or it lost or corrupted
 anything. The queues and the exchange are deleted at the end.
 """
@@ -36,7 +36,7 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TARGET_RATIO = 1.0
+TARGET_RATIO = 1.25
 REDACTION_COST = 0.10
 
 PLAIN = r"""
@@ -266,7 +266,7 @@ def main() -> int:
     print(f"  plain listener  : {best['plain']:6.2f} s  {n / best['plain']:8.0f} msg/s  "
           f"lost {lost_p}  corrupt {corrupt_p} (all runs)")  # fmt: skip
     print(f"  --no-redact     : {best['no-redact']:6.2f} s  {n / best['no-redact']:8.0f} msg/s")
-    print(f"  ratio           : {ratio:.2f}x (target >= {TARGET_RATIO:.2f}x, aim 1.25x)")
+    print(f"  ratio           : {ratio:.2f}x (target >= {TARGET_RATIO:.2f}x)")
     # What default redaction costs: the same command with and without it, same run.
     cost = 1 - best["no-redact"] / best["osreplay"]
     print(f"  redaction cost  : {cost:.1%} of throughput (target <= {REDACTION_COST:.0%})")
