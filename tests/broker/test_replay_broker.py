@@ -295,22 +295,27 @@ def cut_when_queued(bus: Bus, raw: Tap, count: int, proxy: Proxy, done: threadin
                 return
 
 
+def replay_cut_once_queued(bus: Bus, raw: Tap, count: int, *args: str):
+    """``osreplay replay *args --url <a proxy to the bus> --retry 1``, the network cut from
+    the outside once ``count`` messages are on the broker (mid-replay)."""
+    proxy = Proxy((bus.host, bus.port))
+    done = threading.Event()
+    watcher = threading.Thread(target=cut_when_queued, args=(bus, raw, count, proxy, done))
+    watcher.start()
+    try:
+        url = bus.transport_url(proxy.port, FAST_RETRY)
+        return replay(*args, "--url", url, "--retry", "1")
+    finally:
+        done.set()
+        watcher.join()
+
+
 def test_a_broker_lost_mid_replay_stops_the_cli_with_the_resume_option(bus, tap, tmp_path):
     exchange = unique("nova")
     raw = tap([exchange])
     rows = [record(i, "INFO", exchange, bus.topic) for i in range(200)]
     path = write(tmp_path / "r.ndjson", rows)
-    proxy = Proxy((bus.host, bus.port))
-    done = threading.Event()
-    # Cut the network once 10 messages are on the broker, mid-replay, from the outside.
-    watcher = threading.Thread(target=cut_when_queued, args=(bus, raw, 10, proxy, done))
-    watcher.start()
-    try:
-        url = bus.transport_url(proxy.port, FAST_RETRY)
-        result = replay(path, "--url", url, "--rate", "50", "--retry", "1")
-    finally:
-        done.set()
-        watcher.join()
+    result = replay_cut_once_queued(bus, raw, 10, path, "--rate", "50")
     assert result.exit_code == 1, result.output
     sent = int(result.stdout.split()[1])
     assert 10 <= sent < 200

@@ -12,19 +12,16 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from tcpproxy import Proxy
 from test_replay_broker import (  # noqa: F401  (fixtures)
-    FAST_RETRY,
     bus,
-    cut_when_queued,
     inner,
     record,
     replay,
+    replay_cut_once_queued,
     tap,
     unique,
     write,
@@ -48,16 +45,7 @@ def test_a_merged_replay_cut_half_way_resumes_from_the_printed_file_and_line(bus
     evens = write(tmp_path / "cap-a.ndjson", rows[0::2])
     odds = write(tmp_path / "cap-b.ndjson", rows[1::2])
     files = str(tmp_path / "cap-*.ndjson")
-    proxy = Proxy((bus.host, bus.port))
-    done = threading.Event()
-    watcher = threading.Thread(target=cut_when_queued, args=(bus, raw, 10, proxy, done))
-    watcher.start()
-    try:
-        url = bus.transport_url(proxy.port, FAST_RETRY)
-        result = replay(files, "--merge", "--url", url, "--rate", "50", "--retry", "1")
-    finally:
-        done.set()
-        watcher.join()
+    result = replay_cut_once_queued(bus, raw, 10, files, "--merge", "--rate", "50")
     assert result.exit_code == 1, result.output
     sent = int(result.stdout.split()[1])
     assert 10 <= sent < 200

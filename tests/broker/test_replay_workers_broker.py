@@ -7,14 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import test_replay_broker as base
-from tcpproxy import Proxy
-from test_replay_broker import FAST_RETRY, cut_when_queued, inner, replay, unique, write
+from test_replay_broker import inner, replay, replay_cut_once_queued, unique, write
 
 bus = base.bus  # the fixtures: a private virtual host, and raw taps in it
 tap = base.tap
@@ -61,16 +59,7 @@ def test_a_broker_lost_under_three_workers_resumes_without_a_loss(bus, tap, tmp_
     raw = tap([exchange])
     rows = [keyed(i, exchange, bus.topic, groups=50) for i in range(300)]
     path = write(tmp_path / "r.ndjson", rows)
-    proxy = Proxy((bus.host, bus.port))
-    done = threading.Event()
-    watcher = threading.Thread(target=cut_when_queued, args=(bus, raw, 30, proxy, done))
-    watcher.start()
-    try:
-        url = bus.transport_url(proxy.port, FAST_RETRY)
-        result = replay(path, "--url", url, "--rate", "100", "--retry", "1", "--workers", "3")
-    finally:
-        done.set()
-        watcher.join()
+    result = replay_cut_once_queued(bus, raw, 30, path, "--rate", "100", "--workers", "3")
     assert result.exit_code == 1, result.output
     sent = int(result.stdout.split()[1])
     assert 30 <= sent < 300
