@@ -264,7 +264,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     try:
         # Python 3.11 reads oslo's format, Z and +0000 as they are: one call, nearly always.
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         parsed = _parse_loose(value)
     if parsed is None:
         return None
@@ -288,7 +288,7 @@ def _parse_loose(value: str) -> datetime | None:
         text = text[:-2] + ":" + text[-2:]  # +0000 -> +00:00 for Python 3.10
     try:
         return datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
