@@ -1,4 +1,4 @@
-"""The README's examples for stats, trace, diff and timeline are what the commands print."""
+"""The documented examples for stats, trace, diff and timeline are what the commands print."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from click.testing import CliRunner
 from osreplay.cli import main
 
 ROOT = Path(__file__).parents[2]
-SECTION = "## Understanding a recording"
+PAGE = "docs/scenario.md"
 
 
 def examples() -> list[tuple[str, str, str, int | None]]:
     """(folder, command, printed text, exit code or None) for each runnable example."""
-    text = ROOT.joinpath("README.md").read_text()
-    section = text[text.index(SECTION) :]
-    section = section[: section.index("\n## ", 1)]
+    section = ROOT.joinpath(PAGE).read_text()
     found = []
     for block in re.findall(r"```console\n(.*?)```", section, re.S):
         folder = "."
@@ -53,7 +51,7 @@ def test_the_section_has_examples_of_every_command() -> None:
 def test_readme_example(folder, command, printed, code, monkeypatch, tmp_path) -> None:
     monkeypatch.chdir(ROOT / folder)
     args = shlex.split(command)[1:]
-    if "-o" in args:  # write the page elsewhere, and expect the README's name for it
+    if "-o" in args:  # write the page elsewhere, and expect the documented name for it
         name = args[args.index("-o") + 1]
         args[args.index("-o") + 1] = str(tmp_path / name)
         printed = printed.replace(name, str(tmp_path / name), 1)
