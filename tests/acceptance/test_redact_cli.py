@@ -71,7 +71,7 @@ PLANTED = [
             "typeURI": "http://schemas.dmtf.org/cloud/audit/1.0/event",
             "initiator": {"credential": {"token": "SECRET-cadf-token-6", "type": "token"}},
             "partial_password_hash": "SECRET-hash-7",
-            "site": {"api_key": "SECRET-custom-8"},
+            "site": {"Vendor-Code": "SECRET-custom-8"},
         },
     },
     {
@@ -87,7 +87,7 @@ PLANTED = [
 def test_redact_masks_every_planted_secret_with_records_rules(tmp_path):
     source = write_lines(tmp_path / "leaky.ndjson", PLANTED)
     out = tmp_path / "clean.ndjson"
-    result = run(str(source), "-o", str(out), "--redact-key", "api_key")
+    result = run(str(source), "-o", str(out), "--redact-key", "vendor_code")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert result.stderr == (
