@@ -18,10 +18,11 @@ import click
 from osreplay.bus.url import mask_secrets
 from osreplay.console.terminal import reads_a_terminal, replay_draws_progress
 from osreplay.console.text import CLEAR_LINE as _CLEAR_LINE
-from osreplay.console.text import escape_control, records
+from osreplay.console.text import escape_control, json_line, records
 from osreplay.model.notes import NoteLine
 from osreplay.replay.replayer import Observer, ReplaySummary, Stop
 from osreplay.replay.run import ReplayOptions
+from osreplay.secrets.rules import redact_record
 
 
 def format_duration(seconds: float) -> str:
@@ -279,7 +280,9 @@ class ReplayConsole:
             file=self.out,
         )
         if self._rewriting:
-            click.echo(note.to_line(), nl=False, file=self.out)
+            # As it would be sent: a replay sends no token (oslo's redacted copy of the
+            # context), so none is shown; controls escaped as in every line printed.
+            click.echo(json_line(redact_record(note.to_dict())), file=self.out)
 
     def progress(self, total: int | None, *, planned: float | None) -> Observer | None:
         """The progress bar, when it may be drawn (see osreplay.console.terminal)."""

@@ -302,7 +302,14 @@ def _short(message: str) -> str:
 
 
 def _preview(text: str) -> str:
-    text = text.strip()
+    """The start of an unreadable line, to quote in a message: secrets in it masked.
+
+    Masked before it is cut, over a wider window, so that a token the cut would split is
+    still recognised by its key (``"auth_token": "gAAAA…``).
+    """
+    from osreplay.secrets.rules import mask_text  # the rules load oslo.utils' word list
+
+    text = mask_text(text.strip()[: _PREVIEW * 8])
     return repr(text if len(text) <= _PREVIEW else text[:_PREVIEW] + "…")
 
 
