@@ -8,6 +8,8 @@ Options are declared here; what their help says is in ``osreplay.console.help``.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -41,6 +43,28 @@ class OsreplayGroup(click.Group):
                 param.help = texts.OPTIONS[cmd.name or ""][param.name]
         super().add_command(cmd, name)
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run, then flush standard output while an error can still be reported.
+
+        Standard output on a full disk (``> /dev/full``) or a failing device is one line
+        on stderr and exit 2, for every command and ``--help``: the report is buffered, so
+        its write fails at a flush, and the last flush is the interpreter's own at exit.
+        """
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            finally:
+                sys.stdout.flush()
+        except OSError as exc:
+            # Files are written by osreplay.model's writers, whose errors name the file
+            # (an OsreplayError): a device error that gets here is a report's stream.
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            _discard_stdout()
+            reason = (exc.strerror or str(exc)).lower()
+            click.echo(f"Error: cannot write standard output: {reason}", err=True)
+            sys.exit(EXIT_USAGE)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -52,6 +76,22 @@ class OsreplayGroup(click.Group):
             # `osreplay record | head`: the reader left; not an error worth a traceback.
             sys.stderr.close()
             ctx.exit(EXIT_FINDINGS)
+
+
+# Errors of a stream that cannot take what is written (full disk, quota, device).
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device: what it still holds is dropped at exit
+    instead of failing again (an "Exception ignored" message and exit code 120)."""
+    try:
+        fd = sys.stdout.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):  # not a file (a test runner's buffer)
+        return
+    os.dup2(null, fd)
+    os.close(null)
 
 
 @click.group(cls=OsreplayGroup, context_settings={"help_option_names": ["-h", "--help"]})

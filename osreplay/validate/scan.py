@@ -31,9 +31,11 @@ from osreplay.model.ndjson import (
     fast_loads,
     is_document,
     open_binary,
+    skip_bom,
     skip_line,
     too_long,
 )
+from osreplay.model.notification import may_nest_too_deep
 from osreplay.validate.validator import Validator
 from osreplay.validate.verdicts import Summary, Verdict, unreadable
 
@@ -69,6 +71,7 @@ def count_file(
         return
     handle = open_binary(path)
     try:
+        skip_bom(handle)
         _count_lines(validator, handle, display_name(path), summary, tell, progress)
     finally:
         if handle is not sys.stdin.buffer:
@@ -114,7 +117,7 @@ def _count_lines(
                     obj = loads(raw)
                 except ValueError:  # orjson.JSONDecodeError: the exact parse words it
                     obj = None
-                if obj.__class__ is dict:
+                if obj.__class__ is dict and not may_nest_too_deep(raw):
                     schema = fast(obj)
                     if schema is not None:
                         if schema is envelope:

@@ -236,6 +236,6 @@ def test_every_bad_input_class_is_reported_and_the_run_continues(tmp_path: Path)
     assert lines[1] == f"{path}:2: not a JSON object (a JSON number)"
     assert lines[2].startswith(f"{path}:3: invalid UTF-8")
     assert "Infinity" in lines[3]
-    assert "nesting too deep" in lines[4]
+    assert "nesting deeper than 200 levels" in lines[4]
     assert lines[5] == f"{path}:8: truncated last line (no newline at end of file, not valid JSON)"
     assert lines[-1] == "8 records: 1 valid, 0 invalid, 1 without payload schema, 6 unreadable"

@@ -120,7 +120,7 @@ def test_each_unreadable_class_is_reported_and_the_run_continues(
     assert messages[1] == "not a JSON object (a JSON array)"
     assert messages[2].startswith("invalid UTF-8")
     assert "Infinity" in messages[3]
-    assert "nesting too deep" in messages[4]
+    assert "nesting deeper than 200 levels" in messages[4]
     assert messages[5] == "missing required key(s): publisher_id, priority"
     assert messages[6].startswith("truncated last line")
     assert all(v.problems[0].json_path is None for v in verdicts if v.status == UNREADABLE)
