@@ -131,6 +131,8 @@ def skipped_notice(skipped: Skipped) -> str:
         return f"{what}: not a notification: {skipped.detail}"
     if skipped.why == "unencodable":
         return f"{what}: {skipped.detail}"
+    if skipped.why == "undecodable":
+        return f"skipped a message whose body oslo cannot decode: {skipped.detail}"
     return f"{what}: cannot be written as a record ({skipped.error_type}: {skipped.detail})"
 
 
@@ -326,6 +328,10 @@ def _counts_line(summary: RecordSummary) -> str:
         line += f", unencodable skipped {summary.unencodable}"
     if summary.not_notifications:
         line += f", not notifications skipped {summary.not_notifications}"
+    if summary.undecodable:
+        total = sum(count for _, count in summary.undecodable)
+        reasons = "; ".join(f"{count} {reason}" for reason, count in summary.undecodable)
+        line += f", undecodable skipped {total} ({reasons})"
     return line
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
+from osreplay.bus.codec import BODY_BYTES, undecodable_reason
 from osreplay.bus.transport import sent_context
 from osreplay.model.filters import Filters
 from osreplay.model.notification import PRIORITIES, Notification, unreadable_reason
@@ -40,13 +42,19 @@ def build_line(
     # Walking the payload costs less than searching its JSON text for the words a secret
     # needs (sixteen passes over every character), and the line is then written once.
     payload = redactor.payload(message.get("payload"))
+    # The record's other fields as redact_record masks them too (one rule set: a
+    # "password=…" is masked wherever it stands); these short ids pass a few searches.
+    string = redactor.string if redactor.enabled else _same
+    publisher_id = message.get("publisher_id")
+    message_id = metadata.get("message_id")
+    timestamp = metadata.get("timestamp")
     note = Notification(
-        event_type=message["event_type"],
-        publisher_id=message.get("publisher_id"),
+        event_type=string(message["event_type"]),
+        publisher_id=string(publisher_id) if publisher_id.__class__ is str else publisher_id,
         priority=priority,
         payload=payload,
-        message_id=metadata.get("message_id"),
-        timestamp=metadata.get("timestamp"),
+        message_id=string(message_id) if message_id.__class__ is str else message_id,
+        timestamp=string(timestamp) if timestamp.__class__ is str else timestamp,
         ctxt=ctxt,
         exchange=exchange,
         topic=topic,
@@ -54,6 +62,10 @@ def build_line(
     )
     line = note.to_line()
     return MessageLine(note.message_id, line, note.event_type, exchange, topic)
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _skip_reason(message: dict[str, Any], priority: str) -> str | None:
@@ -87,6 +99,8 @@ class BatchCounts:
     filtered: int = 0
     unencodable: int = 0
     not_notifications: int = 0
+    #: Bodies oslo could not decode, by reason.
+    undecodable: Counter[str] = field(default_factory=Counter)
 
 
 class LineBuilder:
@@ -107,6 +121,14 @@ class LineBuilder:
         counts: BatchCounts,
     ) -> MessageLine | None:
         """``message`` as a line, or None (filtered out or skipped, and counted)."""
+        if message.get("event_type") is None:  # maybe a body oslo could not decode
+            undecodable = undecodable_reason(message)
+            if undecodable is not None:
+                counts.undecodable[undecodable] += 1
+                size = message["payload"].get(BODY_BYTES)
+                detail = undecodable if size is None else f"{undecodable}, {size} bytes"
+                self.events.skipped(Skipped(None, "undecodable", detail))
+                return None
         if self.filters.active and not self.filters.match(
             message.get("event_type"), message.get("publisher_id"), priority
         ):

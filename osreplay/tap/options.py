@@ -106,6 +106,8 @@ class RecordSummary:
     kept_queues: list[str]
     error: OsreplayError | None = None
     not_notifications: int = 0
+    #: Bodies oslo could not decode, by reason, most frequent first.
+    undecodable: list[tuple[str, int]] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     durable: bool = False
     #: With ``--rotate``: every file written, in order (``output`` is then the pattern),
@@ -121,7 +123,8 @@ class RecordSummary:
 @dataclass(frozen=True)
 class Skipped:
     """A message that is not written: ``why`` is ``not a notification``, ``unencodable``
-    (NaN or Infinity) or ``unexpected`` (``error_type`` names the exception)."""
+    (NaN or Infinity), ``undecodable`` (a body oslo cannot decode) or ``unexpected``
+    (``error_type`` names the exception)."""
 
     message_id: object
     why: str

@@ -268,11 +268,12 @@ class Recorder:
             )
             if entry is not None:
                 entries.append(entry)
-        if counts.filtered or counts.unencodable or counts.not_notifications:
+        if counts.filtered or counts.unencodable or counts.not_notifications or counts.undecodable:
             with self._stats_lock:
                 self.stats.filtered += counts.filtered
                 self.stats.unencodable += counts.unencodable
                 self.stats.not_notifications += counts.not_notifications
+                self.stats.undecodable.update(counts.undecodable)
         if not entries:
             return None
         try:
@@ -365,6 +366,7 @@ class Recorder:
             requeued=stats.requeued,
             unencodable=stats.unencodable,
             not_notifications=stats.not_notifications,
+            undecodable=stats.undecodable.most_common(),
             gaps=list(self._watcher.gaps),
             durable=self.durable,
             elapsed=time.monotonic() - stats.started,

@@ -60,6 +60,8 @@ class RecordStats:
     requeued: int = 0
     unencodable: int = 0
     not_notifications: int = 0
+    #: Bodies oslo could not decode, by reason (counted, named in the summary).
+    undecodable: Counter[str] = field(default_factory=Counter)
     event_types: Counter[str] = field(default_factory=Counter)
     exchanges: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
