@@ -259,6 +259,11 @@ class ReplayConsole:
             self._progress.clear()
         self._say(escape_control(f"Skipped line {entry.lineno} of {entry.path}: {entry.error}"))
 
+    def skipped_more(self, count: int) -> None:
+        if self._progress is not None:
+            self._progress.clear()
+        self._say(f"Skipped {count} more unreadable {'line' if count == 1 else 'lines'}")
+
     def dry_run(self, *, rewriting: bool) -> Observer:
         """Print the dry-run table's header; the observer prints a row per record planned."""
         self._rewriting = rewriting

@@ -76,6 +76,7 @@ class Source(Protocol):
     """Where the records come from (osreplay.replay.sources)."""
 
     skipped: list[NoteLine]
+    skipped_total: int
 
     @property
     def total(self) -> int | None: ...
