@@ -94,17 +94,35 @@ class RecordingWriter:
             raise write_error(self.name, exc) from None
 
     def close(self) -> None:
+        """Close the file; raise WriteError if what was left could not be written.
+
+        A ``.gz`` file ends with a trailer written here: on a full disk it is missing, and
+        the error says so (every line flushed before is in the file, readable).
+        """
         if self.path == "-":
             try:
                 self._out.flush()
             except (OSError, ValueError):
                 pass
             return
+        error: OSError | None = None
         try:
             self._out.close()
-        finally:
-            if self._raw is not None:
+        except OSError as exc:
+            error = exc
+        if self._raw is not None:
+            try:
                 self._raw.close()
+            except OSError as exc:
+                error = error or exc
+        if error is not None:
+            failed = write_error(self.name, error)
+            if self._raw is not None:
+                failed = type(failed)(
+                    f"{failed} (its gzip trailer is missing: the lines written before are "
+                    "all there, and gzip -dc reads them with a warning)"
+                )
+            raise failed
 
     def __enter__(self) -> RecordingWriter:
         return self

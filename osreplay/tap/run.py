@@ -107,8 +107,9 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     if isinstance(writer, RotatingWriter):
         summary.output, summary.files = writer.path, writer.files
         summary.rotate = writer.plan.limits
-        # The last file's trailer could not be written: its lines are there, acked.
-        summary.error = summary.error or closing
+    # The (last) file could not be closed, a .gz its trailer not written: its lines are
+    # there, acked; the summary is printed and the error follows it.
+    summary.error = summary.error or closing
     console.summary(summary)
     if summary.stopped_by == "output closed":
         silence_stdout()

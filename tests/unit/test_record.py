@@ -410,3 +410,33 @@ def test_the_summary_explains_what_count_requeued():
         "  filtered out 0, duplicates skipped 0, requeued 60 "
         "(the batch that crossed --count; dropped with the tap queues)"
     )
+
+
+def test_a_full_disk_at_a_gz_files_trailer_is_one_error_not_a_traceback(tmp_path):
+    # Issue 19: a single .gz on a disk that fills up gave an OSError at close.
+    import gzip
+
+    from osreplay.errors import OsreplayError
+
+    path = tmp_path / "rec.ndjson.gz"
+    writer = RecordingWriter(str(path))
+    writer._raw.close()
+    writer._raw = NearlyFullDisk(str(path), "wb")
+    writer._raw.room = 10_000
+    writer._out = gzip.GzipFile(fileobj=writer._raw, mode="wb")
+    writer.write([json.dumps({"n": i}) + "\n" for i in range(3)])
+    writer.flush()
+    writer._raw.room = 0  # nothing left for the trailer
+    with pytest.raises(OsreplayError) as excinfo:
+        writer.close()
+    assert str(excinfo.value) == (
+        f"cannot write {path}: no space left on device (its gzip trailer is missing: the "
+        "lines written before are all there, and gzip -dc reads them with a warning)"
+    )
+    import zlib
+
+    with gzip.open(path) as data, pytest.raises(EOFError):
+        data.read()  # no trailer...
+
+    text = zlib.decompressobj(31).decompress(path.read_bytes())
+    assert text.splitlines() == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}']  # ...every line
