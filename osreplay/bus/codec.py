@@ -13,10 +13,10 @@ no number at all, its message is a string). Those bodies, and any orjson refuses
 (``NaN``, a number too large for a float, a lone surrogate, invalid UTF-8), go to
 kombu's own decoder, which accepts or rejects them as before.
 
-The decoder also reads oslo's envelope: the JSON text in ``oslo.message`` is parsed here,
-strictly (no ``NaN``, no ``1e400`` read as infinity, no nesting deeper than
-:data:`~osreplay.model.notification.MAX_NESTING`), and the message is handed on
-unwrapped, as oslo's ``deserialize_msg`` would (a second parse saved).
+The decoder also reads oslo's envelope: the JSON text in ``oslo.message`` is parsed here
+as oslo's ``deserialize_msg`` parses it (with orjson where that is exact), nesting deeper
+than :data:`~osreplay.model.notification.MAX_NESTING` refused, and the message is handed
+on unwrapped (a second parse saved).
 
 Bodies nothing can decode
     oslo decodes a body before any endpoint sees it, and a body it cannot decode (not JSON,
@@ -29,12 +29,12 @@ Bodies nothing can decode
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any, cast
 
 from osreplay.model.notification import TOO_DEEP, may_nest_too_deep, nests_too_deep
-from osreplay.model.notification import loads as strict_loads
 
 _CONTENT_TYPE = "application/json"
 #: Bodies with more ``[`` and ``{`` than this go to kombu (nesting is at most this deep).
@@ -146,7 +146,9 @@ def _parse_inner(inner: str, orjson_loads: Callable[[Any], Any], refused: type[E
             if _exact(parsed, inner):
                 return parsed
     try:
-        return strict_loads(inner)
+        # As oslo's jsonutils reads it: NaN or 1e400 reach the recorder, which names the
+        # message (its message_id) as unencodable.
+        return json.loads(inner)
     except RecursionError:
         raise _EnvelopeError(f"oslo.message: {TOO_DEEP}") from None
     except ValueError as exc:
