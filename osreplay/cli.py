@@ -264,7 +264,10 @@ def stats(files: tuple[str, ...], fmt: str) -> None:
 @main.command()
 @FILES
 @click.option(
-    "--by", type=click.Choice(["request", "resource"]), default="request", show_default=True
+    "--by",
+    type=click.Choice(["request", "global-request", "resource", "trace"]),
+    default="request",
+    show_default=True,
 )
 @click.option("--id", "group_id", metavar="ID")
 @click.option(
