@@ -13,7 +13,8 @@ _BUS = {
     "transport URL, topics and [oslo_messaging_rabbit] options from (repeatable).",
 }
 _FILTERS = {
-    "event_types": "{verb} only event types matching GLOB, e.g. 'compute.instance.*' (repeatable).",
+    "event_types": "{verb} only event types matching GLOB, e.g. 'compute.instance.*' "
+    "(repeatable).",
     "publishers": "{verb} only publisher ids matching GLOB, e.g. 'nova-compute:*' (repeatable).",
     "priorities": "{verb} only this priority (repeatable).",
 }
@@ -72,9 +73,11 @@ or 2 when a file cannot be read."""
     + _FILES,
     "trace": """Follow a request or a resource through recordings.
 
-Groups records by request id or resource id, in time order; pairs each X.start
-with X.end (or .error, .failure, .failed) and gives durations; starts without an
-end are flagged open. Exits 0, 1 when --id matches no record,
+Groups records by request id, by global request id (a chain of requests across
+services, each service's request a child), by resource id, or by osprofiler trace
+(osprofiler's span tree, as its own report gives it), in time order; pairs each
+X.start with X.end (or .error, .failure, .failed) and gives durations; starts
+without an end are flagged open. Exits 0, 1 when --id matches no record,
 2 when a file cannot be read."""
     + _FILES,
     "diff": """Compare two recordings of one scenario, beyond volatile fields.
@@ -125,7 +128,8 @@ OPTIONS: dict[str, dict[str, str]] = {
         "merge": _MERGE + "; --start-at FILE:LINE then names a place in that order.",
         "start_at": "Begin at this line of the first file (FILE:LINE for another file); what "
         "a stopped replay prints to resume.",
-        "loop": "Replay the whole selection N times; 0 repeats it until interrupted (files only).",
+        "loop": "Replay the whole selection N times; 0 repeats it until interrupted "
+        "(files only).",
         "workers": "Publish over N worker processes, each with its own connection; records "
         "sharing a request or resource id keep their order; --rate and --speed hold for "
         "the whole stream (--dry-run plans as one worker).",
@@ -181,10 +185,13 @@ OPTIONS: dict[str, dict[str, str]] = {
     },
     "stats": {"fmt": _REPORT_FORMAT},
     "trace": {
-        "by": "Group by request id (ctxt) or by the resource the payload is about.",
+        "by": "Group by request id (ctxt, else where the service put it), by "
+        "ctxt.global_request_id (one chain across services), by the resource the payload is "
+        "about, or by osprofiler trace (payload.base_id).",
         "group_id": "Show only the group with this key.",
         "merge": _MERGE + ".",
-        "max_groups": "Groups held at once; past it the least recently active one is closed early.",
+        "max_groups": "Groups held at once; past it the least recently active one is "
+        "closed early.",
         "fmt": _REPORT_FORMAT,
     },
     "diff": {
@@ -193,12 +200,14 @@ OPTIONS: dict[str, dict[str, str]] = {
         "fmt": _REPORT_FORMAT,
     },
     "timeline": {
-        "output": "The HTML file to write (one file, no network needed to open it); - is stdout.",
+        "output": "The HTML file to write (one file, no network needed to open it); - is "
+        "stdout.",
         "rows": "One row per event type, or per publisher.",
         "max_marks": "Draw each record on its own up to N records; past that, buckets per row.",
     },
     "redact": {
-        "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is stdout).",
+        "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is "
+        "stdout).",
         "pseudonymise": "Also replace UUIDs, request ids, IP addresses, user/project/domain "
         "ids and names and host names by consistent keyed pseudonyms of the same shape.",
         "seed": "Key the pseudonyms with S: the same seed gives the same output (default: "
