@@ -38,7 +38,7 @@ from osreplay.errors import UsageError
 from osreplay.model.files import expand_inputs
 from osreplay.model.notification import CADF_EVENT_TYPEURI, Notification
 from osreplay.scenario.profile import ProfilePoint, ProfileSpan, build, profile_point
-from osreplay.scenario.records import Unreadable, read, sent_at
+from osreplay.scenario.records import Unreadable, failed, read, sent_at
 
 BY_REQUEST, BY_RESOURCE = "request", "resource"
 BY_GLOBAL_REQUEST, BY_TRACE = "global-request", "trace"
@@ -74,6 +74,7 @@ class Step:
     publisher: str | None = None
     request: str | None = None  # the record's own request id (``--by global-request``)
     point: ProfilePoint | None = None  # what an osprofiler record says (``--by trace``)
+    failed: bool = False  # ERROR, CRITICAL or a CADF outcome failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,13 +315,68 @@ def pair_spans(steps: tuple[Step, ...]) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+class Grouper:
+    """Records in, groups out: what ``run`` does to each record, for ``timeline`` too.
+
+    ``add`` takes records in reading order and returns False for one without a key;
+    ``report`` gets each group as it closes (early past ``max_groups``, the rest from
+    ``finish`` in order of their first record).
+    """
+
+    def __init__(
+        self,
+        by: str,
+        report: Callable[[Group], None],
+        *,
+        max_groups: int = 10_000,
+        max_records: int = 10_000,
+        group_id: str | None = None,
+    ) -> None:
+        if by not in _KEYS:
+            raise UsageError(f"--by must be one of {', '.join(_KEYS)}, not {by!r}")
+        self.by, self.report = by, report
+        self.max_groups, self.max_records, self.group_id = max_groups, max_records, group_id
+        self.key_of = _KEYS[by]
+        self.held: OrderedDict[str, _Open] = OrderedDict()
+
+    def add(self, seq: int, path: str, lineno: int, note: Notification) -> bool:
+        key = self.key_of(note)
+        if key is None:
+            return False
+        if self.group_id is not None and key != self.group_id:
+            return True
+        # ``held`` is ordered by last activity: the least recently active group first.
+        held = self.held
+        group = held.get(key)
+        if group is not None:
+            held.move_to_end(key)
+        else:
+            if len(held) >= self.max_groups:
+                self.report(held.popitem(last=False)[1].close(complete=False, by=self.by))
+            group = held[key] = _Open(key, seq)
+        step = Step(
+            path,
+            lineno,
+            note.event_type,
+            note.priority,
+            sent_at(note),
+            note.publisher_id,
+            request_key(note) if self.by == BY_GLOBAL_REQUEST else None,
+            profile_point(note.payload) if self.by == BY_TRACE else None,
+            failed(note),
+        )
+        group.add(seq, step, self.max_records)
+        return True
+
+    def finish(self) -> None:
+        for group in sorted(self.held.values(), key=lambda item: item.first_seq):
+            self.report(group.close(complete=True, by=self.by))
+        self.held.clear()
+
+
 def run(options: TraceOptions, console: TraceConsole) -> TraceSummary:
     """Group, order and pair; report each group to ``console`` as it closes."""
-    if options.by not in _KEYS:
-        raise UsageError(f"--by must be one of {', '.join(_KEYS)}, not {options.by!r}")
-    key_of = _KEYS[options.by]
     summary = TraceSummary(by=options.by)
-    held: OrderedDict[str, _Open] = OrderedDict()
 
     def on_unreadable(line: Unreadable) -> None:
         summary.unreadable += 1
@@ -336,35 +392,17 @@ def run(options: TraceOptions, console: TraceConsole) -> TraceSummary:
         summary.closed_early += not group.complete
         console.group(group)
 
+    grouper = Grouper(
+        options.by,
+        report,
+        max_groups=options.max_groups,
+        max_records=options.max_records,
+        group_id=options.group_id,
+    )
     entries = read(expand_inputs(options.files), on_unreadable, merge=options.merge)
     for seq, entry in enumerate(entries):
-        note = entry.note
         summary.records += 1
-        key = key_of(note)
-        if key is None:
+        if not grouper.add(seq, entry.path, entry.lineno, entry.note):
             summary.ungrouped += 1
-            continue
-        if options.group_id is not None and key != options.group_id:
-            continue
-        # ``held`` is ordered by last activity: the least recently active group first.
-        group = held.get(key)
-        if group is not None:
-            held.move_to_end(key)
-        else:
-            if len(held) >= options.max_groups:
-                report(held.popitem(last=False)[1].close(complete=False, by=options.by))
-            group = held[key] = _Open(key, seq)
-        step = Step(
-            entry.path,
-            entry.lineno,
-            note.event_type,
-            note.priority,
-            sent_at(note),
-            note.publisher_id,
-            request_key(note) if options.by == BY_GLOBAL_REQUEST else None,
-            profile_point(note.payload) if options.by == BY_TRACE else None,
-        )
-        group.add(seq, step, options.max_records)
-    for group in sorted(held.values(), key=lambda item: item.first_seq):
-        report(group.close(complete=True, by=options.by))
+    grouper.finish()
     return summary
