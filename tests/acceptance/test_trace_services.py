@@ -232,3 +232,24 @@ def test_records_that_are_not_osprofiler_points_are_not_grouped_by_trace() -> No
     assert result.stdout.splitlines()[-1] == (
         "0 groups by trace id, 14 records (14 without a trace id); 0 spans, 0 open"
     )
+
+
+KEYSTONE = ROOT / "fixtures" / "keystone" / "keystone-28.1.0.ndjson"
+
+
+def test_a_real_keystone_recording_groups_every_request() -> None:
+    """keystone 28.1.0 recorded from RabbitMQ (fixtures/keystone/drive_keystone.py)."""
+    records = [json.loads(line) for line in KEYSTONE.read_text().splitlines()]
+    assert all("ctxt" not in record for record in records)  # keystone sends no context
+    result = osreplay("trace", "--format", "json", str(KEYSTONE))
+    groups = json.loads(result.stdout)
+    assert [g["key"] for g in groups] == [r["payload"]["initiator"]["request_id"] for r in records]
+    text = osreplay("trace", str(KEYSTONE)).stdout.splitlines()[-1]
+    assert text == "5 groups by request id, 5 records (0 without a request id); 0 spans, 0 open"
+    # by resource: the two failed logins are the user's, the rest the project's
+    by_resource = json.loads(osreplay("trace", "--by", "resource", "--format", "json",
+                                      str(KEYSTONE)).stdout)  # fmt: skip
+    assert [(g["key"], len(g["records"])) for g in by_resource] == [
+        (records[0]["payload"]["initiator"]["user_id"], 2),
+        (records[2]["payload"]["target"]["id"], 3),
+    ]
