@@ -169,7 +169,7 @@ def lane_of(group: TraceGroup) -> Lane:
                 continue
             c_start, c_end = min(child_times), max(child_times)
             publisher = next((step.publisher for step in child.steps if step.publisher), None)
-            name = child.key + (f" ({publisher})" if publisher else "")
+            name = f"{publisher}: {child.key}" if publisher else child.key
             child_failed = any(step.failed for step in child.steps)
             bars.append(Bar(c_start, c_end, 1, name, child.key, error=child_failed))
             bars.extend(_event_bars(child, 2, c_end))
