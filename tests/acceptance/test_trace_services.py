@@ -57,6 +57,11 @@ def corpus_note(relative: str) -> Notification:
             "designate/nova/compute.instance.create.start.json",
             None,  # read from the file below
         ),
+        # octavia: the v1 wire body with _context_request_id (global request id null)
+        (
+            "octavia/octavia.loadbalancer.create.end.json",
+            "req-072bab53-1b9b-46fa-92b0-7f04305c31bf",
+        ),
         # keystonemiddleware's audit events (ironic-api, barbican): the correlation_id tag
         ("ironic/audit.http.request.json", "685f1abb-620e-5d5d-b74a-b4135fb32373"),
         (
