@@ -69,6 +69,13 @@ class RecordConsole:
         self._notice(f"Connection to {lost.url} lost ({lost.reason}); reconnecting")
 
     def reconnected(self, back: Reconnected, *, durable: bool) -> None:
+        if back.channel:
+            self._notice(
+                f"Reconnected to {back.url}: consuming again on a new channel; the broker "
+                "redelivers what was not acknowledged, and what is already in the file is "
+                "skipped as a duplicate (nothing is missing: the tap queues kept it all)"
+            )
+            return
         notice = f"Reconnected to {back.url}" + (f" (node {back.node})" if back.node else "")
         if back.gap is not None:
             notice += "\n" + gap_notice(back.gap, durable=durable)
@@ -323,7 +330,10 @@ def _counts_line(summary: RecordSummary) -> str:
             if summary.kept_queues
             else " (the batch that crossed --count; dropped with the tap queues)"
         )
-    line = f"  filtered out {summary.filtered}, duplicates skipped {summary.duplicates}, {requeued}"
+    duplicates = f"duplicates skipped {summary.duplicates}"
+    if summary.duplicates and summary.gaps:
+        duplicates += " (redelivered after a reconnect: already in the file)"
+    line = f"  filtered out {summary.filtered}, {duplicates}, {requeued}"
     if summary.unencodable:
         line += f", unencodable skipped {summary.unencodable}"
     if summary.not_notifications:
@@ -338,6 +348,12 @@ def _counts_line(summary: RecordSummary) -> str:
 def _gaps_line(gaps: list[Gap], *, durable: bool) -> str:
     times = "time" if len(gaps) == 1 else "times"
     windows = ", ".join(gap_window(gap) for gap in gaps)
+    if all(gap.channel for gap in gaps):
+        return (
+            f"  reconnected {len(gaps)} {times} after the broker closed the channel "
+            f"({windows}): a delivery was not acknowledged within the broker's "
+            "consumer_timeout (the output was too slow); the tap queues kept every message"
+        )
     if durable:
         return (
             f"  reconnected {len(gaps)} {times} ({windows}); the tap queues are "

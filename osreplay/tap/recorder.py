@@ -259,6 +259,8 @@ class Recorder:
     def _handle(
         self, endpoint: _TapEndpoint, priority: str, messages: list[dict[str, Any]]
     ) -> str | None:
+        if self._watcher.awaiting_delivery:  # consuming again after a closed channel
+            self._watcher.delivered()
         recorded_at = utcnow_iso()
         counts = BatchCounts()
         entries: list[MessageLine] = []
