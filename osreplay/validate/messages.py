@@ -56,21 +56,42 @@ def short_json(value: Any) -> str:
 
 
 def error_message(error: jsonschema.ValidationError) -> str:
-    """A short message: the schema's own ``errorMessage`` if any, else jsonschema's, shortened."""
+    """A short message: the schema's own ``errorMessage`` if any, else jsonschema's, shortened.
+
+    A message never echoes a secret: the value of a secret key (``$.payload.password``) is
+    shown as ``"***"``, and secrets inside a quoted string are masked as ``redact`` masks
+    them.
+    """
     custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
     if isinstance(custom, str):
         return custom
+    from osreplay.secrets.rules import mask_text
+
+    return mask_text(_message(error))
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    from osreplay.secrets.rules import MASK, is_secret_key
+
+    path = error.absolute_path
+    last = path[-1] if path else None
+    if isinstance(last, str) and error.instance is not None and is_secret_key(last):
+        shown = MASK
+        if error.validator not in ("type", "enum", "const"):
+            return str(error.message).replace(repr(error.instance), repr(MASK))[:_MAX_MESSAGE]
+    else:
+        shown = error.instance
     # jsonschema words these with Python reprs (None, True); users read JSON (null, true).
     if error.validator == "type":
         expected = error.validator_value
         types = expected if isinstance(expected, list) else [expected]
         wanted = " or ".join(f"'{name}'" for name in types)
-        return f"{short_json(error.instance)} is not of type {wanted}"
+        return f"{short_json(shown)} is not of type {wanted}"
     if error.validator == "enum":
         choices = ", ".join(json.dumps(choice) for choice in error.validator_value)
-        return f"{short_json(error.instance)} is not one of {choices}"
+        return f"{short_json(shown)} is not one of {choices}"
     if error.validator == "const":
-        return f"{short_json(error.instance)} should be {json.dumps(error.validator_value)}"
+        return f"{short_json(shown)} should be {json.dumps(error.validator_value)}"
     message: str = error.message
     instance_repr = repr(error.instance)
     if len(instance_repr) > _MAX_VALUE_REPR and instance_repr in message:

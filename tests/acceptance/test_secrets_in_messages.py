@@ -99,3 +99,24 @@ def test_redact_scrubs_every_top_level_key_and_counts_the_line(tmp_path):
     assert [s for s in ("S-1", "S-2", "S-3") if s in text] == []
     assert json.loads(text)["notes"] == "login failed: password=*** user=bob"
     assert "1 with secrets masked" in result.stderr
+
+
+def test_validate_never_quotes_a_secret_value_in_a_problem(tmp_path):
+    cadf = {
+        "typeURI": "http://schemas.dmtf.org/cloud/audit/1.0/event", "id": "x",
+        "eventType": "activity", "eventTime": "2024-05-01T12:00:00.000000+0000",
+        "action": "authenticate", "outcome": "password=S3CRET-PW",
+        "initiator": {"id": "u", "typeURI": "service/security/account/user",
+                      "credential": {"token": 12345678}},
+        "target": {"id": "t", "typeURI": "service/security/account/user"},
+        "observer": {"id": "o", "typeURI": "service/security"},
+    }  # fmt: skip
+    record = {"event_type": "identity.authenticate", "publisher_id": "identity.h",
+              "priority": "INFO", "payload": cadf}  # fmt: skip
+    path = tmp_path / "v.ndjson"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    result = osreplay("validate", str(path))
+    assert result.returncode == 1, result.stderr
+    assert "S3CRET" not in result.stdout and "12345678" not in result.stdout
+    assert '$.payload.initiator.credential.token: "***" is not of type' in result.stdout
+    assert '$.payload.outcome: "password=***" is not one of' in result.stdout

@@ -107,7 +107,9 @@ def test_a_closed_channel_is_told_both_ways_and_nothing_is_lost(node):
         if proc.poll() is None:
             proc.kill()
             proc.wait(30)
-    reader.join(10)
+        reader.join(10)
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
     text = "\n".join(stderr)
     assert "Traceback" not in text, text
     assert "consuming again on a new channel" in text
