@@ -95,23 +95,23 @@ def describe_decode_error(exc: BaseException) -> str:
     chain: list[BaseException] = []
     link: BaseException | None = exc
     while link is not None and len(chain) < 8:  # kombu re-raises as DecodeError
-        if isinstance(link, _EnvelopeError):
-            return str(link)
         chain.append(link)
         link = link.__cause__ or link.__context__
-    cause = chain[-1]
-    if isinstance(cause, RecursionError):
-        return TOO_DEEP
-    text = str(cause)
-    if "Exceeds the limit" in text and "integer" in text:
-        return "not JSON that Python reads: an integer of more than 4300 digits"
-    if isinstance(cause, UnicodeDecodeError):
-        return "not UTF-8 text"
-    if type(cause).__name__ == "ContentDisallowed":
-        return "a content type oslo refuses (" + text.rsplit("type ", 1)[-1] + ")"
-    if isinstance(cause, ValueError):
-        return f"not JSON ({text.splitlines()[0][:80] if text else type(cause).__name__})"
-    return f"cannot be decoded ({type(cause).__name__})"
+    for cause in chain:  # the outermost error that says what was wrong
+        text = str(cause)
+        if isinstance(cause, _EnvelopeError):
+            return text
+        if isinstance(cause, RecursionError):
+            return TOO_DEEP
+        if isinstance(cause, UnicodeDecodeError):
+            return "not UTF-8 text"
+        if isinstance(cause, ValueError) and "Exceeds the limit" in text:
+            return "not JSON that Python reads: an integer of more than 4300 digits"
+        if type(cause).__name__ == "ContentDisallowed":
+            return "a content type oslo refuses (" + text.rsplit("type ", 1)[-1] + ")"
+        if isinstance(cause, ValueError) and type(cause).__name__ != "DecodeError":
+            return f"not JSON ({_first_words(cause)})"
+    return f"cannot be decoded ({type(chain[-1]).__name__}: {_first_words(chain[-1])})"
 
 
 class _EnvelopeError(ValueError):
@@ -180,12 +180,28 @@ def catch_undecodable() -> bool:
             except Exception as exc:  # noqa: BLE001 - any body oslo cannot read
                 dict.__init__(self, _stand_in(raw_message, describe_decode_error(exc)))
                 self._raw_message = raw_message
+                return
+            priority = self.get("priority")
+            if priority.__class__ is not str or priority.lower() not in _PRIORITIES:
+                # oslo's dispatcher drops an unknown priority with a log line (a missing
+                # or non-text one breaks the whole batch): a stand-in says why instead.
+                reason = f"priority {_shown(priority)} is not one of oslo's priorities"
+                message_id = self.get("message_id")
+                dict.clear(self)
+                dict.update(self, _stand_in(raw_message, reason, message_id))
 
     impl_rabbit.RabbitMessage = TapMessage
     return True
 
 
-def _stand_in(raw_message: Any, reason: str) -> dict[str, Any]:
+def _shown(value: Any) -> str:
+    if value is None:
+        return "missing"
+    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, (dict, list)) else ""
+    return text if text and len(text) <= 40 else "of the wrong kind"
+
+
+def _stand_in(raw_message: Any, reason: str, message_id: Any = None) -> dict[str, Any]:
     """A notification-shaped message saying why the body could not be decoded."""
     info = getattr(raw_message, "delivery_info", None) or {}
     routing_key = str(info.get("routing_key") or "")
@@ -197,6 +213,7 @@ def _stand_in(raw_message: Any, reason: str) -> dict[str, Any]:
         "publisher_id": None,
         "priority": priority if priority in _PRIORITIES else "info",
         "payload": {UNDECODABLE: reason, BODY_BYTES: size},
+        "message_id": message_id if isinstance(message_id, str) else None,
     }
 
 

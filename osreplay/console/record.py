@@ -139,6 +139,8 @@ def skipped_notice(skipped: Skipped) -> str:
     if skipped.why == "unencodable":
         return f"{what}: {skipped.detail}"
     if skipped.why == "undecodable":
+        if skipped.message_id is not None:
+            return f"{what}: oslo would drop it: {skipped.detail}"
         return f"skipped a message whose body oslo cannot decode: {skipped.detail}"
     return f"{what}: cannot be written as a record ({skipped.error_type}: {skipped.detail})"
 

@@ -127,7 +127,7 @@ class LineBuilder:
                 counts.undecodable[undecodable] += 1
                 size = message["payload"].get(BODY_BYTES)
                 detail = undecodable if size is None else f"{undecodable}, {size} bytes"
-                self.events.skipped(Skipped(None, "undecodable", detail))
+                self.events.skipped(Skipped(_message_id(message), "undecodable", detail))
                 return None
         if self.filters.active and not self.filters.match(
             message.get("event_type"), message.get("publisher_id"), priority

@@ -243,6 +243,10 @@ def test_bodies_oslo_cannot_decode_are_counted_and_named_never_lost(bus, tmp_pat
                      "oslo.message": good[:-1] + ', "d": ' + deep + "}"}).encode(),
          "application/json"),
         (bytes(range(256)) * 4, "application/json"),
+        # decoded, but oslo's dispatcher drops an unknown priority (a non-text one broke
+        # the whole batch)
+        (good.replace('"INFO"', '"bogus", "message_id": "m-1"').encode(), "application/json"),
+        (good.replace('"INFO"', '5, "message_id": "m-2"').encode(), "application/json"),
     ]  # fmt: skip
     with kombu.Connection(bus.url.replace("rabbit://", "amqp://")) as conn:
         producer = kombu.Producer(conn.channel())
@@ -261,9 +265,12 @@ def test_bodies_oslo_cannot_decode_are_counted_and_named_never_lost(bus, tmp_pat
     text = "\n".join(rec.stderr)
     notices = [line for line in rec.stderr if "body oslo cannot decode" in line]
     assert len(notices) == 5, text
-    counts = [line for line in rec.stderr if "undecodable skipped 5" in line]
+    dropped = [line for line in rec.stderr if "oslo would drop it" in line]
+    assert len(dropped) == 2, text
+    counts = [line for line in rec.stderr if "undecodable skipped 7" in line]
     assert len(counts) == 1, text
-    for words in ("not JSON", "oslo.message is not JSON", "4300 digits", "nesting deeper",
-                  "not UTF-8"):  # fmt: skip
+    assert "cannot be decoded" not in text  # each body's fault named
+    for words in ("not JSON (", "oslo.message is not JSON", "4300 digits", "nesting deeper",
+                  "not UTF-8", 'priority "bogus" is not', "priority 5 is not"):  # fmt: skip
         assert words in counts[0], counts[0]
     assert "Traceback" not in text
