@@ -73,7 +73,7 @@ def _holds_float(obj: Any) -> bool:
 UNDECODABLE = "osreplay.undecodable"
 #: ... and the size of the body, in bytes (None when unknown).
 BODY_BYTES = "osreplay.body_bytes"
-_PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
+_PRIORITIES = frozenset({"audit", "debug", "info", "warn", "error", "critical", "sample"})
 
 
 def undecodable_reason(message: dict[str, Any]) -> str | None:
