@@ -1,7 +1,8 @@
 """What never reaches disk: one set of rules for every command that writes records.
 
-:func:`redact_record` (and :class:`Redactor`, which it uses) masks secrets in a record's
-context (``ctxt``) and payload, at any depth, in objects and in arrays:
+:func:`redact_record` (and :class:`Redactor`, which it uses) masks secrets in every
+top-level key of a record (``ctxt`` and a ``context`` object by the context's rules,
+everything else by the payload's), at any depth, in objects and in arrays:
 
 By key (compared case-insensitively; ``-`` and ``_`` are the same)
     a value whose key is secret becomes ``"***"`` whatever it is (``null`` stays ``null``).
@@ -9,20 +10,29 @@ By key (compared case-insensitively; ``-`` and ``_`` are the same)
     ``admin_password``, ``adminPass``, ``token``, ``secret``, ``private_key``, …), the HTTP
     credential headers (``X-Auth-Token``, ``Authorization``, ``Cookie``, …), the request
     context's :data:`CTXT_KEYS`, :data:`PAYLOAD_KEYS`, the keys given with ``--redact-key``,
-    and any key whose last word is one of :data:`SECRET_WORDS` (``new_password``,
-    ``X-Subject-Token``, ``dbPassword``). In the context, as oslo does for its logs, a key
-    that merely *contains* a sensitive fragment is secret too (``keystone_token``).
-    CADF ``credential`` (any case) given as a string or a list of strings is masked whole;
-    as an object its ``token`` goes and ``identity_status`` stays.
+    any key whose last word is one of :data:`SECRET_WORDS` (``new_password``,
+    ``X-Subject-Token``, ``dbPassword``, ``psk``, ``pwd``) or a credential key (``key``
+    with one of :data:`KEY_QUALIFIERS`: ``snmp_priv_key``, ``privateKey``,
+    ``X-Account-Meta-Temp-URL-Key``, never ``public_key``), and any key holding one of
+    oslo's words anywhere (``aws_secret_access_key``) unless its last word is one of
+    :data:`DATA_WORDS` (``password_expires_at``, ``token_id``, ``secret_ref`` are data,
+    where oslo masks them). In the context, as oslo does for its logs, a key that merely
+    *contains* a sensitive fragment is secret too (``keystone_token``). A name/value pair
+    (``{"name"|"key": K, "value"|"content": V}``: keystone's ``partial_password_hash``
+    attachment, metadata lists) has V masked when K is secret. CADF ``credential`` (any
+    case) given as a string or a list of strings is masked whole; as an object its
+    ``token`` goes and ``identity_status`` stays.
 Inside string values
     the password of a URL (``mysql+pymysql://nova:***@db/nova``,
-    ``rabbit://guest:***@host:5672/``), ``password=…``, ``token=…``, ``"secret": "…"`` and
-    the like for any secret key (up to ``&``, ``;``, a space or a quote, so the rest of a
-    query string stays), and ``Bearer …``/``Basic …`` credentials.
+    ``rabbit://guest:***@host:5672/``; not aodh's ``trust+http://ID:delete@host``, whose
+    ``delete`` is a flag), every ``password=…``, ``token=…``, ``"secret": "…"`` pair and the
+    like for any secret key, whatever stands before it (up to ``&``, ``;``, a space or a
+    quote, so the rest of a query string stays), ``Bearer …``/``Basic …`` credentials, PEM
+    private keys, a ceph keyring's ``key = …``, ``--password X`` and mysql's ``-pX`` in a
+    command line that names a user.
 
-Everything else stays as it was: ``password_expires_at``, ``token_count`` or
-``secret_ref`` are data. Records are copied only where something is masked, and a payload
-whose JSON text holds none of the few words a secret needs is not walked at all
+Everything else stays as it was. Records are copied only where something is masked, and a
+payload whose JSON text holds none of the few words a secret needs is not walked at all
 (:meth:`Redactor.may_hold_payload_secret`), so the common case costs a few string searches.
 """
 
@@ -611,7 +621,9 @@ def json_key(key: str) -> str:
 
 __all__ = [
     "CTXT_KEYS",
+    "DATA_WORDS",
     "HTTP_CREDENTIAL_HEADERS",
+    "KEY_QUALIFIERS",
     "MASK",
     "PAYLOAD_KEYS",
     "SECRET_WORDS",
@@ -619,5 +631,6 @@ __all__ = [
     "is_secret_key",
     "is_sensitive_ctxt_key",
     "mask_text",
+    "normalise_key",
     "redact_record",
 ]
