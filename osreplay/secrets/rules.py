@@ -218,6 +218,9 @@ _NEEDLES = (
     " -p",
 )
 
+# What times and numbers are made of: a text of these alone holds no secret.
+_NO_LETTERS = "0123456789-:. TZ+/,"
+
 # A URL's authority (up to the path); oslo's transport URLs list several hosts with ",".
 _URL_AUTHORITY = re.compile(
     r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<authority>[^/\s?#]*@[^/\s?#]*)"
@@ -415,6 +418,8 @@ class Redactor:
         # Every pattern needs a separator (``=``, ``:``, ``@`` comes with ``:``) or a space:
         # most values (ids, names, numbers as text) are done after these few searches.
         if "=" not in text and ":" not in text and " " not in text and "\t" not in text:
+            return text
+        if not text.strip(_NO_LETTERS):  # a time, a number: every pattern needs letters
             return text
         if not _might_hold_secret(text, self._needles):
             return text
