@@ -41,6 +41,10 @@ class StreamMissing(UsageError):
     """The stream queue does not exist (or is not a stream)."""
 
 
+class _NoLocalReplica(Exception):
+    """The node this connection reached has no running replica of the stream."""
+
+
 @dataclass(frozen=True, slots=True)
 class StreamMessage:
     """One message read from a stream: its offset, where it was published, its body."""
@@ -118,8 +122,30 @@ class StreamReader:
 
     def open(self) -> StreamReader:
         connect(self._connection, self.settings, timeout=self.connect_timeout)
-        self._consume()
+        self._consume_somewhere()
         return self
+
+    def _consume_somewhere(self) -> None:
+        """Start consuming; a node whose replica of the stream is not running (yet)
+        refuses, so try the next host of a cluster (a few rounds, as for connecting)."""
+        tries = 3 * max(1, len(self.settings.bus.hosts))
+        for attempt in range(1, tries + 1):
+            try:
+                self._consume()
+                return
+            except _NoLocalReplica:
+                if attempt == tries:
+                    raise ConnectError(
+                        f"no node of {self.settings.masked_url} has a running replica of "
+                        f"stream {self.queue}"
+                    ) from None
+            try:
+                self._connection.close()
+            except Exception:  # noqa: BLE001 - moving on to another host anyway
+                pass
+            self._connection.maybe_switch_next()
+            time.sleep(min(0.5 * attempt, 2.0))
+            connect(self._connection, self.settings, timeout=self.connect_timeout)
 
     def __enter__(self) -> StreamReader:
         return self.open()
@@ -141,6 +167,8 @@ class StreamReader:
             )
         except Exception as exc:
             close_quietly(channel)
+            if "replica on the local node" in str(exc):
+                raise _NoLocalReplica() from None
             if is_not_found(exc):
                 where = self.settings.masked_url
                 raise StreamMissing(f"no stream {self.queue} on {where}") from None
@@ -225,7 +253,7 @@ class StreamReader:
             pass
         time.sleep(min(0.5 * self.reconnects, 3.0))
         connect(self._connection, self.settings, timeout=self.connect_timeout)
-        self._consume()
+        self._consume_somewhere()
 
     def close(self) -> None:
         close_quietly(self._channel)
