@@ -25,7 +25,7 @@ from typing import Any
 
 from osreplay.bus.exchanges import close_quietly, is_not_found
 from osreplay.bus.transport import BusSettings, amqp_urls, rabbit_options, ssl_options
-from osreplay.bus.url import mask_secrets
+from osreplay.bus.url import error_text
 from osreplay.errors import ConnectError, UsageError
 
 #: Where a read starts: ``first``, ``last``, ``next``, an offset, or a time (aware).
@@ -85,7 +85,7 @@ def connect(connection: Any, settings: BusSettings, *, timeout: float) -> None:
     except Exception as exc:
         raise ConnectError(
             f"cannot connect to {settings.masked_url}: "
-            f"{mask_secrets(str(exc)) or type(exc).__name__}"
+            f"{error_text(exc)}"
         ) from None
 
 
@@ -175,7 +175,7 @@ class StreamReader:
             if "PRECONDITION_FAILED" in str(exc) or "not supported" in str(exc):
                 raise StreamMissing(
                     f"queue {self.queue} on {self.settings.masked_url} is not a stream: "
-                    f"{mask_secrets(str(exc))}"
+                    f"{error_text(exc)}"
                 ) from None
             raise
         self._channel = channel
@@ -236,7 +236,7 @@ class StreamReader:
         return tuple(conn.connection_errors) + tuple(conn.channel_errors) + (OSError,)
 
     def _reconnect(self, exc: BaseException) -> None:
-        reason = mask_secrets(str(exc)) or type(exc).__name__
+        reason = error_text(exc)
         self.reconnects += 1
         if self.reconnects > RECONNECT_TRIES:
             raise ConnectError(
