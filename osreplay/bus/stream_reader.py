@@ -83,10 +83,7 @@ def connect(connection: Any, settings: BusSettings, *, timeout: float) -> None:
             max_retries=3 * hosts, interval_start=0.5, interval_step=0.5, timeout=timeout
         )
     except Exception as exc:
-        raise ConnectError(
-            f"cannot connect to {settings.masked_url}: "
-            f"{error_text(exc)}"
-        ) from None
+        raise ConnectError(f"cannot connect to {settings.masked_url}: {error_text(exc)}") from None
 
 
 class StreamReader:
