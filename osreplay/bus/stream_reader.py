@@ -116,6 +116,9 @@ class StreamReader:
         #: The offset of the last message returned by :meth:`poll`.
         self.last_offset: int | None = None
         self.reconnects = 0
+        # A connection error seen while messages were in hand: reconnect on the next poll
+        # (kombu would otherwise reconnect by itself, silently, without the consumer).
+        self._lost: BaseException | None = None
 
     def open(self) -> StreamReader:
         connect(self._connection, self.settings, timeout=self.connect_timeout)
@@ -195,7 +198,10 @@ class StreamReader:
         """What arrives within ``timeout`` s (returning soon after the first message)."""
         limit = max_messages or self.prefetch
         deadline = time.monotonic() + timeout
-        while len(self._buffer) < limit:
+        if self._lost is not None and not self._buffer:
+            lost, self._lost = self._lost, None
+            self._reconnect(lost)
+        while len(self._buffer) < limit and self._lost is None:
             # Once something came, only gather what is already on its way.
             wait = deadline - time.monotonic() if not self._buffer else 0.02
             if wait <= 0:
@@ -207,7 +213,8 @@ class StreamReader:
                     break
             except self._recoverable() as exc:
                 if self._buffer:
-                    break  # hand over what came; the next poll reconnects
+                    self._lost = exc  # hand over what came; the next poll reconnects
+                    break
                 self._reconnect(exc)
         return self._take(limit)
 
@@ -222,9 +229,10 @@ class StreamReader:
             self.last_offset = batch[-1].offset
         if not self._buffer and self._last_tag is not None:
             try:
-                self._channel.basic_ack(self._last_tag, multiple=True)
-            except self._recoverable():
-                pass  # credit only: the next poll reconnects and goes on after last_offset
+                if self._lost is None:
+                    self._channel.basic_ack(self._last_tag, multiple=True)
+            except self._recoverable() as exc:
+                self._lost = exc  # credit only: the next poll reconnects after last_offset
             self._last_tag = None
         return batch
 

@@ -27,6 +27,7 @@ from test_record_broker import (
     leaky_context,
     read_records,
     unique,
+    wait_for,
 )
 
 import osreplay  # noqa: F401
@@ -354,3 +355,44 @@ def test_a_missing_exchange_is_declared_durable_when_the_services_say_so(broker_
         cli("tap", "delete", name, "--url", broker_url)
         with kombu.Connection(amqp(broker_url)) as conn:
             conn.channel().exchange_delete(exchange)
+
+
+def test_a_connection_lost_mid_read_goes_on_at_the_next_offset(tap, tmp_path):
+    from tcpproxy import Proxy
+
+    total = 20_000
+    with kombu.Connection(amqp(tap.url)) as conn:  # no confirms: fast; the count says when
+        producer = conn.Producer()
+        moment = datetime.now(timezone.utc)
+        for n in range(total):
+            producer.publish(envelope(n, moment), exchange=tap.exchange,
+                             routing_key=f"{tap.topic}.info", content_type="application/json",
+                             content_encoding="utf-8")  # fmt: skip
+    admin = StreamAdmin(resolve(url=tap.url))
+    try:
+        wait_for(lambda: admin.counts(queue_name(tap.name)).messages >= total, 60)
+    finally:
+        admin.close()
+    proxy = Proxy(("127.0.0.1", 5672))
+    out = tmp_path / "cut.ndjson"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "osreplay", "record", "--url",
+         f"rabbit://guest:guest@127.0.0.1:{proxy.port}/", "--from-tap", tap.name,
+         "--batch-size", "100", "-o", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: out.exists() and out.read_bytes().count(b"\n") >= 2000, 120)
+        proxy.cut()
+        time.sleep(1.0)
+        proxy.restore()
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        proxy.cut()
+    assert proc.returncode == 0, err
+    assert numbers(out) == list(range(total)), err  # none missing, none twice, in order
+    assert "Connection lost (" in err and "; reconnecting" in err, err
+    assert "reconnected 1 time(s), going on at the next offset" in err, err
