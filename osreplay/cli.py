@@ -228,6 +228,9 @@ def _replay_exit_code(summary: Any) -> int:
 )
 @click.option("--durable", is_flag=True)
 @click.option("--queue-type", type=click.Choice(["classic", "quorum"]), default=None)
+@click.option(
+    "--workers", "processes", type=click.IntRange(min=1), default=1, show_default=True, metavar="N"
+)
 @click.option("--from-tap", metavar="NAME")
 @click.option("--since", metavar="TIME|DURATION|first")
 @click.option("--until", metavar="TIME|DURATION|now")
@@ -249,6 +252,10 @@ def record(**given: Any) -> None:
         _record_from_tap(options)
         return
     console = RecordConsole(sys.stderr, stdout=sys.stdout, quiet=options.quiet)
+    if options.processes > 1:
+        from osreplay.tap import workers
+
+        run = workers.run
     summary = run(options, console)
     if summary.error is not None:
         raise with_resume_hint(summary.error, summary)

@@ -193,6 +193,9 @@ OPTIONS: dict[str, dict[str, str]] = {
         "true, else classic.",
         "quiet": "No live counter, no summary and no line per new --rotate file (the ready "
         "line and errors still print).",
+        "processes": "Record with N processes on one pool (competing consumers, a core "
+        "each), each writing its own file: -o 'dir/part-{n}.ndjson'; --count is the total. "
+        "Read the parts back in time order with replay --merge or trace --merge.",
         "from_tap": "Read what stream tap NAME kept (osreplay tap create) instead of "
         "listening: the window --since to --until, by each notification's own timestamp.",
         "since": "With --from-tap: the window's start (included): ISO 8601 (UTC when no "

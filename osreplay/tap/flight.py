@@ -133,6 +133,8 @@ def check_options(options: RecordOptions) -> None:
             if getattr(options, name) is not None:
                 raise UsageError(f"{flag} reads a stream tap: add --from-tap NAME")
         return
+    if options.processes > 1:
+        raise UsageError("--workers is for live recording; --from-tap reads a stream tap")
     for name, flag in _OPTIONS_NOT_FOR_TAPS.items():
         if getattr(options, name):
             raise UsageError(f"{flag} is for live recording; --from-tap reads a stream tap")
