@@ -144,3 +144,34 @@ def test_tap_commands_need_rabbitmq():
     result = CliRunner().invoke(main, ["tap", "list", "--url", "kombu+memory:////"])
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: stream taps need RabbitMQ (3.9 or later)")
+
+
+def test_sinks_sharing_a_budget_write_exactly_the_count_between_them(tmp_path):
+    import multiprocessing
+
+    from osreplay.model.writer import RecordingWriter
+    from osreplay.tap.sink import LineSink, MessageLine, RecordStats
+    from osreplay.tap.workers import SharedBudget
+
+    budget = SharedBudget(10, multiprocessing.get_context("fork"))
+    sinks, writers = [], []
+    for n in (1, 2):
+        writer = RecordingWriter(str(tmp_path / f"p{n}.ndjson"))
+        writers.append(writer)
+        sinks.append(LineSink(writer, RecordStats(), budget=budget))
+
+    def lines(first: int, count: int) -> list[MessageLine]:
+        return [
+            MessageLine(f"m{i}", f'{{"n": {i}}}\n', "e", "x") for i in range(first, first + count)
+        ]
+
+    assert sinks[0].submit(lines(0, 4)) is True
+    assert sinks[1].submit(lines(100, 4)) is True
+    assert sinks[0].submit(lines(4, 4)) is False  # cut at the total: 2 of 4 written
+    assert budget.reached and sinks[1].limit_reached
+    assert sinks[1].submit(lines(104, 4)) is False  # nothing left
+    for sink, writer in zip(sinks, writers, strict=True):
+        sink.close()
+        writer.close()
+    written = [(tmp_path / f"p{n}.ndjson").read_text().count("\n") for n in (1, 2)]
+    assert written == [6, 4] and budget.written == 10
