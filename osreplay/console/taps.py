@@ -129,12 +129,15 @@ class TapConsole:
             self.err.write(mask_secrets(note) + "\n")
 
     def created(self, created: Created) -> None:
+        self.bus_notes(created.notes)
         self._print(created_lines(created))
 
     def deleted(self, deleted: Deleted) -> None:
+        self.bus_notes(deleted.notes)
         self._print([deleted_line(deleted)])
 
     def listed(self, listed: Listed) -> None:
+        self.bus_notes(listed.notes)
         self._print(list_lines(listed))
 
     def _print(self, lines: list[str]) -> None:

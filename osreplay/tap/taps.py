@@ -53,6 +53,8 @@ class Created:
     #: Per exchange: True when it existed (used as it is), False when declared.
     existed: dict[str, bool]
     flags: ExchangeFlags
+    #: Where the URL came from (a --config-file), for the user.
+    notes: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Deleted:
     queue: str
     url: str
     existed: bool
+    notes: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class TapInfo:
 class Listed:
     url: str
     taps: list[TapInfo]
+    notes: Sequence[str] = ()
 
 
 def parse_size(text: str) -> int:
@@ -158,7 +162,7 @@ def create(options: TapOptions) -> Created:
                 f"osreplay tap delete {name} first, or choose another name"
             )
         existed = admin.create(spec, flags)
-    return Created(spec, settings.masked_url, existed, flags)
+    return Created(spec, settings.masked_url, existed, flags, settings.notes)
 
 
 def delete(options: TapOptions) -> Deleted:
@@ -166,7 +170,7 @@ def delete(options: TapOptions) -> Deleted:
     settings = _settings(options)
     with StreamAdmin(settings, connect_timeout=options.connect_timeout) as admin:
         existed = admin.delete(name)
-    return Deleted(name, queue_name(name), settings.masked_url, existed)
+    return Deleted(name, queue_name(name), settings.masked_url, existed, settings.notes)
 
 
 def list_taps(options: TapOptions) -> Listed:
@@ -179,7 +183,7 @@ def list_taps(options: TapOptions) -> Listed:
         for name, spec in sorted(specs.items()):
             counts = admin.counts(spec.queue)
             infos.append(_describe(settings, name, spec, counts, timeout=timeout))
-    return Listed(settings.masked_url, infos)
+    return Listed(settings.masked_url, infos, settings.notes)
 
 
 def _describe(

@@ -396,3 +396,38 @@ def test_a_connection_lost_mid_read_goes_on_at_the_next_offset(tap, tmp_path):
     assert numbers(out) == list(range(total)), err  # none missing, none twice, in order
     assert "Connection lost (" in err and "; reconnecting" in err, err
     assert "reconnected 1 time(s), going on at the next offset" in err, err
+
+
+def test_a_window_ending_in_the_future_is_followed_live_and_until_idle_stops(tap, tmp_path):
+    tap.publisher.send(0)  # before the window: not in it
+    time.sleep(0.01)
+    since = datetime.now(timezone.utc)
+    until = since + timedelta(seconds=3)
+    out = tmp_path / "live.ndjson"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "osreplay", "record", "--url", tap.url, "--from-tap", tap.name,
+         "--since", z(since), "--until", z(until), "-o", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for n in (1, 2):
+            time.sleep(0.5)
+            tap.publisher.send(n)
+        while datetime.now(timezone.utc) < until + timedelta(seconds=0.5):
+            time.sleep(0.1)
+        tap.publisher.send(3)  # after the window, while the reader still follows
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert numbers(out) == [1, 2], err
+    assert "(stopped by caught up)" in err
+    idle = tmp_path / "idle.ndjson"
+    began = time.monotonic()
+    far = z(datetime.now(timezone.utc) + timedelta(hours=1))
+    result = tap.record("--until", far, "--until-idle", "2", out=idle)
+    assert result.exit_code == 0, result.output
+    assert numbers(idle) == [0, 1, 2, 3] and "(stopped by idle)" in result.output
+    assert time.monotonic() - began < 60
