@@ -16,12 +16,16 @@ osreplay's.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from osreplay.bus.exchanges import ExchangeFlags, close_quietly, is_not_found, use_exchange
 from osreplay.bus.stream_reader import StreamReader, connect, last_chunk, stream_connection
 from osreplay.bus.transport import BusSettings
+from osreplay.bus.url import error_text
+from osreplay.errors import ConnectError, OsreplayError
 
 QUEUE_PREFIX = "osreplay.tap."
 REGISTRY = "osreplay.taps"
@@ -30,6 +34,17 @@ PRIORITY_KEYS = ("audit", "debug", "info", "warn", "error", "critical", "sample"
 #: RabbitMQ's default stream segment (retention drops whole segments).
 DEFAULT_SEGMENT = 500_000_000
 _MIN_SEGMENT = 1_000_000
+
+
+@contextmanager
+def broker_errors(settings: BusSettings, what: str) -> Iterator[None]:
+    """The broker's refusals (no stream support, no permission…) as one line, masked."""
+    try:
+        yield
+    except OsreplayError:
+        raise
+    except Exception as exc:
+        raise ConnectError(f"cannot {what} on {settings.masked_url}: {error_text(exc)}") from None
 
 
 def queue_name(tap: str) -> str:
@@ -229,6 +244,7 @@ __all__ = [
     "QueueCounts",
     "StreamAdmin",
     "TapSpec",
+    "broker_errors",
     "queue_name",
     "stream_arguments",
 ]

@@ -42,7 +42,7 @@ from osreplay.bus.stream_reader import (
     first_message,
     last_chunk,
 )
-from osreplay.bus.streams import StreamAdmin, queue_name
+from osreplay.bus.streams import StreamAdmin, broker_errors, queue_name
 from osreplay.bus.transport import resolve
 from osreplay.errors import ConnectError, OsreplayError, UsageError
 from osreplay.model.notification import parse_timestamp, utcnow_iso
@@ -155,14 +155,18 @@ def run(options: RecordOptions, console: FlightConsole) -> FlightSummary:
     console.bus_notes(settings.notes)
     queue = queue_name(tap)
     timeout = options.connect_timeout
-    with StreamAdmin(settings, connect_timeout=timeout) as admin:
+    with (
+        broker_errors(settings, f"read tap {tap}"),
+        StreamAdmin(settings, connect_timeout=timeout) as admin,
+    ):
         counts = admin.counts(queue)
     if counts is None:
         raise UsageError(
             f"no tap {tap} on {settings.masked_url} (osreplay tap list shows the taps; "
             f"osreplay tap create {tap} makes one)"
         )
-    start, end = _plan(settings, queue, window, messages=counts.messages, timeout=timeout)
+    with broker_errors(settings, f"read tap {tap}"):
+        start, end = _plan(settings, queue, window, messages=counts.messages, timeout=timeout)
     seen = prepare_append(options.output) if options.append else []
     writer = RecordingWriter(options.output, append=options.append, fsync=options.fsync)
     summary = FlightSummary(tap=tap, window=window, output=writer.name)
@@ -172,7 +176,11 @@ def run(options: RecordOptions, console: FlightConsole) -> FlightSummary:
     began = time.monotonic()
     try:
         if start is not None:
-            _read(options, console, settings, queue, window, (start, end), sink, summary)
+            try:
+                with broker_errors(settings, f"read tap {tap}"):
+                    _read(options, console, settings, queue, window, (start, end), sink, summary)
+            except ConnectError as exc:  # what was read is on file: say so in the summary
+                summary.error, summary.stopped_by = exc, "error"
     finally:
         sink.close()
         summary.error = summary.error or sink.error

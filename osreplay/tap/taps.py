@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from osreplay.bus.exchanges import ExchangeFlags, services_flags
 from osreplay.bus.stream_reader import StreamMessage, first_message, last_chunk
-from osreplay.bus.streams import QueueCounts, StreamAdmin, TapSpec, queue_name
+from osreplay.bus.streams import QueueCounts, StreamAdmin, TapSpec, broker_errors, queue_name
 from osreplay.bus.transport import BusSettings, resolve
 from osreplay.errors import UsageError
 from osreplay.model.notification import parse_timestamp, utcnow_iso
@@ -155,7 +155,10 @@ def create(options: TapOptions) -> Created:
         created_at=utcnow_iso(),
     )
     flags = services_flags(settings)
-    with StreamAdmin(settings, connect_timeout=options.connect_timeout) as admin:
+    with (
+        broker_errors(settings, f"create tap {name}"),
+        StreamAdmin(settings, connect_timeout=options.connect_timeout) as admin,
+    ):
         if admin.counts(spec.queue) is not None:
             raise UsageError(
                 f"tap {name} exists on {settings.masked_url} (queue {spec.queue}); "
@@ -168,7 +171,10 @@ def create(options: TapOptions) -> Created:
 def delete(options: TapOptions) -> Deleted:
     name = check_name(options.name or "")
     settings = _settings(options)
-    with StreamAdmin(settings, connect_timeout=options.connect_timeout) as admin:
+    with (
+        broker_errors(settings, f"delete tap {name}"),
+        StreamAdmin(settings, connect_timeout=options.connect_timeout) as admin,
+    ):
         existed = admin.delete(name)
     return Deleted(name, queue_name(name), settings.masked_url, existed, settings.notes)
 
@@ -178,7 +184,10 @@ def list_taps(options: TapOptions) -> Listed:
     settings = _settings(options)
     timeout = options.connect_timeout
     infos: list[TapInfo] = []
-    with StreamAdmin(settings, connect_timeout=timeout) as admin:
+    with (
+        broker_errors(settings, "list the taps"),
+        StreamAdmin(settings, connect_timeout=timeout) as admin,
+    ):
         specs = admin.taps()
         for name, spec in sorted(specs.items()):
             counts = admin.counts(spec.queue)

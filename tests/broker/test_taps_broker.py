@@ -431,3 +431,21 @@ def test_a_window_ending_in_the_future_is_followed_live_and_until_idle_stops(tap
     assert result.exit_code == 0, result.output
     assert numbers(idle) == [0, 1, 2, 3] and "(stopped by idle)" in result.output
     assert time.monotonic() - began < 60
+
+
+def test_a_refusal_by_the_broker_is_one_line_and_leaves_nothing(broker_url):
+    name = unique("tap")
+    result = CliRunner().invoke(
+        main, ["tap", "create", name, "--url", broker_url, "--exchange", "amq.osreplay-test"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: cannot create tap {name} on rabbit://guest:***@127.0.0.1:5672/: "
+        "Exchange.declare: (403) ACCESS_REFUSED - exchange name 'amq.osreplay-test' contains "
+        "reserved prefix 'amq.*'\n"
+    )
+    admin = StreamAdmin(resolve(url=broker_url))
+    try:
+        assert admin.counts(queue_name(name)) is None and name not in admin.taps()
+    finally:
+        admin.close()
