@@ -136,16 +136,13 @@ class TapQueues:
         try:
             if durable and not self.settings.is_memory:
                 _check_durable_exchanges(admin, exchanges)
-            self.plan = plan_pool(
-                admin, exchanges, topics, pool=pool, append=append, shared=shared
-            )
+            self.plan = plan_pool(admin, exchanges, topics, pool=pool, append=append, shared=shared)
             return self.plan
         except OsreplayError:
             raise
         except Exception as exc:
             raise ConnectError(
-                f"cannot prepare the tap queues on {self.settings.masked_url}: "
-                f"{error_text(exc)}"
+                f"cannot prepare the tap queues on {self.settings.masked_url}: {error_text(exc)}"
             ) from None
         finally:
             _close_quietly(admin)
