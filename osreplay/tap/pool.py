@@ -142,7 +142,8 @@ class TapQueues:
             raise
         except Exception as exc:
             raise ConnectError(
-                f"cannot prepare the tap queues on {self.settings.masked_url}: {error_text(exc)}"
+                f"cannot prepare the tap queues on {self.settings.masked_url}: "
+                f"{error_text(exc)}"
             ) from None
         finally:
             _close_quietly(admin)
