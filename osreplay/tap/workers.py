@@ -132,6 +132,11 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
         raise UsageError(f"--queue-type {options.queue_type}: choose {' or '.join(QUEUE_TYPES)}")
     settings = resolve(url=options.url, config_files=options.config_files, topics=options.topics)
     console.bus_notes(settings.notes)
+    if settings.is_memory:
+        raise UsageError(
+            f"--workers needs a broker the processes share; {settings.masked_url} lives in "
+            "one process"
+        )
     check_connection(settings, timeout=options.connect_timeout)
     exchanges = list(dict.fromkeys(options.exchanges))
     topics = list(dict.fromkeys(options.topics or settings.topics))

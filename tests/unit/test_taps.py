@@ -175,3 +175,30 @@ def test_sinks_sharing_a_budget_write_exactly_the_count_between_them(tmp_path):
         writer.close()
     written = [(tmp_path / f"p{n}.ndjson").read_text().count("\n") for n in (1, 2)]
     assert written == [6, 4] and budget.written == 10
+
+
+@pytest.mark.parametrize("name", ["create", "list", "delete"])
+def test_every_tap_command_and_option_has_help_text(name):
+    import click
+
+    command = main.commands["tap"].commands[name]  # type: ignore[attr-defined]
+    assert command.help
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"osreplay tap {name} {param.opts[0]} has no help text"
+    result = CliRunner().invoke(main, ["tap", name, "--help"], prog_name="osreplay")
+    assert result.exit_code == 0 and f"Usage: osreplay tap {name}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "out.ndjson"], "Error: --workers 2 writes one file per worker: give -o a pattern"),
+        (["-o", "p{n}", "--rotate", "1h"], "Error: --rotate is not available with --workers"),
+        (["--url", "kombu+memory:////", "-o", "p{n}"], "Error: --workers needs a broker the"),
+    ],
+)
+def test_record_workers_refusals(args, message):
+    result = CliRunner().invoke(main, ["record", "--workers", "2", *args])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message), result.stderr
