@@ -322,6 +322,51 @@ def timeline(files: tuple[str, ...], output: str, rows: str, max_marks: int) -> 
     console.finish(core.run(core.TimelineOptions(files, rows=rows, max_marks=max_marks), console))
 
 
+# --- ceilometer: what a consumer makes of recordings ----------------------------------
+
+
+@main.command()
+@FILES
+@click.option("--events", "events", metavar="FILE")
+@click.option("--meters", "meters", multiple=True, metavar="FILE_OR_DIR")
+@click.option("--drop-unmatched", is_flag=True)
+@click.option("--exchange", "exchanges", multiple=True, metavar="NAME")
+@click.option("--topic", "topics", multiple=True, metavar="NAME")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(["unmatched", "empty-trait", "no-sample", "dropped"]),
+)
+@REPORT_FORMAT
+def ceilometer(
+    files: tuple[str, ...],
+    events: str | None,
+    meters: tuple[str, ...],
+    drop_unmatched: bool,
+    exchanges: tuple[str, ...],
+    topics: tuple[str, ...],
+    fail_on: tuple[str, ...],
+    fmt: str,
+) -> None:
+    from osreplay.console.ceilometer import CeilometerConsole
+    from osreplay.consumers import run as core
+
+    options = core.CeilometerOptions(
+        files,
+        events=events,
+        meters=meters,
+        drop_unmatched=drop_unmatched,
+        exchanges=exchanges or core.CEILOMETER_EXCHANGES,
+        topics=topics or core.CEILOMETER_TOPICS,
+        fail_on=fail_on,
+    )
+    console = CeilometerConsole(sys.stdout, sys.stderr, fmt=fmt)
+    prediction = core.run(options, console)
+    console.finish(prediction, fail_on=fail_on)
+    sys.exit(EXIT_FINDINGS if prediction.failed(fail_on) else EXIT_OK)
+
+
 # --- redact --------------------------------------------------------------------------
 
 

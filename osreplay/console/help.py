@@ -90,6 +90,16 @@ are read in sorted order as one recording.""",
 A row per event type (or publisher), colour by priority, failures marked; hover or
 click for the record, drag to zoom. Exits 0, or 2 when a file cannot be read or written."""
     + _FILES,
+    "ceilometer": """Predict what Ceilometer's notification agent makes of recordings.
+
+Applies your event definitions (--events, e.g. /etc/ceilometer/event_definitions.yaml)
+and meter definitions (--meters, e.g. /etc/ceilometer/meters.d) to every record exactly
+as Ceilometer 27 does, and reports per event type the winning definition and each
+trait's values (and how often it was silently left out), per meter the samples and
+the records that gave none and why, and the coverage of both. --format json also lists
+every event and every sample. Exits 0, 1 when a --fail-on condition holds, 2 when a
+file cannot be read or a definition file is broken."""
+    + _FILES,
     "redact": """Scrub recordings IN (NDJSON, .gz, - for stdin) with the rules record applies.
 
 Masks tokens, passwords and other secrets exactly as `osreplay record` does by
@@ -200,6 +210,25 @@ OPTIONS: dict[str, dict[str, str]] = {
         "stdout.",
         "rows": "One row per event type, or per publisher.",
         "max_marks": "Draw each record on its own up to N records; past that, buckets per row.",
+    },
+    "ceilometer": {
+        "events": "Event definitions file (Ceilometer's event_definitions.yaml); without it "
+        "no events are predicted.",
+        "meters": "Meter definitions: a file, or a folder whose *.yaml files are read in "
+        "sorted order, as Ceilometer's meter_definitions_dirs (repeatable).",
+        "drop_unmatched": "Drop notifications no event definition matches, as "
+        "[event] drop_unmatched_notifications = true (default: Ceilometer's catch-all "
+        "event with the default traits).",
+        "exchanges": "An exchange the agent listens on (repeatable; default: Ceilometer's "
+        "notification_control_exchanges, nova, glance, neutron, ...). Records heard on "
+        "another exchange are not converted.",
+        "topics": "A notification topic the agent listens on (repeatable; default: "
+        "notifications). Records heard on another topic are not converted.",
+        "fail_on": "Exit 1 when this holds: unmatched (an event type matches no "
+        "definition), empty-trait (a declared trait got no value), no-sample (a record "
+        "matching a meter gave no sample), dropped (an event or a notification Ceilometer "
+        "drops or requeues) (repeatable).",
+        "fmt": "A readable report, or one JSON document with every event and sample.",
     },
     "redact": {
         "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is "

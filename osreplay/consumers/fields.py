@@ -1,0 +1,113 @@
+"""One field specification of a definition file, read as Ceilometer's ``Definition`` does.
+
+A specification is a JSONPath string, a list of them (the first that yields a non-null
+value wins: Ceilometer joins them as ``(a)|(b)``), a whole number (a constant), or a
+mapping with ``fields`` and an optional ``plugin``. Paths are parsed by jsonpath-rw-ext,
+the parser Ceilometer uses, so an expression Ceilometer refuses is refused here, and one
+that quietly matches nothing there matches nothing here: the meters' default
+``ctxt.user_id|ctxt.user`` parses as ``ctxt.(user_id|ctxt).user``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from jsonpath_rw_ext import parser as _jsonpath  # type: ignore[import-untyped]
+
+from osreplay.consumers.plugins import PLUGINS, Plugin
+
+_PARSER = _jsonpath.ExtentedJsonPathParser()
+_FINDERS: dict[str, Any] = {}
+
+
+class DefinitionError(ValueError):
+    """A definition Ceilometer refuses when it loads it; the message says why."""
+
+
+def finder(expression: str) -> Any:
+    """The compiled ``find`` of a JSONPath expression (cached: definitions repeat them)."""
+    found = _FINDERS.get(expression)
+    if found is None:
+        found = _FINDERS[expression] = _PARSER.parse(expression).find
+    return found
+
+
+class Field:
+    """What ``name: spec`` yields from a notification body."""
+
+    def __init__(self, name: str | None, spec: Any) -> None:
+        self.name = name
+        self.plugin: Plugin | None = None
+        self.plugin_name: str | None = None
+        if isinstance(spec, dict):
+            if "fields" not in spec:
+                raise DefinitionError(f"the field 'fields' is required for {name}")
+            if "plugin" in spec:
+                self.plugin_name, self.plugin = _plugin(name, spec["plugin"])
+            fields = spec["fields"]
+        else:
+            fields = spec
+        if isinstance(fields, list):
+            fields = fields[0] if len(fields) == 1 else "|".join(f"({path})" for path in fields)
+        self.constant: int | None = None
+        self.find: Any = None
+        if isinstance(fields, int):  # bool too, as in Ceilometer
+            self.constant = fields
+            return
+        try:
+            self.find = finder(fields)
+        except Exception as exc:  # jsonpath-rw raises anything from its lexer and parser
+            raise DefinitionError(
+                f"parse error in JSONPath specification {fields!r} for {name}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+
+    def parse(self, body: Any, *, all_values: bool = False) -> Any:
+        """The first non-null value (or the constant), or every value with ``all_values``."""
+        if self.find is None:
+            return self.constant
+        matches = [m for m in self.find(body) if all_values or m.value is not None]
+        if self.plugin is not None:
+            if all_values and not self.plugin.all_values:
+                raise DefinitionError(
+                    f"plugin {self.plugin_name} does not allow returning multiple values"
+                )
+            pairs = [(".".join(_path(match)), match.value) for match in matches]
+            values = [v for v in self.plugin.trait_values(pairs) if v is not None]
+        else:
+            values = [match.value for match in matches]
+        if all_values:
+            return values
+        return values[0] if values else None
+
+
+def _path(match: Any) -> Iterator[str]:
+    """The dotted path of a match, as the plugins see it (``payload.thing.bar``)."""
+    chain = []
+    while match.context is not None:
+        chain.append(str(match.path))
+        match = match.context
+    return reversed(chain)
+
+
+def _plugin(name: str | None, spec: Any) -> tuple[str, Plugin]:
+    if isinstance(spec, str):
+        plugin_name, parameters = spec, {}
+    else:
+        try:
+            plugin_name = spec["name"]
+        except (KeyError, TypeError):
+            raise DefinitionError(
+                f"plugin specified, but no plugin name supplied for {name}"
+            ) from None
+        parameters = spec.get("parameters")
+        if parameters is None:
+            parameters = {}
+    factory = PLUGINS.get(plugin_name) if isinstance(plugin_name, str) else None
+    if factory is None:
+        raise DefinitionError(f"no plugin named {plugin_name} available for {name}")
+    try:
+        return plugin_name, factory(**parameters)
+    except (TypeError, ValueError) as exc:
+        raise DefinitionError(f"plugin {plugin_name} for {name}: {exc}") from None
