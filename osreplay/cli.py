@@ -330,7 +330,6 @@ def timeline(files: tuple[str, ...], output: str, rows: str, max_marks: int) -> 
 @click.option("--events", "events", metavar="FILE")
 @click.option("--meters", "meters", multiple=True, metavar="FILE_OR_DIR")
 @click.option("--drop-unmatched", is_flag=True)
-@click.option("--exchange", "exchanges", multiple=True, metavar="NAME")
 @click.option("--topic", "topics", multiple=True, metavar="NAME")
 @click.option(
     "--fail-on",
@@ -344,7 +343,6 @@ def ceilometer(
     events: str | None,
     meters: tuple[str, ...],
     drop_unmatched: bool,
-    exchanges: tuple[str, ...],
     topics: tuple[str, ...],
     fail_on: tuple[str, ...],
     fmt: str,
@@ -357,7 +355,6 @@ def ceilometer(
         events=events,
         meters=meters,
         drop_unmatched=drop_unmatched,
-        exchanges=exchanges or core.CEILOMETER_EXCHANGES,
         topics=topics or core.CEILOMETER_TOPICS,
         fail_on=fail_on,
     )

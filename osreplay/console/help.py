@@ -13,8 +13,7 @@ _BUS = {
     "transport URL, topics and [oslo_messaging_rabbit] options from (repeatable).",
 }
 _FILTERS = {
-    "event_types": "{verb} only event types matching GLOB, e.g. 'compute.instance.*' "
-    "(repeatable).",
+    "event_types": "{verb} only event types matching GLOB, e.g. 'compute.instance.*' (repeatable).",
     "publishers": "{verb} only publisher ids matching GLOB, e.g. 'nova-compute:*' (repeatable).",
     "priorities": "{verb} only this priority (repeatable).",
 }
@@ -136,8 +135,7 @@ OPTIONS: dict[str, dict[str, str]] = {
         "merge": _MERGE + "; --start-at FILE:LINE then names a place in that order.",
         "start_at": "Begin at this line of the first file (FILE:LINE for another file); what "
         "a stopped replay prints to resume.",
-        "loop": "Replay the whole selection N times; 0 repeats it until interrupted "
-        "(files only).",
+        "loop": "Replay the whole selection N times; 0 repeats it until interrupted (files only).",
         "workers": "Publish over N worker processes, each with its own connection; records "
         "sharing a request or resource id keep their order; --rate and --speed hold for "
         "the whole stream (--dry-run plans as one worker).",
@@ -196,8 +194,7 @@ OPTIONS: dict[str, dict[str, str]] = {
         "by": "Group by request id (ctxt) or by the resource the payload is about.",
         "group_id": "Show only the group with this key.",
         "merge": _MERGE + ".",
-        "max_groups": "Groups held at once; past it the least recently active one is "
-        "closed early.",
+        "max_groups": "Groups held at once; past it the least recently active one is closed early.",
         "fmt": _REPORT_FORMAT,
     },
     "diff": {
@@ -206,8 +203,7 @@ OPTIONS: dict[str, dict[str, str]] = {
         "fmt": _REPORT_FORMAT,
     },
     "timeline": {
-        "output": "The HTML file to write (one file, no network needed to open it); - is "
-        "stdout.",
+        "output": "The HTML file to write (one file, no network needed to open it); - is stdout.",
         "rows": "One row per event type, or per publisher.",
         "max_marks": "Draw each record on its own up to N records; past that, buckets per row.",
     },
@@ -219,9 +215,6 @@ OPTIONS: dict[str, dict[str, str]] = {
         "drop_unmatched": "Drop notifications no event definition matches, as "
         "[event] drop_unmatched_notifications = true (default: Ceilometer's catch-all "
         "event with the default traits).",
-        "exchanges": "An exchange the agent listens on (repeatable; default: Ceilometer's "
-        "notification_control_exchanges, nova, glance, neutron, ...). Records heard on "
-        "another exchange are not converted.",
         "topics": "A notification topic the agent listens on (repeatable; default: "
         "notifications). Records heard on another topic are not converted.",
         "fail_on": "Exit 1 when this holds: unmatched (an event type matches no "
@@ -231,8 +224,7 @@ OPTIONS: dict[str, dict[str, str]] = {
         "fmt": "A readable report, or one JSON document with every event and sample.",
     },
     "redact": {
-        "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is "
-        "stdout).",
+        "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is stdout).",
         "pseudonymise": "Also replace UUIDs, request ids, IP addresses, user/project/domain "
         "ids and names and host names by consistent keyed pseudonyms of the same shape.",
         "seed": "Key the pseudonyms with S: the same seed gives the same output (default: "

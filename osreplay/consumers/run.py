@@ -5,9 +5,12 @@ at start-up, so it is an error here; a broken meter is skipped by the agent, so 
 listed), then every record once, and returns a :class:`Prediction`: per event type and
 per meter summaries, coverage, and every event and sample one by one.
 
-What the agent never sees is counted, not converted: records on an exchange or a topic
-it does not listen on (when the record says where it was heard), and priorities it
-ignores (events come from INFO and ERROR, samples from INFO and SAMPLE).
+What the agent never sees is counted, not converted: records heard on a topic it does not
+listen on (when the record says where it was heard), and priorities it ignores (events
+come from INFO and ERROR, samples from INFO and SAMPLE). The exchange does not matter:
+the agent listens on a list of exchanges, but its queues are named after the topic
+alone (``notifications.info``), and every publisher binds that same queue to its own
+exchange before it sends; a notification on ``openstack`` reached a real agent.
 """
 
 from __future__ import annotations
@@ -25,11 +28,6 @@ from osreplay.model.files import expand_inputs
 from osreplay.model.notification import Notification
 from osreplay.scenario.records import Unreadable, read
 
-#: ``[notification] notification_control_exchanges``' default in Ceilometer 27.
-CEILOMETER_EXCHANGES = (
-    "nova", "glance", "neutron", "cinder", "heat", "keystone", "trove",
-    "zaqar", "swift", "ceilometer", "magnum", "dns", "ironic", "aodh",
-)  # fmt: skip
 CEILOMETER_TOPICS = ("notifications",)
 EVENT_PRIORITIES = frozenset({"INFO", "ERROR"})
 SAMPLE_PRIORITIES = frozenset({"INFO", "SAMPLE"})
@@ -46,7 +44,6 @@ class CeilometerOptions:
     events: str | None = None
     meters: tuple[str, ...] = ()
     drop_unmatched: bool = False
-    exchanges: tuple[str, ...] = CEILOMETER_EXCHANGES
     topics: tuple[str, ...] = CEILOMETER_TOPICS
     fail_on: tuple[str, ...] = ()
 
@@ -176,8 +173,6 @@ class _Predictor:
                 self.out.builtin[note.event_type] += 1
 
     def _not_heard(self, note: Notification) -> str | None:
-        if note.exchange is not None and note.exchange not in self.options.exchanges:
-            return f"exchange {note.exchange}"
         if note.topic is not None and note.topic not in self.options.topics:
             return f"topic {note.topic}"
         if note.priority not in EVENT_PRIORITIES | SAMPLE_PRIORITIES:
