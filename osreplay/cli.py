@@ -364,6 +364,52 @@ def ceilometer(
     sys.exit(EXIT_FINDINGS if prediction.failed(fail_on) else EXIT_OK)
 
 
+# --- schema infer, schema diff: payload drift between releases ---------------------------
+
+
+class SchemaGroup(click.Group):
+    """``osreplay schema``'s commands take their help from ``console.help`` too."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        key = f"schema {cmd.name}"
+        cmd.help = texts.COMMANDS[key]
+        for param in cmd.params:
+            if isinstance(param, click.Option) and param.name:
+                param.help = texts.OPTIONS[key][param.name]
+        super().add_command(cmd, name)
+
+
+@main.group(cls=SchemaGroup)
+def schema() -> None:
+    pass
+
+
+@schema.command("infer")
+@FILES
+@click.option("-o", "--output", required=True, metavar="DIR")
+@REPORT_FORMAT
+def schema_infer(files: tuple[str, ...], output: str, fmt: str) -> None:
+    from osreplay.console.schema import InferConsole
+    from osreplay.scenario import schema as core
+
+    console = InferConsole(sys.stdout, sys.stderr, fmt=fmt)
+    console.finish(core.run_infer(core.InferOptions(files, output), console))
+
+
+@schema.command("diff")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@REPORT_FORMAT
+def schema_diff(a: str, b: str, fmt: str) -> None:
+    from osreplay.console.schema import SchemaDiffConsole
+    from osreplay.scenario import schema as core
+
+    console = SchemaDiffConsole(sys.stdout, sys.stderr, fmt=fmt)
+    summary = core.run_diff(core.SchemaDiffOptions(a, b), console)
+    console.finish(summary)
+    sys.exit(EXIT_FINDINGS if summary.breaking else EXIT_OK)
+
+
 # --- redact --------------------------------------------------------------------------
 
 

@@ -99,6 +99,22 @@ the records that gave none and why, and the coverage of both. --format json also
 every event and every sample. Exits 0, 1 when a --fail-on condition holds, 2 when a
 file cannot be read or a definition file is broken."""
     + _FILES,
+    "schema": """Infer payload schemas from recordings, and compare them between releases.""",
+    "schema infer": """Write one JSON Schema per event type (and payload version) into DIR.
+
+Every payload of the recordings is fed to genson's schema builder, one per event type,
+and per version of a versioned payload (nova_object.version, ironic_object.version):
+DIR/<event_type>.schema.json, DIR/<event_type>@<version>.schema.json. Exits 0, or 2
+when a file cannot be read or written."""
+    + _FILES,
+    "schema diff": """Compare the payload schemas of two recordings or two schema folders.
+
+Each of A and B is a recording (a file, a folder of recordings, a quoted glob) or a
+folder written by `osreplay schema infer`. Reports, with JSON paths, the event types
+added and removed, fields added and removed, fields whose type changed and fields
+that became nullable; lines marked ! are breaking (a removed event type or field, a
+new type). Only structure is compared: a rerun with new ids, times and hosts shows no
+change. Exits 0, 1 when a breaking change is found, 2 on errors.""",
     "redact": """Scrub recordings IN (NDJSON, .gz, - for stdin) with the rules record applies.
 
 Masks tokens, passwords and other secrets exactly as `osreplay record` does by
@@ -223,6 +239,13 @@ OPTIONS: dict[str, dict[str, str]] = {
         "drops or requeues) (repeatable).",
         "fmt": "A readable report, or one JSON document with every event and sample.",
     },
+    "schema": {},
+    "schema infer": {
+        "output": "The folder to write the schemas into (created if missing; schemas of "
+        "the same name are replaced).",
+        "fmt": _REPORT_FORMAT,
+    },
+    "schema diff": {"fmt": _REPORT_FORMAT},
     "redact": {
         "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is stdout).",
         "pseudonymise": "Also replace UUIDs, request ids, IP addresses, user/project/domain "
