@@ -316,15 +316,11 @@ def compare(
     summary: SchemaDiffSummary,
 ) -> None:
     summary.event_types_a, summary.event_types_b = len(a), len(b)
-    for event_type in a:
-        if event_type not in b:
-            summary.drifts.append(Drift(event_type, REMOVED_TYPE, None, None, None, True))
-    for event_type in b:
-        if event_type not in a:
-            summary.drifts.append(Drift(event_type, ADDED_TYPE, None, None, None, False))
-    for event_type in a:
-        if event_type not in b:
-            continue
+    for event_type in sorted(set(a) - set(b)):
+        summary.drifts.append(Drift(event_type, REMOVED_TYPE, None, None, None, True))
+    for event_type in sorted(set(b) - set(a)):
+        summary.drifts.append(Drift(event_type, ADDED_TYPE, None, None, None, False))
+    for event_type in sorted(set(a) & set(b)):
         versions = (_versions(a[event_type]), _versions(b[event_type]))
         if versions[0] != versions[1]:
             summary.versions[event_type] = versions
