@@ -205,7 +205,9 @@ def _coverage_lines(p: Prediction) -> list[str]:
             f"({reasons})"
         )
     for line in p.requeued:
-        lines.append(f"  requeued without end: {line}")
+        lines.append(
+            f"  requeued without end (its event is published again at each delivery): {line}"
+        )
     return lines
 
 

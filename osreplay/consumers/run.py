@@ -165,10 +165,14 @@ class _Predictor:
             self.out.not_heard[reason] += 1
             return
         body = _body(note)
+        events = len(self.out.events)
         if self.converter is not None and note.priority in EVENT_PRIORITIES:
             self._event(note.event_type, body, where)
         if self.meter_set is not None and note.priority in SAMPLE_PRIORITIES:
-            self._samples(note.event_type, body, where)
+            if not self._samples(note.event_type, body, where) and len(self.out.events) > events:
+                # The event endpoint ran first: the agent publishes this event again at
+                # every redelivery (thousands a minute), until the message is purged.
+                self.out.events[-1]["requeued"] = True
             if any(_glob(note.event_type, t) for t in BUILTIN_SAMPLE_TYPES):
                 self.out.builtin[note.event_type] += 1
 
@@ -215,6 +219,7 @@ class _Predictor:
                 "message_id": body["metadata"]["message_id"],
                 "record": where,
                 "definition": definition.where,
+                "requeued": False,
                 "traits": [_trait_doc(t) for t in outcome.traits],
             }
         )
@@ -224,7 +229,8 @@ class _Predictor:
         for name, trait in definition.traits.items():
             report.traits[name] = TraitStats(name, trait.type, name in definition.declared)
 
-    def _samples(self, event_type: str, body: dict[str, Any], where: str) -> None:
+    def _samples(self, event_type: str, body: dict[str, Any], where: str) -> bool:
+        """Predict the samples; False when the endpoint raises (the message is requeued)."""
         assert self.meter_set is not None
         matched = [m for m in self.meter_set.meters if m.match_type(event_type)]
         produced: list[tuple[MeterDefinition, Produced]] = []
@@ -236,7 +242,7 @@ class _Predictor:
             self.out.requeued.append(f"{where}: {meter.name}: {exc}")
             for meter in matched:
                 self._no_sample(meter.name, RAISE_REASON, where)
-            return
+            return False
         for meter, result in produced:
             report = self.out.meters[meter.name]
             report.records += 1
@@ -248,6 +254,7 @@ class _Predictor:
             for sample in result.samples:
                 report.add_volume(sample.volume)
                 self.out.samples.append(_sample_doc(sample, body, where, meter.where))
+        return True
 
     def _no_sample(self, name: str, reason: str, where: str, *, count: bool = True) -> None:
         report = self.out.meters[name]

@@ -233,3 +233,24 @@ def test_a_malformed_definition_file_is_one_line(tmp_path):
     assert result.stderr == (
         f"Error: {broken}:1: event definition: the field 'fields' is required for size\n"
     )
+
+
+def test_a_notification_the_agent_requeues_without_end():
+    folder = FIXTURES / "requeue"
+    result = invoke(
+        str(folder / "loop.ndjson"), "--events", str(folder / "events.yaml"),
+        "--meters", str(folder / "meters.yaml"), "--format", "json", "--fail-on", "dropped",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert [(e["event_type"], e["requeued"]) for e in doc["events"]] == [
+        ("loop.a", True),
+        ("loop.b", False),
+    ]
+    assert [(s["name"], s["resource_id"]) for s in doc["samples"]] == [
+        ("late.meter", "r2"),
+        ("ok.meter", "r2"),
+    ]
+    assert doc["requeued"] == [
+        f"{folder}/loop.ndjson:1: late.meter: timestamp: Unable to parse date string 'never'"
+    ]

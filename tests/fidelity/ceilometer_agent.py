@@ -131,7 +131,16 @@ def _write_config(work: Path, url: str, args: argparse.Namespace) -> str:
         "---\nsources:\n  - name: event_source\n    events: ['*']\n    sinks: [event_sink]\n"
         f"sinks:\n  - name: event_sink\n    publishers: ['file://{work}/events.json?json']\n"
     )
-    meters = "\n".join(f"meter_definitions_dirs = {os.path.abspath(m)}" for m in args.meters)
+    folders = []
+    for number, given in enumerate(args.meters):
+        if os.path.isdir(given):
+            folders.append(os.path.abspath(given))
+        else:  # Ceilometer reads folders only: a file goes into one of its own
+            folder = work / f"meters-{number}"
+            folder.mkdir()
+            (folder / "meters.yaml").symlink_to(os.path.abspath(given))
+            folders.append(str(folder))
+    meters = "\n".join(f"meter_definitions_dirs = {folder}" for folder in folders)
     config = work / "ceilometer.conf"
     config.write_text(
         f"[DEFAULT]\ntransport_url = {url}\n"
