@@ -357,6 +357,7 @@ def ceilometer(
         drop_unmatched=drop_unmatched,
         topics=topics or core.CEILOMETER_TOPICS,
         fail_on=fail_on,
+        keep_items=fmt == "json",
     )
     console = CeilometerConsole(sys.stdout, sys.stderr, fmt=fmt)
     prediction = core.run(options, console)

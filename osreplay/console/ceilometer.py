@@ -213,8 +213,8 @@ def _coverage_lines(p: Prediction) -> list[str]:
 
 def _verdict(p: Prediction, fail_on: tuple[str, ...]) -> str:
     text = (
-        f"{plural(p.records, 'record')}: {plural(len(p.events), 'event')}, "
-        f"{plural(len(p.samples), 'sample')}"
+        f"{plural(p.records, 'record')}: {plural(p.event_count, 'event')}, "
+        f"{plural(p.sample_count, 'sample')}"
     )
     failed = p.failed(fail_on)
     if failed:

@@ -46,6 +46,9 @@ class CeilometerOptions:
     drop_unmatched: bool = False
     topics: tuple[str, ...] = CEILOMETER_TOPICS
     fail_on: tuple[str, ...] = ()
+    #: keep every event and sample (the JSON report lists them); the text report only
+    #: counts them, so memory stays flat on a large recording
+    keep_items: bool = True
 
 
 @dataclass(slots=True)
@@ -111,6 +114,8 @@ class Prediction:
     builtin: Counter[str] = field(default_factory=Counter)
     events: list[dict[str, Any]] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    event_count: int = 0
+    sample_count: int = 0
 
     @property
     def unmatched_types(self) -> list[str]:
@@ -156,6 +161,7 @@ class _Predictor:
             for meter in self.meter_set.meters:
                 prediction.meters[meter.name] = MeterReport(meter.name, meter.where)
         self.won: set[str] = set()
+        self.last_event: dict[str, Any] | None = None
 
     def add(self, path: str, lineno: int, note: Notification) -> None:
         where = f"{path}:{lineno}"
@@ -165,14 +171,14 @@ class _Predictor:
             self.out.not_heard[reason] += 1
             return
         body = _body(note)
-        events = len(self.out.events)
+        self.last_event = None
         if self.converter is not None and note.priority in EVENT_PRIORITIES:
             self._event(note.event_type, body, where)
         if self.meter_set is not None and note.priority in SAMPLE_PRIORITIES:
-            if not self._samples(note.event_type, body, where) and len(self.out.events) > events:
+            if not self._samples(note.event_type, body, where) and self.last_event is not None:
                 # The event endpoint ran first: the agent publishes this event again at
                 # every redelivery (thousands a minute), until the message is purged.
-                self.out.events[-1]["requeued"] = True
+                self.last_event["requeued"] = True
             if any(_glob(note.event_type, t) for t in BUILTIN_SAMPLE_TYPES):
                 self.out.builtin[note.event_type] += 1
 
@@ -206,6 +212,7 @@ class _Predictor:
             report.first_dropped = report.first_dropped or where
             return
         report.events += 1
+        self.out.event_count += 1
         for trait in outcome.traits:
             stats = report.traits[trait.name]
             stats.given += 1
@@ -213,16 +220,16 @@ class _Predictor:
                 stats.example = trait.value
         for name in outcome.empty:
             report.traits[name].empty += 1
-        self.out.events.append(
-            {
-                "event_type": event_type,
-                "message_id": body["metadata"]["message_id"],
-                "record": where,
-                "definition": definition.where,
-                "requeued": False,
-                "traits": [_trait_doc(t) for t in outcome.traits],
-            }
-        )
+        self.last_event = {
+            "event_type": event_type,
+            "message_id": body["metadata"]["message_id"],
+            "record": where,
+            "definition": definition.where,
+            "requeued": False,
+            "traits": [_trait_doc(t) for t in outcome.traits],
+        }
+        if self.options.keep_items:
+            self.out.events.append(self.last_event)
 
     @staticmethod
     def _trait_rows(report: EventTypeReport, definition: EventDefinition) -> None:
@@ -253,7 +260,9 @@ class _Predictor:
                 self._no_sample(meter.name, reason, where, count=False)
             for sample in result.samples:
                 report.add_volume(sample.volume)
-                self.out.samples.append(_sample_doc(sample, body, where, meter.where))
+                self.out.sample_count += 1
+                if self.options.keep_items:
+                    self.out.samples.append(_sample_doc(sample, body, where, meter.where))
         return True
 
     def _no_sample(self, name: str, reason: str, where: str, *, count: bool = True) -> None:
