@@ -10,6 +10,8 @@ that quietly matches nothing there matches nothing here: the meters' default
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +31,9 @@ def finder(expression: str) -> Any:
     """The compiled ``find`` of a JSONPath expression (cached: definitions repeat them)."""
     found = _FINDERS.get(expression)
     if found is None:
-        found = _FINDERS[expression] = _PARSER.parse(expression).find
+        # jsonpath-rw-ext prints every `sub(...)` it compiles on stdout, where a report goes
+        with contextlib.redirect_stdout(io.StringIO()):
+            found = _FINDERS[expression] = _PARSER.parse(expression).find
     return found
 
 

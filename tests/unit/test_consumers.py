@@ -100,6 +100,12 @@ def test_jsonpath_rw_ext_extensions_and_quoted_keys():
     assert Field("a", "payload.meta.'org.openstack__1__arch'").parse(body(payload)) == "x86_64"
 
 
+def test_compiling_a_sub_prints_nothing(capsys):
+    field = Field("flavor", "payload.name.`sub(/^m1\\./, )`")
+    assert field.parse(body({"name": "m1.small"})) == "small"
+    assert capsys.readouterr().out == ""
+
+
 def test_the_meters_default_user_path_matches_nothing():
     """``ctxt.user_id|ctxt.user`` parses as ``ctxt.(user_id|ctxt).user`` in jsonpath-rw."""
     ctxt = {"user_id": "u-1", "user": "u-1", "project_id": "p-1", "tenant_id": "p-1"}
