@@ -47,7 +47,9 @@ def prediction_document(p: Prediction) -> dict[str, Any]:
         "meters": [_meter_doc(m) for m in p.meters.values()],
         "coverage": {
             "unmatched_event_types": p.unmatched_types,
-            "unused_event_definitions": p.unused_definitions,
+            "unused_event_definitions": [
+                {"definition": where, "event_type": types} for where, types in p.unused_definitions
+            ],
             "unused_meters": [m.name for m in p.unused_meters],
             "skipped_meter_definitions": [
                 {"definition": where, "reason": why} for where, why in p.skipped_meters
@@ -171,26 +173,16 @@ def _meter_lines(p: Prediction) -> list[str]:
 
 def _coverage_lines(p: Prediction) -> list[str]:
     lines = ["Coverage"]
-    unmatched = p.unmatched_types
     if p.events_file is not None:
-        lines.append(
-            "  event types matching no definition: "
-            + (
-                ", ".join(f"{t} ({p.event_types[t].records:,})" for t in unmatched)
-                if unmatched
-                else "none"
-            )
-        )
-        lines.append(
-            "  event definitions that matched nothing: "
-            + (", ".join(p.unused_definitions) or "none")
-        )
+        unmatched = [f"{t} ({p.event_types[t].records:,})" for t in p.unmatched_types]
+        lines.extend(_listed("event types matching no definition", unmatched))
+        unused_definitions = [
+            f"{where} ({', '.join(types)})" for where, types in p.unused_definitions
+        ]
+        lines.extend(_listed("event definitions that matched nothing", unused_definitions))
     if p.meter_files:
-        unused = p.unused_meters
-        lines.append(
-            "  meters whose event_type matched no record: "
-            + (", ".join(f"{m.name} ({m.definition})" for m in unused) or "none")
-        )
+        unused = [f"{m.name} ({m.definition})" for m in p.unused_meters]
+        lines.extend(_listed("meters whose event_type matched no record", unused))
         for where, why in p.skipped_meters:
             lines.append(f"  meter definition skipped by Ceilometer: {where}: {why}")
         for event_type, count in p.builtin.items():
@@ -209,6 +201,13 @@ def _coverage_lines(p: Prediction) -> list[str]:
             f"  requeued without end (its event is published again at each delivery): {line}"
         )
     return lines
+
+
+def _listed(title: str, items: list[str]) -> list[str]:
+    """``title: a, b`` on one line for a few items, else one item per line below it."""
+    if len(items) <= 3:
+        return [f"  {title}: {', '.join(items) or 'none'}"]
+    return [f"  {title}: {len(items):,}", *(f"    {item}" for item in items)]
 
 
 def _verdict(p: Prediction, fail_on: tuple[str, ...]) -> str:

@@ -97,6 +97,7 @@ class EventDefinition:
             event_type = [event_type]
         if not isinstance(event_type, list) or not all(isinstance(t, str) for t in event_type):
             raise DefinitionError("event_type must be a string or a list of strings")
+        self.event_types: list[str] = list(event_type)
         self.included = [t for t in event_type if not t.startswith("!")]
         self.excluded = [t[1:] for t in event_type if t.startswith("!")]
         if self.excluded and not self.included:

@@ -108,7 +108,9 @@ class Prediction:
     not_heard: Counter[str] = field(default_factory=Counter)
     event_types: dict[str, EventTypeReport] = field(default_factory=dict)
     meters: dict[str, MeterReport] = field(default_factory=dict)
-    unused_definitions: list[str] = field(default_factory=list)
+    unused_definitions: list[tuple[str, list[str]]] = field(
+        default_factory=list
+    )  # (FILE:LINE, event_type)
     skipped_meters: list[tuple[str, str]] = field(default_factory=list)
     requeued: list[str] = field(default_factory=list)  # FILE:LINE: why
     builtin: Counter[str] = field(default_factory=Counter)
@@ -275,7 +277,9 @@ class _Predictor:
     def finish(self) -> None:
         if self.converter is not None:
             self.out.unused_definitions = [
-                d.where for d in self.converter.file_definitions if d.where not in self.won
+                (d.where, d.event_types)
+                for d in self.converter.file_definitions
+                if d.where not in self.won
             ]
 
 

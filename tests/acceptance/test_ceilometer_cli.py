@@ -126,7 +126,9 @@ def test_summaries_and_coverage_in_json():
             "volume.create.end",
             "identity.authenticate",
         ],
-        "unused_event_definitions": [f"{EVENTS}:88"],
+        "unused_event_definitions": [
+            {"definition": f"{EVENTS}:88", "event_type": ["network.*", "port.*"]}
+        ],
         "unused_meters": [],
         "skipped_meter_definitions": [
             {
@@ -171,7 +173,7 @@ def test_text_report():
         f"  image.size: 1 record gave no sample: volume is not a number ('unknown') "
         f"(first at {RECORDING}:8)"
     ) in out
-    assert f"  event definitions that matched nothing: {EVENTS}:88" in out
+    assert f"  event definitions that matched nothing: {EVENTS}:88 (network.*, port.*)" in out
     assert out.endswith("15 records: 9 events, 15 samples\n")
     assert result.stderr.splitlines() == [
         f"{METERS}/20-storage.yaml:42: meter skipped by Ceilometer: invalid type counter specified",
