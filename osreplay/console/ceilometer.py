@@ -115,7 +115,7 @@ def prediction_lines(p: Prediction, fail_on: tuple[str, ...] = ()) -> list[str]:
 
 
 def _event_type_lines(r: EventTypeReport) -> list[str]:
-    won = r.definition or "no definition (dropped)"
+    won = r.definition or "no definition: dropped (drop_unmatched_notifications)"
     if r.definition == "catch-all":
         won = "no definition: Ceilometer's catch-all (default traits only)"
     lines = [f"{r.event_type}: {plural(r.records, 'record')}, {plural(r.events, 'event')} <- {won}"]

@@ -202,8 +202,7 @@ class _Predictor:
             if definition is not None:
                 self._trait_rows(report, definition)
         report.records += 1
-        if definition is None:  # --drop-unmatched and nothing matched
-            report.dropped["no definition matches (drop_unmatched_notifications)"] += 1
+        if definition is None:  # --drop-unmatched and nothing matched: unmatched, no event
             return
         self.won.add(definition.where)
         try:

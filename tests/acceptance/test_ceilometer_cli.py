@@ -202,8 +202,12 @@ def test_fail_on_that_does_not_hold_exits_0(tmp_path):
 
 
 def test_drop_unmatched_and_topics():
-    doc = predict("--drop-unmatched", "--topic", "versioned_notifications")
+    doc = predict("--drop-unmatched")
     assert "compute.instance.exists" not in {e["event_type"] for e in doc["events"]}
+    exists = next(r for r in doc["event_types"] if r["event_type"] == "compute.instance.exists")
+    assert (exists["definition"], exists["events"], exists["dropped"]) == (None, 0, {})
+    assert "compute.instance.exists" in doc["coverage"]["unmatched_event_types"]
+    doc = predict("--topic", "versioned_notifications")
     assert doc["not_heard"] == {"topic notifications": 14}
 
 
