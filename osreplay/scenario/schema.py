@@ -153,8 +153,15 @@ def run_infer(options: InferOptions, console: SchemaConsole) -> InferSummary:
         os.makedirs(options.output, exist_ok=True)
     except OSError as exc:
         raise WriteError(f"cannot create {options.output}: {exc.strerror or exc}") from None
+    used: set[str] = set()
     for (event_type, version), schema in schemas.items():
-        path = os.path.join(options.output, schema_filename(event_type, version))
+        name = schema_filename(event_type, version)
+        stem, number = name[: -len(SCHEMA_SUFFIX)], 1
+        while name in used:  # "a/b" and "a_b" share a file name: neither may hide the other
+            number += 1
+            name = f"{stem}-{number}{SCHEMA_SUFFIX}"
+        used.add(name)
+        path = os.path.join(options.output, name)
         try:
             with open(path, "w", encoding="utf-8") as handle:
                 json.dump(schema, handle, indent=2, ensure_ascii=True, sort_keys=False)

@@ -260,3 +260,23 @@ def test_a_notification_the_agent_requeues_without_end():
     assert doc["requeued"] == [
         f"{folder}/loop.ndjson:1: late.meter: timestamp: Unable to parse date string 'never'"
     ]
+
+
+def test_control_characters_from_a_recording_are_escaped(tmp_path):
+    recording = tmp_path / "evil.ndjson"
+    recording.write_text(
+        json.dumps(
+            {
+                "event_type": "evil\u001b[31m.type",
+                "publisher_id": "p\u0007",
+                "priority": "INFO",
+                "payload": {"x": "line\nbreak"},
+            }
+        )
+        + "\n"
+    )
+    result = invoke(str(recording), "--events", EVENTS)
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "evil\\x1b[31m.type: 1 record, 1 event" in result.stdout
+    assert "  service (default)     text      1      0  p\\x07" in result.stdout

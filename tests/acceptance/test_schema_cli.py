@@ -139,3 +139,23 @@ def test_schema_commands_have_help():
         )
         result = invoke(name, "--help")
         assert result.exit_code == 0 and f"Usage: osreplay schema {name}" in result.output
+
+
+def test_event_types_that_share_a_file_name_keep_a_schema_each(tmp_path):
+    recording = tmp_path / "r.ndjson"
+    lines = [
+        json.dumps(
+            {"event_type": name, "publisher_id": "p", "priority": "INFO", "payload": {"k": 1}}
+        )
+        for name in ("a/b", "a_b", "../up")
+    ]
+    recording.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    assert invoke("infer", str(recording), "-o", str(out)).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".._up.schema.json",
+        "a_b-2.schema.json",
+        "a_b.schema.json",
+    ]
+    titles = {json.loads(p.read_text())["title"] for p in out.iterdir()}
+    assert titles == {"a/b", "a_b", "../up"}
