@@ -15,11 +15,39 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from jsonpath_rw_ext import parser as _jsonpath  # type: ignore[import-untyped]
+import ply.yacc  # type: ignore[import-untyped]
+from jsonpath_rw import jsonpath as _jsonpath  # type: ignore[import-untyped]
+from jsonpath_rw import parser as _rw
+from jsonpath_rw_ext import parser as _ext  # type: ignore[import-untyped]
 
 from osreplay.consumers.plugins import PLUGINS, Plugin
 
-_PARSER = _jsonpath.ExtentedJsonPathParser()
+
+class _Parser(_ext.ExtentedJsonPathParser):  # type: ignore[misc]
+    """jsonpath-rw-ext's parser, the grammar Ceilometer uses, with its LALR tables built once.
+
+    jsonpath-rw builds the tables again for every expression it parses (about 50 ms
+    each): a few hundred definitions took seconds to load. The grammar and the parse are
+    the same; only the tables are kept.
+    """
+
+    _tables: Any = None
+
+    def parse_token_stream(self, token_iterator: Any, start_symbol: str = "jsonpath") -> Any:
+        if start_symbol != "jsonpath":
+            return super().parse_token_stream(token_iterator, start_symbol)
+        if self._tables is None:
+            self._tables = ply.yacc.yacc(
+                module=self,
+                debug=False,
+                write_tables=False,
+                start=start_symbol,
+                errorlog=ply.yacc.NullLogger(),
+            )
+        return self._tables.parse(lexer=_rw.IteratorToTokenStream(token_iterator))
+
+
+_PARSER = _Parser()
 _FINDERS: dict[str, Any] = {}
 
 
@@ -27,14 +55,66 @@ class DefinitionError(ValueError):
     """A definition Ceilometer refuses when it loads it; the message says why."""
 
 
-def finder(expression: str) -> Any:
-    """The compiled ``find`` of a JSONPath expression (cached: definitions repeat them)."""
+def compile_path(expression: str) -> Any:
+    """The parsed JSONPath expression (cached: definitions repeat them)."""
     found = _FINDERS.get(expression)
     if found is None:
         # jsonpath-rw-ext prints every `sub(...)` it compiles on stdout, where a report goes
         with contextlib.redirect_stdout(io.StringIO()):
-            found = _FINDERS[expression] = _PARSER.parse(expression).find
+            found = _FINDERS[expression] = _PARSER.parse(expression)
     return found
+
+
+def finder(expression: str) -> Any:
+    """The compiled ``find`` of a JSONPath expression."""
+    return compile_path(expression).find
+
+
+Chains = tuple[tuple[str, ...], ...]
+
+
+def plain_chains(node: Any) -> Chains | None:
+    """The field names of an expression made only of plain fields (``payload.a.b``, an
+    optional leading ``$``) and unions of them, else None.
+
+    For those, jsonpath-rw's ``find`` is ``value[name]`` step by step (TypeError,
+    KeyError and AttributeError meaning no match) and a union is the left's matches then
+    the right's: :func:`plain_values` does that without building a match object per step.
+    """
+    if type(node) is _jsonpath.Union:
+        left, right = plain_chains(node.left), plain_chains(node.right)
+        return None if left is None or right is None else left + right
+    steps: list[Any] = []
+    while type(node) is _jsonpath.Child:
+        steps.append(node.right)
+        node = node.left
+    steps.append(node)
+    steps.reverse()
+    if type(steps[0]) is _jsonpath.Root:
+        steps = steps[1:]
+    names = []
+    for step in steps:
+        if type(step) is not _jsonpath.Fields or len(step.fields) != 1:
+            return None
+        name = step.fields[0]
+        if not isinstance(name, str) or name == "*" or name == _jsonpath.auto_id_field:
+            return None
+        names.append(name)
+    return (tuple(names),) if names else None
+
+
+def plain_values(chains: Chains, body: Any) -> list[Any]:
+    """Every value the chains reach in ``body``, in jsonpath-rw's order."""
+    values = []
+    for chain in chains:
+        value = body
+        try:
+            for name in chain:
+                value = value[name]
+        except (TypeError, KeyError, AttributeError):
+            continue
+        values.append(value)
+    return values
 
 
 class Field:
@@ -56,21 +136,30 @@ class Field:
             fields = fields[0] if len(fields) == 1 else "|".join(f"({path})" for path in fields)
         self.constant: int | None = None
         self.find: Any = None
+        self.chains: Chains | None = None
         if isinstance(fields, int):  # bool too, as in Ceilometer
             self.constant = fields
             return
         try:
-            self.find = finder(fields)
+            parsed = compile_path(fields)
         except Exception as exc:  # jsonpath-rw raises anything from its lexer and parser
             raise DefinitionError(
                 f"parse error in JSONPath specification {fields!r} for {name}: "
                 f"{type(exc).__name__}: {exc}"
             ) from None
+        self.find = parsed.find
+        if self.plugin is None:  # a plugin needs each match's path: jsonpath-rw's find
+            self.chains = plain_chains(parsed)
 
     def parse(self, body: Any, *, all_values: bool = False) -> Any:
         """The first non-null value (or the constant), or every value with ``all_values``."""
         if self.find is None:
             return self.constant
+        if self.chains is not None:
+            values = plain_values(self.chains, body)
+            if all_values:
+                return values
+            return next((v for v in values if v is not None), None)
         matches = [m for m in self.find(body) if all_values or m.value is not None]
         if self.plugin is not None:
             if all_values and not self.plugin.all_values:

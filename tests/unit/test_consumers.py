@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import datetime, timedelta, timezone
 
@@ -98,6 +99,53 @@ def test_jsonpath_rw_ext_extensions_and_quoted_keys():
     payload = {"host": "compute-1.example.org", "meta": {"org.openstack__1__arch": "x86_64"}}
     assert Field("d", "payload.host.`split(., 1, 1)`").parse(body(payload)) == "example.org"
     assert Field("a", "payload.meta.'org.openstack__1__arch'").parse(body(payload)) == "x86_64"
+
+
+def _structure(node):
+    """A parsed expression as text, whatever its classes' reprs say."""
+    if isinstance(node, (str, int, float, bool, type(None))):
+        return repr(node)
+    if isinstance(node, (list, tuple)):
+        return "[" + ",".join(_structure(item) for item in node) + "]"
+    if isinstance(node, re.Pattern):
+        return f"re({node.pattern!r})"
+    fields = sorted(vars(node).items()) if hasattr(node, "__dict__") else []
+    return type(node).__name__ + "{" + ",".join(f"{k}={_structure(v)}" for k, v in fields) + "}"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "payload.a",
+        "$.payload.metrics[*].value",
+        "(payload.a)|(payload.b)|(ctxt.c)",
+        "ctxt.user_id|ctxt.user",
+        "payload.list[0].x",
+        "payload.metrics[?(@.name='cpu.frequency')].value",
+        "payload.host.`split(., 1, -1)`",
+        "payload.name.`sub(/^m1\\./, x)`",
+        "payload.tags.`len`",
+        "$.payload.a * 1024",
+        "payload.image_meta.'org.openstack__1__architecture'",
+        "payload..id",
+        "memory",
+        "payload[",
+        "a b",
+        "%",
+    ],
+)
+def test_the_parser_with_tables_built_once_parses_as_jsonpath_rw_ext(expression, capsys):
+    from jsonpath_rw_ext import parser as upstream
+
+    from osreplay.consumers.fields import _PARSER
+
+    def outcome(parser):
+        try:
+            return _structure(parser.parse(expression))
+        except Exception as exc:  # the same failure, whatever it is
+            return f"{type(exc).__name__}: {exc}"
+
+    assert outcome(_PARSER) == outcome(upstream.ExtentedJsonPathParser())
 
 
 def test_compiling_a_sub_prints_nothing(capsys):
