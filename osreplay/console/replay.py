@@ -121,6 +121,23 @@ def summary_line(summary: ReplaySummary) -> str:
     )
 
 
+def unread_lines(summary: ReplaySummary) -> list[str]:
+    """``  notifications.info: 2,100 messages waiting, no consumer``, per queue, and why."""
+    if not summary.unread:
+        return []
+    lines = [
+        f"  {queue.name}: {queue.messages:,} {'message' if queue.messages == 1 else 'messages'}"
+        " waiting, no consumer"
+        for queue in summary.unread
+    ]
+    lines.append(
+        "  (oslo's Notifier declares a <topic>.<priority> queue so nothing is lost before a "
+        "consumer exists; confirmed does not mean read: start the consumer, or use a topic "
+        "or vhost of the test's own)"
+    )
+    return [escape_control(line) for line in lines]
+
+
 def resume_option(stop: Stop, inputs: Sequence[str], *, limit: int | None, loop: int) -> str:
     """The options that resume a stopped replay exactly where it stopped."""
     # LINE when one file was named as it is; FILE:LINE for several, a folder or a glob.
@@ -311,6 +328,8 @@ class ReplayConsole:
                 )
             else:
                 click.echo(summary_line(summary), file=self.out)
+                for line in unread_lines(summary):
+                    click.echo(line, file=self.out)
             if summary.selected == 0:
                 self._say("No record selected: check --start-at and the filters.")
         for line in stop_lines(summary, self.options):
@@ -326,4 +345,5 @@ __all__ = [
     "resume_option",
     "stop_lines",
     "summary_line",
+    "unread_lines",
 ]
