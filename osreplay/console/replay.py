@@ -332,6 +332,11 @@ class ReplayConsole:
                     click.echo(line, file=self.out)
             if summary.selected == 0:
                 self._say("No record selected: check --start-at and the filters.")
+        for text in summary.unmatched_sets:
+            self._say(
+                f"Warning: --set {escape_control(text)} changed nothing: no record has that "
+                "path (paths read like payload.tenant_id or $.payload['nova_object.data'].host)"
+            )
         for line in stop_lines(summary, self.options):
             self._say(line)
 

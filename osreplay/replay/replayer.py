@@ -69,6 +69,8 @@ class ReplaySummary:
     routes: set[str] = field(default_factory=set)
     #: Those of them that hold messages and have no consumer, after the run.
     unread: list[UnreadQueue] = field(default_factory=list)
+    #: The --set options whose path no record had.
+    unmatched_sets: list[str] = field(default_factory=list)
 
     @property
     def selected(self) -> int:

@@ -199,6 +199,8 @@ def _replay(
             pool.close()
         sender.close()
         console.close_progress()
+    if summary.seen:
+        summary.unmatched_sets = rewriter.unmatched()
     # After a broker failure, asking it about queues would only wait for it again.
     failed = summary.stop is not None and summary.stop.kind != "interrupted"
     if not options.dry_run and not settings.is_memory and not failed:
