@@ -54,6 +54,8 @@ class ReplayProgress:
     Called by the replayer once per record sent (its ``observer``). With ``planned`` (the
     paced replay's planned duration) the ETA is what the plan has left after the record
     just sent, not a guess from the rate so far: a paced replay idles between records.
+    When the records go out late (a broker slower than the plan), that is stretched by
+    the pace measured so far: the plan's offset reached per second spent reaching it.
     """
 
     def __init__(
@@ -69,13 +71,14 @@ class ReplayProgress:
         self.total = total
         self.planned = planned
         self.offset = 0.0
+        self.late = 0.0
         self.count = 0
         self.started = clock()
         self.drawn = 0.0
 
     def __call__(self, entry: Any, exchange: str, topic: str, offset: float, late: float) -> None:
         self.count += 1
-        self.offset = offset
+        self.offset, self.late = offset, late
         now = self.clock()
         if now - self.drawn >= 0.2:
             self.drawn = now
@@ -89,6 +92,8 @@ class ReplayProgress:
             done = int(width * min(self.count / self.total, 1))
             if self.planned is not None:
                 eta = max(self.planned - self.offset, 0.0)
+                if self.offset > 0 and self.late > 0:
+                    eta *= (self.offset + self.late) / self.offset
             else:
                 eta = (self.total - self.count) / rate if rate > 0 else 0
             text = (
