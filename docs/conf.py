@@ -113,7 +113,7 @@ def _commands_reference() -> str:
         command = main.commands[name]
         summary = command.get_short_help_str(limit=200).replace("|", "\\|")
         if name in pages:
-            where = f"[{pages[name]}]({pages[name]}.md)"
+            where = f"[]({pages[name]}.md)"
         else:
             where = "below"
             missing.append(name)
