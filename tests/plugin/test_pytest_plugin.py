@@ -303,3 +303,84 @@ def test_a_golden_recording_is_written_by_update_and_then_compared(pytester):
             "*compute.instance.update: $.publisher_id: *",
         ]
     )
+
+
+# --- the README's consumer test, as written --------------------------------------------
+
+BILLING_SERVICE = '''
+import threading
+
+import oslo_messaging
+import pytest
+from oslo_config import cfg
+
+RUNNING = []
+
+
+class Billing:
+    """The code under test: closes the bill of a deleted instance, and says so."""
+
+    def __init__(self, notifier):
+        self.notifier = notifier
+
+    def info(self, ctxt, publisher_id, event_type, payload, metadata):
+        if event_type == "compute.instance.delete.end":
+            self.notifier.info(
+                {},
+                "billing.instance.closed",
+                {"instance": payload["instance_id"], "state": "closed"},
+            )
+
+
+def start_billing_service(url):
+    conf = cfg.ConfigOpts()
+    listening = oslo_messaging.get_notification_transport(conf, url=url)
+    conf.set_override("control_exchange", "billing")
+    sending = oslo_messaging.get_notification_transport(conf, url=url)
+    notifier = oslo_messaging.Notifier(
+        sending, publisher_id="billing", driver="messagingv2", topics=["notifications"]
+    )
+    listener = oslo_messaging.get_notification_listener(
+        listening,
+        [oslo_messaging.Target(topic="notifications", exchange="nova")],
+        [Billing(notifier)],
+        executor="threading",
+        pool="billing",
+    )
+    listener.start()
+    RUNNING.append((listener, listening, sending))
+
+
+@pytest.fixture(autouse=True)
+def stop_billing():
+    yield
+    for listener, listening, sending in RUNNING:
+        listener.stop()
+        listener.wait()
+        listening.cleanup()
+        sending.cleanup()
+'''
+
+
+def test_the_readme_consumer_test_runs_as_written(pytester):
+    import re
+    from pathlib import Path
+
+    readme = Path(__file__).parents[2].joinpath("README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    (example,) = [block for block in blocks if "osreplay_collect" in block]
+    deleted = {
+        "event_type": "compute.instance.delete.end",
+        "publisher_id": "nova-compute:compute-1",
+        "priority": "INFO",
+        "payload": {"instance_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"},
+        "timestamp": "2024-03-05 10:00:00.000000",
+        "exchange": "nova",
+        "topic": "notifications",
+    }
+    recordings = pytester.path / "tests" / "recordings"
+    recordings.mkdir(parents=True)
+    (recordings / "delete.ndjson").write_text(json.dumps(deleted) + "\n", encoding="utf-8")
+    pytester.makepyfile(test_billing=BILLING_SERVICE + "\n" + example)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
