@@ -39,9 +39,8 @@ myst_enable_extensions = ["deflist"]
 html_theme = "alabaster"
 html_theme_options = {"description": "Record, validate and replay OpenStack notifications"}
 html_static_path: list[str] = []
-# The pages link to the repository's files (fixtures, schemas, benchmarks) by relative
-# paths that only exist in the checkout, not in the site: MyST would warn on each.
-suppress_warnings = ["myst.xref_missing"]
+# A link to a missing page or heading anchor is a warning, so an error under -W: link to
+# pages and headings only (the repository's folders are named as code, not linked).
 
 # --- the help texts, written for a terminal, read as reStructuredText ---------------------
 
