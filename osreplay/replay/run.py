@@ -201,9 +201,9 @@ def _replay(
         console.close_progress()
     if summary.seen:
         summary.unmatched_sets = rewriter.unmatched()
-    # After a broker failure, asking it about queues would only wait for it again.
-    failed = summary.stop is not None and summary.stop.kind != "interrupted"
-    if not options.dry_run and not settings.is_memory and not failed:
+    # Only after a complete run: after a broker failure asking it would only wait for it
+    # again, and Ctrl-C must return at once.
+    if not options.dry_run and not settings.is_memory and summary.stop is None:
         summary.unread = unread_queues(settings, summary.routes)
     return summary
 
