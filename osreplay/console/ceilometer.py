@@ -29,6 +29,7 @@ class CeilometerConsole(Diagnostics):
         self.close_diagnostics()
         for where, why in prediction.skipped_meters:
             self.err.write(text_lines([f"{where}: meter skipped by Ceilometer: {why}"]))
+        self.err.flush()  # before the report, where a terminal shows it
         if self.fmt == "json":
             self.out.write(dump_json(prediction_document(prediction)) + "\n")
         else:
