@@ -396,3 +396,17 @@ def test_records_without_timestamps_are_counted_not_kept_before_the_refusal(tmp_
         tracemalloc.stop()
     assert "(and 19999 more) has no timestamp" in str(excinfo.value)
     assert peak < 5_000_000, peak
+
+
+def test_a_stream_of_bad_lines_skipped_is_counted_not_kept(tmp_path):
+    from osreplay.replay.replayer import KEPT_SKIPPED
+
+    path = write(tmp_path / "s.ndjson", ["{bad"] * (KEPT_SKIPPED + 50) + [record(0)])
+    seen: list[int] = []
+    replayer, sender = make(
+        RateSchedule(0), skip_invalid=True, on_skip=lambda entry: seen.append(entry.lineno)
+    )
+    summary = replayer.run(StreamSource(str(path)))
+    assert summary.sent == 1 and len(sender.sent) == 1
+    assert summary.skipped_total == KEPT_SKIPPED + 50 == len(seen)
+    assert len(summary.skipped) == KEPT_SKIPPED
