@@ -31,7 +31,8 @@ The gaps filled (osreplay.validate reads these files; docs/development.md explai
 - ``readonly``, ``default`` and ``uniqueItems`` (sets) are dropped: they say nothing about
   what goes over the wire that osreplay checks; ``type: ["x"]`` becomes ``type: "x"``;
 - the object's name and namespace become constants, its version a ``MAJOR.MINOR`` pattern
-  (osreplay picks the schema by version and checks a newer minor against the newest one).
+  (osreplay picks the schema by version and checks a newer minor against the newest one);
+- an enum field keeps its ``enum`` only: its ``type`` adds a second problem for one value.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DRAFT7 = "http://json-schema.org/draft-07/schema#"
-VERSION_PATTERN = "^[0-9]+\\.[0-9]+$"
+VERSION_SCHEMA = {
+    "type": "string",
+    "pattern": "^[0-9]+\\.[0-9]+$",
+    "errorMessage": "must be a version 'MAJOR.MINOR', e.g. '1.0'",
+}
 IP_PATTERN = "^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(%.+)?)$"
 UUID_ERROR = "must be a UUID"
 IP_ERROR = "must be an IP address"
@@ -182,11 +187,7 @@ def object_schema(cls: type, service: str) -> dict[str, Any]:
         "properties": {
             prefix + "name": {"const": cls.obj_name()},
             prefix + "namespace": {"const": cls.OBJ_PROJECT_NAMESPACE},
-            prefix + "version": {
-                "type": "string",
-                "pattern": VERSION_PATTERN,
-                "errorMessage": "must be a version 'MAJOR.MINOR', e.g. '1.0'",
-            },
+            prefix + "version": VERSION_SCHEMA,
             prefix + "data": body,
             prefix + "changes": {"type": "array", "items": {"type": "string"}},
         },
@@ -220,7 +221,11 @@ def fix_field(schema: dict[str, Any], prefix: str) -> dict[str, Any]:
         schema = {
             "type": "object",
             "required": [prefix + key for key in ("name", "namespace", "version", "data")],
-            "properties": {prefix + "name": {"enum": subclass_names(name)}},
+            "properties": {
+                prefix + "name": {"enum": subclass_names(name)},
+                prefix + "version": VERSION_SCHEMA,
+                prefix + "data": {"type": "object"},
+            },
             "description": f"a {name}: checked against the schema of its own version",
         }
         if nullable:
@@ -236,6 +241,7 @@ def fix_field(schema: dict[str, Any], prefix: str) -> dict[str, Any]:
         schema["errorMessage"] = UUID_ERROR
     if "enum" in schema:  # sorted: some services build their values from a set
         schema["enum"] = sorted_enum([*schema["enum"], *([None] if nullable else [])])
+        schema.pop("type", None)  # the enum says it all: one problem, not two
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
             schema[key] = fix_field(schema[key], prefix)
