@@ -26,13 +26,18 @@ Public API (what :func:`osreplay.validate.run.run` wires together)::
   ``$.payload.reason.reasonCode``, or None for an unreadable line.
 - ``Summary`` counts records, valid, invalid, no_schema, unreadable; ``ok(strict=False)``.
 
-How a record is checked: a bare CADF event (``typeURI`` is the CADF event URI and there is
-no ``event_type``) against ``cadf-event``. Anything else is normalised (oslo v1/v2 wire
-bodies unwrapped, priority uppercased) and checked against ``envelope``; its payload
-against ``cadf-event`` (``typeURI`` is the CADF event URI), ``nova-versioned``
-(``nova_object.name``), ``ironic-versioned`` (``ironic_object.name``) or
-``keystone-basic`` (``resource_info`` in an ``identity.*`` event), plus matching user
-schemas. A payload none of them covers is ``NO_SCHEMA``.
+How a record is checked: a bare CADF event (no ``event_type``, a ``typeURI`` under
+``http://schemas.dmtf.org/cloud/audit/``) against ``cadf-event``. Anything else is
+normalised (oslo v1/v2 wire bodies unwrapped, priority uppercased) and checked against
+``envelope``; its payload against ``cadf-event`` (a ``typeURI`` under the CADF URI: one
+that is not the event's own is a problem there), or the schema of its nova or ironic
+object's name and version (``nova_object.name``, ``ironic_object.name``; see
+osreplay.validate.objects: nested objects against theirs, and only the wrapper,
+``nova-versioned``, when no version fits: ``NO_SCHEMA`` with a Note); plus
+``keystone-basic`` (``resource_info`` in an ``identity.*`` event, a CADF one too) and
+matching user schemas. A payload none of them covers is ``NO_SCHEMA``. ``Verdict.schemas``
+names what was used (``nova:InstanceCreatePayload@1.13``); ``Validator.notes`` gathers
+the Notes of the run.
 
 Speed: lines are parsed with orjson (the stdlib parser words the reason for a bad line)
 and each shipped schema is compiled once by :func:`compile_check`

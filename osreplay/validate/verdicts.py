@@ -98,7 +98,7 @@ class Summary:
     no_schema: int = 0
     unreadable: int = 0
     by_schema: dict[str, dict[str, int]] = field(default_factory=dict)
-    notes: Notes = field(default_factory=Notes)
+    notes: Notes = field(default_factory=Notes, compare=False)
 
     def add(self, verdict: Verdict) -> None:
         self.records += 1

@@ -689,3 +689,37 @@ def test_the_compiled_checks_agree_with_jsonschema_on_mutated_objects() -> None:
                     disagreements += check(candidate) != reference.is_valid(candidate)
     assert compared > 500
     assert disagreements == 0
+
+
+def test_notes_are_worded_once_each_and_capped(validator: Validator) -> None:
+    from osreplay.console.validate import note_lines
+    from osreplay.validate.verdicts import MAX_NOTES, Summary
+
+    summary = Summary(notes=validator.notes)
+    for minor in range(14, 14 + MAX_NOTES + 50):
+        version = f"1.{minor}"
+        for _ in range(2):  # the same object and version twice: one note
+            record = changed(instance_create_end(), "payload/nova_object.version", version)
+            summary.add(validator.validate_object(record))
+
+    lines = note_lines(summary)
+    assert summary.valid == 2 * (MAX_NOTES + 50)
+    assert len(lines) == MAX_NOTES + 1
+    assert lines[0] == (
+        "note: InstanceCreatePayload 1.14 is newer than the schemas (up to 1.13): "
+        "checked against 1.13"
+    )
+    assert lines[-1] == "note: and 50 more object versions not checked against their own schema"
+
+
+def test_a_hostile_object_name_is_shortened_and_escaped_in_its_note(validator: Validator) -> None:
+    from osreplay.console.validate import note_lines
+    from osreplay.validate.verdicts import Summary
+
+    name = "Evil\x1b[31m\r\nFAKE" + "x" * 500
+    validator.validate_object(changed(instance_create_end(), "payload/nova_object.name", name))
+
+    [line] = note_lines(Summary(notes=validator.notes))
+    assert "\x1b" not in line and "\n" not in line and "\r" not in line
+    assert len(line) < 200
+    assert line.endswith(": no nova object of that name in the schemas: its fields are not checked")
