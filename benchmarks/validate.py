@@ -287,7 +287,6 @@ class VersionedSchemas:
 
     def __init__(self) -> None:
         self.validators: dict[tuple, jsonschema.Draft7Validator] = {}
-        self.wrapper = jsonschema.Draft7Validator(MIN_VERSIONED)
 
     def validator(self, obj: dict) -> jsonschema.Draft7Validator:
         key = (obj.get("nova_object.name"), obj.get("nova_object.version"))
