@@ -5,8 +5,10 @@ The schemas are generated from the services' own object definitions by
 ``schemas/<family>/<ObjectName>/<MAJOR.MINOR>.json``. A family (``nova``, ``ironic``) is
 told apart by its primitive keys (``nova_object.name``, ``ironic_object.name``)::
 
-    family = ObjectFamily("nova", files, wrapper=compile_builtin("nova-versioned", ...))
-    family.valid(payload)                 # fast yes/no over the object and everything nested
+    family = ObjectFamily("nova", files, wrapper=compile_builtin("nova-versioned", ...),
+                          notes=Notes())
+    found = family.resolve(payload)       # its ObjectSchema, or None: only the wrapper
+    family.tree_valid(payload, found)     # the compiled checks, nested objects included
     family.problems(payload, "$.payload") # (the schema used or None, [(json_path, message)])
 
 How a version is picked, among the shipped versions of the object's name and major:
@@ -162,15 +164,9 @@ class ObjectFamily:
 
     # -- checking ------------------------------------------------------------------------
 
-    def valid(self, obj: dict[str, Any]) -> ObjectSchema | None:
-        """The schema of ``obj`` when it and every nested object pass their compiled checks;
-        None otherwise (also when ``obj`` has no object schema: :meth:`problems` decides)."""
-        found = self.resolve(obj)
-        if found is None or not self.tree_valid(obj, found):
-            return None
-        return found
-
     def tree_valid(self, obj: dict[str, Any], schema: ObjectSchema) -> bool:
+        """Whether ``obj`` passes the compiled check of ``schema`` (its :meth:`resolve`) and
+        every nested object that of its own (one without a schema: its wrapper was checked)."""
         if not schema.schema.check(obj):  # type: ignore[misc]
             return False
         if not schema.nested:
