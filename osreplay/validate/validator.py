@@ -256,6 +256,8 @@ class Validator:
             return self._used_cadf_keystone if self._keystone.check(payload) else None  # type: ignore[misc]
         for key, family in self._families.items():
             if key in payload:
+                if keystone:  # an object that is a keystone payload too: rare, jsonschema
+                    return None
                 found = family.resolve(payload)
                 if found is None:  # only its wrapper: valid, or jsonschema says why not
                     if self.strict or not family.wrapper.check(payload):  # type: ignore[misc]

@@ -723,3 +723,17 @@ def test_a_hostile_object_name_is_shortened_and_escaped_in_its_note(validator: V
     assert "\x1b" not in line and "\n" not in line and "\r" not in line
     assert len(line) < 200
     assert line.endswith(": no nova object of that name in the schemas: its fields are not checked")
+
+
+def test_an_object_in_an_identity_event_with_resource_info_gets_both_schemas(
+    validator: Validator,
+) -> None:
+    record = changed(instance_create_end(), "event_type", "identity.odd")
+    good = changed(record, "payload/resource_info", "p-1")
+    bad = changed(record, "payload/resource_info", 7)
+
+    for candidate, status in ((good, VALID), (bad, INVALID)):
+        verdict = validator.validate_object(candidate)
+        assert verdict.status == status
+        assert verdict.schemas == ("envelope", "nova:InstanceCreatePayload@1.13", "keystone-basic")
+    assert validator.fast_schema(bad) is None
