@@ -73,8 +73,6 @@ def output_path(path: str, *, atomic: bool = False) -> Output:
         raise WriteError(f"cannot write {path}: it is a directory")
     if stat.S_ISREG(mode):
         kind: Kind = "file"
-        if atomic:  # the temporary file that replaces it goes beside it
-            _check_access(path, os.path.dirname(target), "its directory is not writable")
     elif stat.S_ISFIFO(mode):
         kind = "fifo"
     elif stat.S_ISSOCK(mode):
@@ -84,6 +82,8 @@ def output_path(path: str, *, atomic: bool = False) -> Output:
     else:  # pragma: no cover - every type Linux has is named above
         raise WriteError(f"cannot write {path}: it is not a file")
     _check_access(path, target, "permission denied")
+    if kind == "file" and atomic:  # the temporary file that replaces it goes beside it
+        _check_access(path, os.path.dirname(target), "its directory is not writable")
     return Output(path, target, kind)
 
 
@@ -92,22 +92,25 @@ def _new(path: str, target: str) -> Kind:
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise WriteError(f"cannot write {path}: its directory does not exist")
-    _check_access(path, folder, "permission denied")
+    _check_access(path, folder, "permission denied", os.W_OK | os.X_OK)
     return "new"
 
 
-def _check_access(path: str, where: str, reason: str) -> None:
-    # access(2) also answers EROFS (a read-only file system), which root meets too.
-    if not os.access(where or ".", os.W_OK):
+def _check_access(path: str, where: str, reason: str, mode: int = os.W_OK) -> None:
+    # access(2) also answers EROFS (a read-only file system), which root meets too. The
+    # effective ids decide, as they do when the file is opened.
+    if not os.access(where or ".", mode, effective_ids=_EFFECTIVE):
         raise WriteError(f"cannot write {path}: {reason}")
+
+
+_EFFECTIVE = os.access in os.supports_effective_ids
 
 
 def check_folder(folder: str, *, what: str) -> None:
     """New files go into ``folder`` (``record --rotate``): it must exist and take them."""
     if not os.path.isdir(folder or "."):
         raise WriteError(f"cannot write {what}: its directory does not exist")
-    if not os.access(folder or ".", os.W_OK | os.X_OK):
-        raise WriteError(f"cannot write {what}: permission denied")
+    _check_access(what, folder, "permission denied", os.W_OK | os.X_OK)
 
 
 def claim(path: str) -> None:
