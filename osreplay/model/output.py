@@ -66,6 +66,8 @@ def output_path(path: str, *, atomic: bool = False) -> Output:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
+        if path.endswith(os.sep):  # a folder was meant, and none is there
+            raise WriteError(f"cannot write {path}: no such directory") from None
         return Output(path, target, _new(path, target))
     except OSError as exc:  # a loop of links, a component that is not a folder, …
         raise write_error(path, exc) from None
@@ -100,6 +102,9 @@ def _check_access(path: str, where: str, reason: str, mode: int = os.W_OK) -> No
     # access(2) also answers EROFS (a read-only file system), which root meets too. The
     # effective ids decide, as they do when the file is opened.
     if not os.access(where or ".", mode, effective_ids=_EFFECTIVE):
+        with contextlib.suppress(OSError):
+            if os.statvfs(where or ".").f_flag & os.ST_RDONLY:
+                reason = "read-only file system"
         raise WriteError(f"cannot write {path}: {reason}")
 
 

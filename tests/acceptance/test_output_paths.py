@@ -55,11 +55,11 @@ def source(folder: Path) -> Path:
     return path
 
 
-def redact(src: Path, out: Path):
+def redact(src: Path, out: Path | str):
     return osreplay("redact", str(src), "-o", str(out))
 
 
-def timeline(src: Path, out: Path):
+def timeline(src: Path, out: Path | str):
     return osreplay("timeline", "-o", str(out), str(src))
 
 
@@ -175,6 +175,14 @@ def test_redact_refuses_a_directory_before_it_writes_anything(tmp_path):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"Error: cannot write {out}: it is a directory\n"
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_a_path_ending_in_a_slash_is_never_made_a_file(command, tmp_path):
+    result = WRITERS[command](source(tmp_path), f"{tmp_path}/out/")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: cannot write {tmp_path}/out/: no such directory\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ndjson"]
 
 
 def test_timeline_refuses_a_directory_before_it_reads_anything(tmp_path):
