@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 #: Daemons shared by every RabbitMQ node on the machine, whoever started them.
 SHARED = frozenset({"epmd"})
+#: How multiprocessing's helper processes (fork server, resource tracker) are started.
+_MULTIPROCESSING = "from multiprocessing."
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,11 @@ def tagged(name: str, value: str, *, named: str | None = None) -> list[Proc]:
         cmdline = cmdline or _cmdline(pid)
         comm = _read(f"/proc/{pid}/comm").decode("utf-8", "replace").strip()
         if comm in SHARED or not cmdline:  # a zombie has no command line left
+            continue
+        if _ppid(pid) in skip and _MULTIPROCESSING in cmdline:
+            # The fork server and resource tracker of this very process (an in-process
+            # replay --workers started them): shared by the tests that follow, they end
+            # with it.
             continue
         found.append(Proc(pid, comm, cmdline.strip()))
     return found

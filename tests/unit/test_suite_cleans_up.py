@@ -79,3 +79,28 @@ def test_leftovers_finds_a_runs_processes_and_no_others():
         for proc in (ours, other):
             proc.kill()
             proc.wait()
+
+
+def test_the_multiprocessing_helpers_of_pytest_itself_serve_the_next_tests(pytester, monkeypatch):
+    # An in-process replay --workers starts a fork server that the tests after it share:
+    # ending "what the test started" must not end it.
+    pytester.makeconftest((TESTS / "conftest.py").read_text())
+    pytester.makepyfile(
+        test_pool="""
+import multiprocessing
+
+def test_first_starts_the_fork_server():
+    with multiprocessing.get_context("forkserver").Pool(1) as pool:
+        assert pool.apply(abs, (-1,)) == 1
+
+def test_second_uses_it_again():
+    with multiprocessing.get_context("forkserver").Pool(1) as pool:
+        assert pool.apply(abs, (-2,)) == 2
+"""
+    )
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    # -W error, as the suite runs: a resource tracker found dead warns ("relaunching").
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-q", "-W", "error", timeout=300
+    )
+    result.assert_outcomes(passed=2)
