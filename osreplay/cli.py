@@ -264,7 +264,10 @@ def stats(files: tuple[str, ...], fmt: str) -> None:
 @main.command()
 @FILES
 @click.option(
-    "--by", type=click.Choice(["request", "resource"]), default="request", show_default=True
+    "--by",
+    type=click.Choice(["request", "global-request", "resource", "trace"]),
+    default="request",
+    show_default=True,
 )
 @click.option("--id", "group_id", metavar="ID")
 @click.option(
@@ -312,14 +315,28 @@ def diff(a: str, b: str, ignore: tuple[str, ...], fmt: str) -> None:
     show_default=True,
 )
 @click.option(
-    "--max-marks", type=click.IntRange(min=1), default=10_000, show_default=True, metavar="N"
+    "--max-marks", type=click.IntRange(min=1), default=500, show_default=True, metavar="N"
 )
-def timeline(files: tuple[str, ...], output: str, rows: str, max_marks: int) -> None:
+@click.option(
+    "--by",
+    type=click.Choice(["request", "global-request", "resource", "trace"]),
+    default="request",
+    show_default=True,
+)
+@click.option(
+    "--max-lanes", type=click.IntRange(min=1), default=500, show_default=True, metavar="N"
+)
+def timeline(
+    files: tuple[str, ...], output: str, rows: str, max_marks: int, by: str, max_lanes: int
+) -> None:
     from osreplay.console.timeline import TimelineConsole
     from osreplay.scenario import timeline as core
 
     console = TimelineConsole(sys.stdout, sys.stderr, output=output)
-    console.finish(core.run(core.TimelineOptions(files, rows=rows, max_marks=max_marks), console))
+    options = core.TimelineOptions(
+        files, rows=rows, max_marks=max_marks, by=by, max_lanes=max_lanes
+    )
+    console.finish(core.run(options, console))
 
 
 # --- redact --------------------------------------------------------------------------

@@ -73,9 +73,11 @@ or 2 when a file cannot be read."""
     + _FILES,
     "trace": """Follow a request or a resource through recordings.
 
-Groups records by request id or resource id, in time order; pairs each X.start
-with X.end (or .error, .failure, .failed) and gives durations; starts without an
-end are flagged open. Exits 0, 1 when --id matches no record,
+Groups records by request id, by global request id (a chain of requests across
+services, each service's request a child), by resource id, or by osprofiler trace
+(osprofiler's span tree, as its own report gives it), in time order; pairs each
+X.start with X.end (or .error, .failure, .failed) and gives durations; starts
+without an end are flagged open. Exits 0, 1 when --id matches no record,
 2 when a file cannot be read."""
     + _FILES,
     "diff": """Compare two recordings of one scenario, beyond volatile fields.
@@ -87,8 +89,11 @@ Each of A and B may be a folder or a quoted glob such as 'cap-*.ndjson.gz': its 
 are read in sorted order as one recording.""",
     "timeline": """Draw recordings over time as one self-contained HTML page.
 
-A row per event type (or publisher), colour by priority, failures marked; hover or
-click for the record, drag to zoom. Exits 0, or 2 when a file cannot be read or written."""
+Two views: a strip, one row per event type (or publisher), colour by priority,
+failures marked in proportion; and a waterfall, one lane per request, resource or
+osprofiler trace (--by) with its spans. Hover or click for the record, drag to zoom,
+filter by event type, publisher or id. Exits 0, or 2 when a file cannot be read or
+written."""
     + _FILES,
     "redact": """Scrub recordings IN (NDJSON, .gz, - for stdin) with the rules record applies.
 
@@ -183,7 +188,9 @@ OPTIONS: dict[str, dict[str, str]] = {
     },
     "stats": {"fmt": _REPORT_FORMAT},
     "trace": {
-        "by": "Group by request id (ctxt) or by the resource the payload is about.",
+        "by": "Group by request id (ctxt, else where the service put it), by "
+        "ctxt.global_request_id (one chain across services), by the resource the payload is "
+        "about, or by osprofiler trace (payload.base_id).",
         "group_id": "Show only the group with this key.",
         "merge": _MERGE + ".",
         "max_groups": "Groups held at once; past it the least recently active one is "
@@ -199,11 +206,14 @@ OPTIONS: dict[str, dict[str, str]] = {
         "output": "The HTML file to write (one file, no network needed to open it); - is "
         "stdout.",
         "rows": "One row per event type, or per publisher.",
-        "max_marks": "Draw each record on its own up to N records; past that, buckets per row.",
+        "max_marks": "Keep the whole record for the detail view for the first N records "
+        "and up to N failures after them.",
+        "by": "The waterfall's lanes: one per request id, global request id, resource or "
+        "osprofiler trace, as `osreplay trace --by` groups them.",
+        "max_lanes": "Keep at most N lanes, and up to N lanes with a failure after them.",
     },
     "redact": {
-        "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is "
-        "stdout).",
+        "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is stdout).",
         "pseudonymise": "Also replace UUIDs, request ids, IP addresses, user/project/domain "
         "ids and names and host names by consistent keyed pseudonyms of the same shape.",
         "seed": "Key the pseudonyms with S: the same seed gives the same output (default: "
