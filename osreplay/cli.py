@@ -228,6 +228,13 @@ def _replay_exit_code(summary: Any) -> int:
 )
 @click.option("--durable", is_flag=True)
 @click.option("--queue-type", type=click.Choice(["classic", "quorum"]), default=None)
+@click.option(
+    "--workers", "processes", type=click.IntRange(min=1), default=1, show_default=True, metavar="N"
+)
+@click.option("--from-tap", metavar="NAME")
+@click.option("--since", metavar="TIME|DURATION|first")
+@click.option("--until", metavar="TIME|DURATION|now")
+@click.option("--until-idle", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS")
 @QUIET
 def record(**given: Any) -> None:
     from osreplay.console.record import RecordConsole, with_resume_hint
@@ -241,10 +248,93 @@ def record(**given: Any) -> None:
         filters=filters,
         **given,
     )
+    if options.from_tap is not None:
+        _record_from_tap(options)
+        return
     console = RecordConsole(sys.stderr, stdout=sys.stdout, quiet=options.quiet)
+    if options.processes > 1:
+        from osreplay.tap import workers
+
+        run = workers.run
     summary = run(options, console)
     if summary.error is not None:
         raise with_resume_hint(summary.error, summary)
+
+
+def _record_from_tap(options: Any) -> None:
+    from osreplay.console.taps import FlightConsole
+    from osreplay.tap import flight
+
+    summary = flight.run(options, FlightConsole(sys.stderr, quiet=options.quiet))
+    if summary.error is not None:
+        raise summary.error
+
+
+# --- tap: stream taps ------------------------------------------------------------------
+
+
+class TapGroup(click.Group):
+    """``osreplay tap …``: help texts under ``tap <command>`` in ``console.help``."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        key = f"tap {cmd.name}"
+        cmd.help = texts.COMMANDS[key]
+        for param in cmd.params:
+            if isinstance(param, click.Option) and param.name:
+                param.help = texts.OPTIONS[key][param.name]
+        super().add_command(cmd, name)
+
+
+@main.group(cls=TapGroup)
+def tap() -> None:
+    pass
+
+
+CONNECT_TIMEOUT = click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=15.0,
+    show_default=True,
+    metavar="SECONDS",
+)
+
+
+@tap.command("create")
+@click.argument("name")
+@BUS
+@click.option("--exchange", "exchanges", multiple=True, metavar="NAME")
+@click.option("--topic", "topics", multiple=True, metavar="NAME")
+@click.option("--max-age", default="7D", show_default=True, metavar="AGE")
+@click.option("--max-bytes", default="20GB", show_default=True, metavar="SIZE")
+@CONNECT_TIMEOUT
+def tap_create(name: str, exchanges: tuple[str, ...], **given: Any) -> None:
+    from osreplay.console.taps import TapConsole
+    from osreplay.tap import taps
+    from osreplay.tap.options import DEFAULT_EXCHANGES
+
+    options = taps.TapOptions(name=name, exchanges=exchanges or DEFAULT_EXCHANGES, **given)
+    TapConsole(sys.stdout, sys.stderr).created(taps.create(options))
+
+
+@tap.command("list")
+@BUS
+@CONNECT_TIMEOUT
+def tap_list(**given: Any) -> None:
+    from osreplay.console.taps import TapConsole
+    from osreplay.tap import taps
+
+    TapConsole(sys.stdout, sys.stderr).listed(taps.list_taps(taps.TapOptions(**given)))
+
+
+@tap.command("delete")
+@click.argument("name")
+@BUS
+@CONNECT_TIMEOUT
+def tap_delete(name: str, **given: Any) -> None:
+    from osreplay.console.taps import TapConsole
+    from osreplay.tap import taps
+
+    TapConsole(sys.stdout, sys.stderr).deleted(taps.delete(taps.TapOptions(name=name, **given)))
 
 
 # --- stats, trace, diff, timeline: read recordings, never the bus ---------------------
@@ -337,6 +427,95 @@ def timeline(
         files, rows=rows, max_marks=max_marks, by=by, max_lanes=max_lanes
     )
     console.finish(core.run(options, console))
+
+
+# --- ceilometer: what a consumer makes of recordings ----------------------------------
+
+
+@main.command()
+@FILES
+@click.option("--events", "events", metavar="FILE")
+@click.option("--meters", "meters", multiple=True, metavar="FILE_OR_DIR")
+@click.option("--drop-unmatched", is_flag=True)
+@click.option("--topic", "topics", multiple=True, metavar="NAME")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(["unmatched", "empty-trait", "no-sample", "dropped"]),
+)
+@REPORT_FORMAT
+def ceilometer(
+    files: tuple[str, ...],
+    events: str | None,
+    meters: tuple[str, ...],
+    drop_unmatched: bool,
+    topics: tuple[str, ...],
+    fail_on: tuple[str, ...],
+    fmt: str,
+) -> None:
+    from osreplay.console.ceilometer import CeilometerConsole
+    from osreplay.consumers import run as core
+
+    options = core.CeilometerOptions(
+        files,
+        events=events,
+        meters=meters,
+        drop_unmatched=drop_unmatched,
+        topics=topics or core.CEILOMETER_TOPICS,
+        fail_on=fail_on,
+        keep_items=fmt == "json",
+    )
+    console = CeilometerConsole(sys.stdout, sys.stderr, fmt=fmt)
+    prediction = core.run(options, console)
+    console.finish(prediction, fail_on=fail_on)
+    sys.exit(EXIT_FINDINGS if prediction.failed(fail_on) else EXIT_OK)
+
+
+# --- schema infer, schema diff: payload drift between releases ---------------------------
+
+
+class SchemaGroup(click.Group):
+    """``osreplay schema``'s commands take their help from ``console.help`` too."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        key = f"schema {cmd.name}"
+        cmd.help = texts.COMMANDS[key]
+        for param in cmd.params:
+            if isinstance(param, click.Option) and param.name:
+                param.help = texts.OPTIONS[key][param.name]
+        super().add_command(cmd, name)
+
+
+@main.group(cls=SchemaGroup)
+def schema() -> None:
+    pass
+
+
+@schema.command("infer")
+@FILES
+@click.option("-o", "--output", required=True, metavar="DIR")
+@REPORT_FORMAT
+def schema_infer(files: tuple[str, ...], output: str, fmt: str) -> None:
+    from osreplay.console.schema import InferConsole
+    from osreplay.scenario import schema as core
+
+    console = InferConsole(sys.stdout, sys.stderr, fmt=fmt)
+    console.finish(core.run_infer(core.InferOptions(files, output), console))
+
+
+@schema.command("diff")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@REPORT_FORMAT
+def schema_diff(a: str, b: str, fmt: str) -> None:
+    from osreplay.console.schema import SchemaDiffConsole
+    from osreplay.scenario import schema as core
+
+    console = SchemaDiffConsole(sys.stdout, sys.stderr, fmt=fmt)
+    summary = core.run_diff(core.SchemaDiffOptions(a, b), console)
+    console.finish(summary)
+    sys.exit(EXIT_FINDINGS if summary.breaking else EXIT_OK)
 
 
 # --- redact --------------------------------------------------------------------------

@@ -68,6 +68,15 @@ class RecordOptions:
     #: folder or a pattern with ``{n}`` (see :mod:`osreplay.tap.rotate`).
     rotate: Sequence[str] = ()
     quiet: bool = False
+    #: ``--workers N``: recorder processes on one pool (:mod:`osreplay.tap.workers`).
+    processes: int = 1
+    #: ``--from-tap NAME``: read a window of stream tap NAME (:mod:`osreplay.tap.flight`)
+    #: instead of listening; ``since``/``until`` as given (see :mod:`osreplay.tap.window`).
+    from_tap: str | None = None
+    since: str | None = None
+    until: str | None = None
+    #: Stop once no message has come for this many seconds.
+    until_idle: float | None = None
 
 
 @dataclass(frozen=True)
@@ -112,10 +121,15 @@ class RecordSummary:
     #: and what closed them.
     files: list[RecordedFile] = field(default_factory=list)
     rotate: RotateLimits | None = None
+    #: Seconds from the first batch received to the last one written (None: nothing was).
+    receiving: float | None = None
 
     @property
     def rate(self) -> float:
-        return self.written / self.elapsed if self.elapsed > 0 else 0.0
+        """Records a second while receiving (the time waiting for traffic or a stop
+        excluded); over the whole run when that is unknown."""
+        span = self.elapsed if self.receiving is None else self.receiving
+        return self.written / span if span > 0 else 0.0
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from osreplay.tap.options import (
 )
 from osreplay.tap.pool import PoolPlan, TapQueues, default_pool
 from osreplay.tap.sink import (
+    Budget,
     DedupWindow,
     LineSink,
     MessageLine,
@@ -114,7 +115,11 @@ class Recorder:
         options: RecordOptions,
         seen: Iterable[DeliveryKey | str] = (),
         events: RecordEvents | None = None,
+        budget: Budget | None = None,
+        shared_pool: bool = False,
     ) -> None:
+        """``budget`` and ``shared_pool``: one worker of ``record --workers`` (a --count
+        shared with the others; a pool whose queues the others consume from too)."""
         if options.count is not None and options.count < 1:
             raise UsageError("--count must be at least 1")
         if options.batch_size < 1:
@@ -149,7 +154,9 @@ class Recorder:
             seen=DedupWindow(initial=seen),
             on_limit=self.stop_event.set,
             on_error=lambda exc: self.stop_event.set(),
+            budget=budget,
         )
+        self._shared_pool = shared_pool
         self._listeners: list[Any] = []
         self._transport: Any = None
         self._queues = TapQueues(
@@ -199,6 +206,7 @@ class Recorder:
                 pool=self.options.pool,
                 append=self.options.append,
                 durable=self.durable,
+                shared=self._shared_pool,
             )
         except Exception:
             self._sink.close()
@@ -260,6 +268,10 @@ class Recorder:
         self, endpoint: _TapEndpoint, priority: str, messages: list[dict[str, Any]]
     ) -> str | None:
         recorded_at = utcnow_iso()
+        arrived = time.monotonic()
+        with self._stats_lock:
+            if self.stats.first_at is None:
+                self.stats.first_at = arrived
         counts = BatchCounts()
         entries: list[MessageLine] = []
         for message in messages:
@@ -280,6 +292,8 @@ class Recorder:
         except WriteFailed:
             complete = False
         if complete:
+            with self._stats_lock:
+                self.stats.last_at = time.monotonic()
             return None
         with self._stats_lock:
             self.stats.requeued += len(messages)
@@ -368,6 +382,11 @@ class Recorder:
             gaps=list(self._watcher.gaps),
             durable=self.durable,
             elapsed=time.monotonic() - stats.started,
+            receiving=(
+                stats.last_at - stats.first_at
+                if stats.first_at is not None and stats.last_at is not None
+                else None
+            ),
             output=self.writer.name,
             pool=self.pool,
             stopped_by=self._stopped_by,

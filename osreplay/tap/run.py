@@ -18,6 +18,7 @@ from osreplay.model.output import output_path
 from osreplay.model.repair import prepare_append
 from osreplay.model.writer import RecordingWriter
 from osreplay.runtime import exit_now, run_unless_stopped, silence_stdout, stop_signals
+from osreplay.tap.flight import check_options
 from osreplay.tap.options import FileStarted, RecordEvents, RecordOptions, RecordSummary
 from osreplay.tap.recorder import Recorder
 from osreplay.tap.rotate import RotateLimits, RotationPlan, earlier_deliveries, plan_rotation
@@ -84,6 +85,7 @@ class RecordConsole(RecordEvents, Protocol):
 
 def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     """Record as ``options`` say; the summary carries a write error instead of raising it."""
+    check_options(options)  # --since/--until without --from-tap
     plan = plan_rotation(options.output, options.rotate, append=options.append)
     if options.append and options.output == "-":
         raise UsageError("--append needs -o FILE (standard output cannot be appended to)")

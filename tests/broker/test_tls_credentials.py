@@ -280,3 +280,37 @@ def test_plain_amqp_against_the_tls_port_fails_within_the_connect_timeout(node, 
         "Connection reset by peer (TLS is off: if this port is a TLS listener, set "
         "[oslo_messaging_rabbit] ssl)"
     ]
+
+
+def test_a_stream_tap_over_tls_with_a_special_password(node, tmp_path):
+    """tap create/list/delete and record --from-tap over the TLS listener (client
+    certificate, a config file) on a user whose password needs encoding."""
+    conf = tls_config(node, tmp_path, TLS_PORT)
+    bus = ["--config-file", str(conf)]
+    name, exchange = f"tls{uuid.uuid4().hex[:8]}", f"osreplay-test-{uuid.uuid4().hex[:8]}"
+
+    def osreplay(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "osreplay", *args], cwd=ROOT, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+
+    created = osreplay("tap", "create", name, *bus, "--exchange", exchange)
+    assert created.returncode == 0, created.stderr
+    try:
+        sent = write_records(tmp_path / "sent.ndjson", 5)
+        replay = osreplay("replay", *bus, "--exchange", exchange, "--rate", "0", str(sent))
+        assert replay.returncode == 0, replay.stderr
+        out = tmp_path / "tap.ndjson"
+        read = osreplay("record", *bus, "--from-tap", name, "-o", str(out))
+        assert read.returncode == 0, read.stderr
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [r["payload"]["n"] for r in records] == list(range(5))
+        listed = osreplay("tap", "list", *bus)
+        assert listed.returncode == 0 and listed.stdout.startswith("name "), listed.stderr
+        assert any(line.startswith(name) for line in listed.stdout.splitlines())
+        everything = created.stdout + created.stderr + read.stderr + listed.stdout
+        assert leaks(everything, TLS_PASSWORD) == []
+    finally:
+        deleted = osreplay("tap", "delete", name, *bus)
+    assert deleted.returncode == 0 and f"Deleted tap {name}" in deleted.stdout, deleted.stderr
