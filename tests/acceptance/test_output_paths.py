@@ -312,3 +312,54 @@ def test_append_to_a_fifo_or_device_reads_nothing_back(tmp_path):
     device = make_null_device(tmp_path / "null")
     assert prepare_append(str(device)) == []
     assert_still_null_device(device)
+
+
+# --- the other writers: record --from-tap, record --workers, schema infer ---------------
+
+SCENARIO = Path(__file__).resolve().parents[2] / "fixtures" / "scenario" / "boot-before.ndjson"
+
+
+def test_record_from_a_tap_refuses_a_directory_before_it_connects(tmp_path):
+    result = osreplay(
+        "record", "--url", NOWHERE, "--from-tap", "t1", "--since", "1h", "-o", str(tmp_path)
+    )
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: cannot write {tmp_path}: it is a directory\n"
+
+
+def test_record_workers_refuse_a_part_that_is_a_directory_before_they_connect(tmp_path):
+    (tmp_path / "part-2.ndjson").mkdir()
+    result = osreplay(
+        "record", "--url", NOWHERE, "--workers", "2", "--duration", "1",
+        "-o", str(tmp_path / "part-{n}.ndjson"),
+    )  # fmt: skip
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: cannot write {tmp_path}/part-2.ndjson: it is a directory\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["part-2.ndjson"]
+
+
+def test_schema_infer_writes_a_links_target_and_the_link_stays(tmp_path):
+    first = tmp_path / "first"
+    assert osreplay("schema", "infer", "-o", str(first), str(SCENARIO)).exit_code == 0
+    name = sorted(p.name for p in first.iterdir())[0]
+    target = tmp_path / "kept" / name
+    target.parent.mkdir()
+    target.write_text("an earlier schema\n")
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / name).symlink_to(target)
+
+    result = osreplay("schema", "infer", "-o", str(again), str(SCENARIO))
+
+    assert result.exit_code == 0, result.stderr
+    assert (again / name).is_symlink() and os.readlink(again / name) == str(target)
+    assert json.loads(target.read_text()) == json.loads((first / name).read_text())
+
+
+def test_schema_infer_refuses_a_folder_it_cannot_write_before_it_reads(shared_folder):
+    locked = shared_folder / "locked"
+    locked.mkdir(mode=0o755)
+    with unprivileged():  # the input is missing too: the folder is checked first
+        result = osreplay("schema", "infer", "-o", str(locked), str(locked / "missing.ndjson"))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: cannot write {locked}: permission denied\n"

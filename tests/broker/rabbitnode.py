@@ -228,16 +228,6 @@ class RabbitCluster:
     def __init__(self, prefix: str, *, size: int = 3) -> None:
         self.nodes = [RabbitNode(f"{prefix}{i + 1}") for i in range(size)]
 
-    @classmethod
-    def on_ports(cls, prefix: str, ports: list[int], dist_ports: list[int]) -> RabbitCluster:
-        """Nodes on the ports given (e.g. free ones found at run time), one per port."""
-        cluster = cls.__new__(cls)
-        cluster.nodes = [
-            RabbitNode(f"{prefix}{i + 1}", port, dist)
-            for i, (port, dist) in enumerate(zip(ports, dist_ports, strict=True))
-        ]
-        return cluster
-
     def start(self) -> None:
         try:
             # Booting is mostly waiting: start every node before waiting for any.

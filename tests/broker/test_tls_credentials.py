@@ -285,7 +285,7 @@ def test_plain_amqp_against_the_tls_port_fails_within_the_connect_timeout(node, 
 def test_a_stream_tap_over_tls_with_a_special_password(node, tmp_path):
     """tap create/list/delete and record --from-tap over the TLS listener (client
     certificate, a config file) on a user whose password needs encoding."""
-    conf = tls_config(node, tmp_path, TLS_PORT)
+    conf = tls_config(node, tmp_path, node.tls_port)
     bus = ["--config-file", str(conf)]
     name, exchange = f"tls{uuid.uuid4().hex[:8]}", f"osreplay-test-{uuid.uuid4().hex[:8]}"
 
