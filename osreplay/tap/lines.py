@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from osreplay.bus.stream_reader import StreamMessage
 from osreplay.bus.transport import sent_context
 from osreplay.model.filters import Filters
 from osreplay.model.notification import PRIORITIES, Notification, unreadable_reason
@@ -140,4 +142,38 @@ class LineBuilder:
         return None
 
 
-__all__ = ["BatchCounts", "LineBuilder", "build_line"]
+def topic_of(routing_key: str) -> str:
+    """``notifications.info`` -> ``notifications``: the topic oslo published on."""
+    topic, dot, _ = routing_key.rpartition(".")
+    return topic if dot else routing_key
+
+
+def decode(message: StreamMessage) -> tuple[dict[str, Any], str] | None:
+    """The message as oslo's batch listener hands it to an endpoint, and its priority;
+    None when the body is not an oslo message (not JSON, not an object)."""
+    from oslo_messaging._drivers import amqp as rpc_amqp  # type: ignore[import-untyped]
+    from oslo_messaging._drivers import common
+
+    body = message.body
+    try:
+        obj = json.loads(body) if isinstance(body, (str, bytes)) else body
+        raw = common.deserialize_msg(obj)
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    raw = dict(raw)
+    ctxt = rpc_amqp.unpack_context(raw).to_dict()
+    raw.pop(rpc_amqp.UNIQUE_ID, None)
+    priority = raw.get("priority")
+    note = {
+        "ctxt": ctxt,
+        "publisher_id": raw.get("publisher_id"),
+        "event_type": raw.get("event_type"),
+        "payload": raw.get("payload"),
+        "metadata": {"message_id": raw.get("message_id"), "timestamp": raw.get("timestamp")},
+    }
+    return note, priority.upper() if isinstance(priority, str) else str(priority)
+
+
+__all__ = ["BatchCounts", "LineBuilder", "build_line", "decode", "topic_of"]

@@ -68,6 +68,15 @@ class RecordOptions:
     #: folder or a pattern with ``{n}`` (see :mod:`osreplay.tap.rotate`).
     rotate: Sequence[str] = ()
     quiet: bool = False
+    #: ``--workers N``: recorder processes on one pool (:mod:`osreplay.tap.workers`).
+    processes: int = 1
+    #: ``--from-tap NAME``: read a window of stream tap NAME (:mod:`osreplay.tap.flight`)
+    #: instead of listening; ``since``/``until`` as given (see :mod:`osreplay.tap.window`).
+    from_tap: str | None = None
+    since: str | None = None
+    until: str | None = None
+    #: Stop once no message has come for this many seconds.
+    until_idle: float | None = None
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ def plan_pool(
     *,
     pool: str | None,
     append: bool,
+    shared: bool = False,
 ) -> PoolPlan:
     """Choose the pool and deal with what a previous recorder left in it.
 
@@ -63,7 +64,7 @@ def plan_pool(
     otherwise the next name (``-2``, ``-3``, …) is tried.
     """
     if pool is not None:
-        return _named_pool(admin, pool, queue_names(pool, exchanges, topics))
+        return _named_pool(admin, pool, queue_names(pool, exchanges, topics), shared=shared)
     base = default_pool()
     for index in range(1, _MAX_POOL_CANDIDATES + 1):
         candidate = base if index == 1 else f"{base}-{index}"
@@ -83,10 +84,13 @@ def plan_pool(
     )
 
 
-def _named_pool(admin: QueueAdmin, pool: str, queues: dict[tuple[str, str], str]) -> PoolPlan:
+def _named_pool(
+    admin: QueueAdmin, pool: str, queues: dict[tuple[str, str], str], *, shared: bool = False
+) -> PoolPlan:
+    """``shared``: the pool of ``record --workers``, whose workers consume side by side."""
     states: dict[str, QueueState | None] = {name: admin.inspect(name) for name in queues.values()}
     for name, state in states.items():
-        if state and state.consumers:
+        if state and state.consumers and not shared:
             raise UsageError(
                 f"pool {pool} is in use: queue {name} has {state.consumers} consumer(s) "
                 "(another osreplay record?); choose another --pool"
@@ -125,13 +129,14 @@ class TapQueues:
         pool: str | None,
         append: bool,
         durable: bool,
+        shared: bool = False,
     ) -> PoolPlan:
         """Choose the pool (:func:`plan_pool`); with ``durable``, refuse transient exchanges."""
         admin = self._admin()
         try:
             if durable and not self.settings.is_memory:
                 _check_durable_exchanges(admin, exchanges)
-            self.plan = plan_pool(admin, exchanges, topics, pool=pool, append=append)
+            self.plan = plan_pool(admin, exchanges, topics, pool=pool, append=append, shared=shared)
             return self.plan
         except OsreplayError:
             raise

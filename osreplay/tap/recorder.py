@@ -55,6 +55,7 @@ from osreplay.tap.options import (
 )
 from osreplay.tap.pool import PoolPlan, TapQueues, default_pool
 from osreplay.tap.sink import (
+    Budget,
     DedupWindow,
     LineSink,
     MessageLine,
@@ -114,7 +115,11 @@ class Recorder:
         options: RecordOptions,
         seen: Iterable[DeliveryKey | str] = (),
         events: RecordEvents | None = None,
+        budget: Budget | None = None,
+        shared_pool: bool = False,
     ) -> None:
+        """``budget`` and ``shared_pool``: one worker of ``record --workers`` (a --count
+        shared with the others; a pool whose queues the others consume from too)."""
         if options.count is not None and options.count < 1:
             raise UsageError("--count must be at least 1")
         if options.batch_size < 1:
@@ -149,7 +154,9 @@ class Recorder:
             seen=DedupWindow(initial=seen),
             on_limit=self.stop_event.set,
             on_error=lambda exc: self.stop_event.set(),
+            budget=budget,
         )
+        self._shared_pool = shared_pool
         self._listeners: list[Any] = []
         self._transport: Any = None
         self._queues = TapQueues(
@@ -199,6 +206,7 @@ class Recorder:
                 pool=self.options.pool,
                 append=self.options.append,
                 durable=self.durable,
+                shared=self._shared_pool,
             )
         except Exception:
             self._sink.close()
