@@ -89,3 +89,8 @@ def test_documented_example(page, folder, command, printed, code, monkeypatch, t
 
     assert result.output == printed
     assert result.exit_code == (0 if code is None else code)
+
+
+def test_the_readme_stays_a_front_door() -> None:
+    """The reference lives in docs/; the README is an overview of at most 250 lines."""
+    assert len(ROOT.joinpath("README.md").read_text(encoding="utf-8").splitlines()) <= 250
