@@ -46,6 +46,7 @@ from osreplay.bus.streams import StreamAdmin, broker_errors, queue_name
 from osreplay.bus.transport import resolve
 from osreplay.errors import ConnectError, OsreplayError, UsageError
 from osreplay.model.notification import parse_timestamp, utcnow_iso
+from osreplay.model.output import output_path
 from osreplay.model.repair import prepare_append
 from osreplay.model.writer import RecordingWriter
 from osreplay.runtime import stop_signals
@@ -149,6 +150,8 @@ def check_options(options: RecordOptions) -> None:
 def run(options: RecordOptions, console: FlightConsole) -> FlightSummary:
     """Read the window of ``options`` from the tap into the output."""
     check_options(options)
+    # Before the broker is asked anything: the output-path rule (osreplay.model.output).
+    output = output_path(options.output)
     tap = options.from_tap or ""
     window = parse_window(options.since, options.until)
     settings = resolve(url=options.url, config_files=options.config_files)
@@ -168,7 +171,7 @@ def run(options: RecordOptions, console: FlightConsole) -> FlightSummary:
     with broker_errors(settings, f"read tap {tap}"):
         start, end = _plan(settings, queue, window, messages=counts.messages, timeout=timeout)
     seen = prepare_append(options.output) if options.append else []
-    writer = RecordingWriter(options.output, append=options.append, fsync=options.fsync)
+    writer = RecordingWriter(output, append=options.append, fsync=options.fsync)
     summary = FlightSummary(tap=tap, window=window, output=writer.name)
     console.reading(Reading(tap, settings.masked_url, window, start, end, options.output))
     stats = RecordStats()

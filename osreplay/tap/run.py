@@ -14,6 +14,7 @@ from typing import Protocol
 
 from osreplay.bus.transport import check_connection, resolve
 from osreplay.errors import OsreplayError, UsageError
+from osreplay.model.output import output_path
 from osreplay.model.repair import prepare_append
 from osreplay.model.writer import RecordingWriter
 from osreplay.runtime import exit_now, run_unless_stopped, silence_stdout, stop_signals
@@ -88,6 +89,9 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     plan = plan_rotation(options.output, options.rotate, append=options.append)
     if options.append and options.output == "-":
         raise UsageError("--append needs -o FILE (standard output cannot be appended to)")
+    # Before the broker is asked anything: a folder or a path that cannot be written is an
+    # error now (a device, FIFO or socket is written in place, a link's target is written).
+    output = output_path(options.output) if plan is None else None
     settings = resolve(url=options.url, config_files=options.config_files, topics=options.topics)
     console.bus_notes(settings.notes)
     # Before the output is opened: an unreachable broker must not empty an existing file.
@@ -95,7 +99,9 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     writer: OutputWriter
     if plan is None:
         seen = prepare_append(options.output) if options.append else []
-        writer = RecordingWriter(options.output, append=options.append, fsync=options.fsync)
+        writer = RecordingWriter(
+            output or options.output, append=options.append, fsync=options.fsync
+        )
     else:
         seen = earlier_deliveries(plan) if options.append else []
         writer = RotatingWriter(plan, fsync=options.fsync, on_start=console.file_started)

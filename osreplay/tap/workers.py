@@ -29,6 +29,7 @@ from typing import Any, cast
 
 from osreplay.bus.transport import check_connection, quorum_queues, resolve
 from osreplay.errors import OsreplayError, UsageError
+from osreplay.model.output import output_path
 from osreplay.model.writer import RecordingWriter
 from osreplay.runtime import stop_signals
 from osreplay.tap.options import (
@@ -109,6 +110,7 @@ def part_paths(output: str, workers: int) -> list[str]:
         folder = os.path.dirname(path) or "."
         if not os.path.isdir(folder):
             raise UsageError(f"-o {output}: no folder {folder}")
+        output_path(path)  # the output-path rule, before any worker starts
     return paths
 
 

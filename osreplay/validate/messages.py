@@ -7,6 +7,7 @@ and ``True``; long values shortened; a schema's own ``errorMessage`` preferred.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -17,13 +18,19 @@ _MAX_VALUE_REPR = 60
 _MAX_MESSAGE = 240
 
 
+# The keys of an oslo.versionedobjects primitive (``nova_object.data``), written as they
+# read: ``$.payload.nova_object.data.flavor``.
+_OBJECT_KEY = re.compile(r"[a-z]+_object\.(?:name|namespace|version|data|changes)")
+
+
 def json_path(parts: Iterable[str | int], prefix: str = "$") -> str:
-    """``["reason", "reasonCode"]`` -> ``$.reason.reasonCode``; odd keys as ``['a.b']``."""
+    """``["reason", "reasonCode"]`` -> ``$.reason.reasonCode``; odd keys as ``['a.b']``,
+    but a versioned object's own keys as they read (``.nova_object.data``)."""
     out = [prefix]
     for part in parts:
         if isinstance(part, int):
             out.append(f"[{part}]")
-        elif part.isidentifier():
+        elif part.isidentifier() or _OBJECT_KEY.fullmatch(part):
             out.append(f".{part}")
         else:
             out.append("['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']")

@@ -10,7 +10,6 @@ never touched.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -28,17 +27,6 @@ pytestmark = [
 ]
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 @pytest.fixture
 def cluster():
     if not rabbitnode.available() or os.geteuid() != 0:
@@ -46,9 +34,8 @@ def cluster():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    ports = free_ports(6)
-    prefix = f"osr-tap{uuid.uuid4().hex[:6]}-"
-    nodes = rabbitnode.RabbitCluster.on_ports(prefix, ports[:3], ports[3:])
+    # Named after the session, on ports chosen free at run time (rabbitnode.py).
+    nodes = rabbitnode.RabbitCluster("tap")
     nodes.start()
     try:
         yield nodes

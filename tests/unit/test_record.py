@@ -448,13 +448,15 @@ def test_a_full_disk_at_a_gz_files_trailer_is_one_error_not_a_traceback(tmp_path
 
     path = tmp_path / "rec.ndjson.gz"
     writer = RecordingWriter(str(path))
+    writer._out.close()
     writer._raw.close()
-    writer._raw = NearlyFullDisk(str(path), "wb")
-    writer._raw.room = 10_000
-    writer._out = gzip.GzipFile(fileobj=writer._raw, mode="wb")
+    full = NearlyFullDisk(str(path), "wb")
+    full.room = 10_000
+    writer._raw = writer._file.handle = full
+    writer._out = gzip.GzipFile(fileobj=full, mode="wb")
     writer.write([json.dumps({"n": i}) + "\n" for i in range(3)])
     writer.flush()
-    writer._raw.room = 0  # nothing left for the trailer
+    full.room = 0  # nothing left for the trailer
     with pytest.raises(OsreplayError) as excinfo:
         writer.close()
     assert str(excinfo.value) == (

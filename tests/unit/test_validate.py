@@ -297,7 +297,12 @@ def test_schema_option_needs_glob_and_path(text: str) -> None:
 def test_json_path() -> None:
     assert json_path([]) == "$"
     assert json_path(["reason", "reasonCode"], "$.payload") == "$.payload.reason.reasonCode"
-    assert json_path(["nova_object.data", "ips", 0]) == "$['nova_object.data'].ips[0]"
+    # a versioned object's own keys read as they are written; other dotted keys bracketed
+    assert json_path(["nova_object.data", "ips", 0]) == "$.nova_object.data.ips[0]"
+    assert json_path(["ironic_object.version"]) == "$.ironic_object.version"
+    assert json_path(["hw:cpu.policy", "nova_object.other"]) == (
+        "$['hw:cpu.policy']['nova_object.other']"
+    )
     assert json_path(["it's"]) == "$['it\\'s']"
 
 
