@@ -1,22 +1,21 @@
 """Issue 19: a channel the broker closes for an unacknowledged delivery (consumer_timeout).
 
-On a RabbitMQ node of the test's own (unique name, free ports chosen at run time, stopped
-in the fixture's finalizer) whose ``consumer_timeout`` is two seconds, ``osreplay record
--o -`` writes into a pipe nobody reads: its acknowledgements stop, the broker closes the
-channel, and oslo consumes again on a new one. record must say so both ways, show no
-traceback, lose nothing, and explain the redeliveries it skips as duplicates.
+On a RabbitMQ node of the test's own (rabbitnode: a session-unique name, free ports
+chosen at run time, stopped in the fixture's finalizer) whose ``consumer_timeout`` is two
+seconds, ``osreplay record -o -`` writes into a pipe nobody reads: its acknowledgements
+stop, the broker closes the channel, and oslo consumes again on a new one. record must
+say so both ways, show no traceback, lose nothing, and explain the redeliveries it skips
+as duplicates.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -28,19 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 3000
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def node():
     if not rabbitnode.available():
         if os.environ.get("CI"):
             pytest.fail("rabbitmq-server and rabbitmqctl are needed (CI)")
         pytest.skip("rabbitmq-server or rabbitmqctl missing")
-    started = rabbitnode.RabbitNode(f"osr-ct-{uuid.uuid4().hex[:8]}", free_port(), free_port())
+    started = rabbitnode.RabbitNode("ct")  # a session-unique name, free ports
     try:
         started.start()
         started.ctl("eval", "application:set_env(rabbit, consumer_timeout, 2000).")
@@ -50,7 +43,7 @@ def node():
 
 
 def test_a_closed_channel_is_told_both_ways_and_nothing_is_lost(node):
-    url = f"rabbit://guest:guest@127.0.0.1:{node.port}/"
+    url = node.url()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("OSREPLAY_TRANSPORT_URL", None)
     proc = subprocess.Popen(
