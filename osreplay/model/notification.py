@@ -26,6 +26,7 @@ keys flat plus ``_unique_id`` and ``_context_<key>``) and an oslo v2 wire body
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -230,7 +231,19 @@ def dumps_line(obj: dict[str, Any]) -> str:
             text.encode("utf-8")
         except UnicodeEncodeError:
             text = json.dumps(obj, ensure_ascii=True, allow_nan=False)
+        else:
+            text = _TERMINAL_CONTROLS.sub(_escape_control, text)
     return text + "\n"
+
+
+# JSON escapes C0 controls itself; C1 controls (U+009B is a terminal's CSI) and the bidi
+# controls that reorder what a terminal shows are written escaped too. Outside ASCII they
+# can only stand inside a JSON string, where "\u202e" is the same character.
+_TERMINAL_CONTROLS = re.compile("[\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 # json.dumps with any option builds a new encoder on every call; record writes one per line.

@@ -366,3 +366,22 @@ def test_redact_removes_the_hostile_planted_secrets(tmp_path):
     pseudo = tmp_path / "pseudo.ndjson"
     assert run(str(source), "-o", str(pseudo), "--pseudonymise").exit_code == 0
     assert [secret for secret in PLANTED if secret in pseudo.read_text()] == []
+
+
+def test_terminal_controls_in_the_data_are_written_escaped_and_read_back_the_same(tmp_path):
+    record = {
+        "event_type": "compute.instance.update",
+        "publisher_id": "nova-compute:\u202ehost",
+        "priority": "INFO",
+        "payload": {"display_name": "vm\u009b2J\u2066é", "note": "ok\u2069"},
+    }
+    source = write_lines(tmp_path / "in.ndjson", [record])
+
+    result = run(str(source))
+
+    assert result.exit_code == 0, result.output
+    assert not any(c in result.stdout for c in "\u202e\u009b\u2066\u2069")
+    assert "\\u202ehost" in result.stdout and "é" in result.stdout
+    [line] = result.stdout.splitlines()
+    assert json.loads(line)["payload"] == record["payload"]
+    assert json.loads(line)["publisher_id"] == record["publisher_id"]
