@@ -41,6 +41,7 @@ def _work(  # runs in the worker process
     config_files: Sequence[str],
     driver: str,
     retry: int,
+    exchanges: dict[str, Any],
     tasks: Any,
     results: Any,
     stop: Any,
@@ -54,7 +55,8 @@ def _work(  # runs in the worker process
     from osreplay.replay.sender import OsloSender, PublishError
 
     try:
-        sender = OsloSender(resolve(url=url, config_files=config_files), driver=driver, retry=retry)
+        settings = resolve(url=url, config_files=config_files)
+        sender = OsloSender(settings, driver=driver, retry=retry, exchanges=exchanges)
     except Exception as exc:  # reported to the parent, which says it
         results.put(("error", index, str(exc)))
         return
@@ -87,7 +89,8 @@ def _serve(index: int, sender: Any, tasks: Any, results: Any, stop: Any, error: 
                 sender.send(note, exchange, topic)
             except error as exc:
                 failed = True
-                results.put(("failed", index, (seq, str(exc))))
+                refused = type(exc).__name__ == "Refused"
+                results.put(("failed", index, (seq, str(exc), refused)))
                 break
             done.append(seq)
         if len(done) >= BATCH:
@@ -118,6 +121,7 @@ class Pool(Dispatch):
         config_files: Sequence[str],
         driver: str,
         retry: int,
+        exchanges: dict[str, Any] | None = None,
         batch: int = BATCH,
     ) -> None:
         context = multiprocessing.get_context("forkserver")
@@ -134,7 +138,17 @@ class Pool(Dispatch):
         self._processes = [
             context.Process(
                 target=_work,
-                args=(i, url, tuple(config_files), driver, retry, tasks, self._results, self._stop),
+                args=(
+                    i,
+                    url,
+                    tuple(config_files),
+                    driver,
+                    retry,
+                    dict(exchanges or {}),
+                    tasks,
+                    self._results,
+                    self._stop,
+                ),  # fmt: skip
                 name=f"osreplay-replay-{i + 1}",
                 daemon=True,
             )
@@ -169,7 +183,8 @@ class Pool(Dispatch):
                     self.ledger.confirm(data)
                     self.ledger.confirmed_at = time.perf_counter()
                 elif kind == "failed":
-                    self.ledger.fail(*data)
+                    seq, reason, refused = data
+                    self.ledger.fail(seq, reason, refused=refused)
                 elif kind == "ready":
                     self._ready.add(index)
                 elif kind == "error":

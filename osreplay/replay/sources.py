@@ -197,6 +197,8 @@ class FileSource:
         self.cache_records = cache_records
         self.per_pass: int | None = None
         self.skipped: list[NoteLine] = []
+        #: The exchanges the selected records name (None: a record that names none).
+        self.exchanges: set[str | None] = set()
         self._cache: list[NoteLine] | None = None
 
     @property
@@ -214,6 +216,7 @@ class FileSource:
         invalid: list[NoteLine] = []
         untimed: list[NoteLine] = []
         cache: list[NoteLine] | None = []
+        exchanges: set[str | None] = set()
         count = 0
         for entry in _entries(self.paths, self.selection, self.max_line_bytes, merge=self.merge):
             if entry.note is None:
@@ -223,6 +226,7 @@ class FileSource:
                 untimed.append(entry)
                 continue
             count += 1
+            exchanges.add(entry.note.exchange)
             if cache is not None:
                 if len(cache) < self.cache_records:
                     cache.append(entry)
@@ -233,6 +237,7 @@ class FileSource:
         if untimed:
             raise UsageError(_untimed(untimed))
         self.skipped = invalid
+        self.exchanges = exchanges
         self.per_pass = count
         self._cache = cache
 
