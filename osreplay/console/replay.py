@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import click
 
+from osreplay.bus.blocked import BlockChange, Blocked
 from osreplay.bus.exchanges import ExchangeFlags, ExchangeState
 from osreplay.bus.url import mask_secrets
 from osreplay.console.terminal import reads_a_terminal, replay_draws_progress
@@ -124,6 +125,16 @@ def exchange_differs_line(state: ExchangeState, wanted: ExchangeFlags) -> str:
         f"{' and '.join(options)} says: replaying into it as it is, as the services that "
         "declared it publish"
     )
+
+
+def blocked_line(change: BlockChange) -> str:
+    """While a memory or disk alarm lasts, every publish waits: say so, and when it ends."""
+    if isinstance(change, Blocked):
+        return escape_control(
+            f"The broker blocks publishing ({change.reason}): waiting until its alarm "
+            "clears; Ctrl-C stops with the resume point"
+        )
+    return f"The broker accepts publishing again (blocked for {change.seconds:.1f} s)"
 
 
 def summary_line(summary: ReplaySummary) -> str:
@@ -318,6 +329,12 @@ class ReplayConsole:
         if self._progress is not None:
             self._progress.clear()
         self._say(exchange_differs_line(state, wanted))
+
+    def blocked(self, change: BlockChange) -> None:
+        """The broker blocks publishing (an alarm), or lets go again."""
+        if self._progress is not None:
+            self._progress.clear()
+        self._say(blocked_line(change))
 
     def interrupted_before_start(self) -> None:
         self._say("Interrupted before the first record: nothing sent.")

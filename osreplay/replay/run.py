@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from osreplay.bus.blocked import BlockChange, BlockedWatcher
 from osreplay.bus.exchanges import ExchangeFlags, ExchangeState, probe_all, services_flags
 from osreplay.bus.transport import BusSettings, check_connection, oslo_reason, resolve
 from osreplay.errors import ConnectError, OsreplayError, UsageError
@@ -89,6 +90,8 @@ class ReplayConsole(Protocol):
     def close_progress(self) -> None: ...
 
     def exchange_differs(self, state: ExchangeState, wanted: ExchangeFlags) -> None: ...
+
+    def blocked(self, change: BlockChange) -> None: ...
 
 
 def run(options: ReplayOptions, console: ReplayConsole) -> ReplaySummary:
@@ -166,6 +169,7 @@ def _replay(
         console.skipped(entry)
     sender: Sender
     observer: Observer | None
+    exchanges: dict[str, ExchangeState] = {}
     if options.dry_run:
         clock = VirtualClock()
         pacer = Pacer(clock=clock.clock, sleep=clock.sleep)
@@ -187,16 +191,20 @@ def _replay(
         observer = console.progress(source.total, planned=planned)
     kwargs = _replayer_options(options, console, settings, pacer, observer, rewriter)
     pool: Pool | None = None
+    # Said while it lasts: a memory or disk alarm blocks every publish, silently otherwise.
+    watcher = None if options.dry_run else BlockedWatcher(console.blocked).attach()
     try:
         replayer = Replayer(sender, schedule, **kwargs)
         if options.workers > 1 and not options.dry_run:  # --dry-run plans as one worker
-            pool = _pool(options, exchanges)
+            pool = _pool(options, exchanges, console)
             replayer = PooledReplayer(pool, options.workers, schedule, **kwargs)
         return replayer.run(source)
     finally:
         if pool is not None:
             pool.close()
         sender.close()
+        if watcher is not None:
+            watcher.detach()
         console.close_progress()
 
 
@@ -235,7 +243,9 @@ def _exchanges(
     return states
 
 
-def _pool(options: ReplayOptions, exchanges: dict[str, ExchangeState]) -> Pool:
+def _pool(
+    options: ReplayOptions, exchanges: dict[str, ExchangeState], console: ReplayConsole
+) -> Pool:
     """Start ``--workers`` processes, each with its own connection."""
     pool = Pool(
         options.workers,
@@ -244,7 +254,8 @@ def _pool(options: ReplayOptions, exchanges: dict[str, ExchangeState]) -> Pool:
         driver=options.driver,
         retry=options.retry,
         exchanges=exchanges,
-        batch=1 if options.streaming else BATCH,  # a line read is sent, not held back
+        batch=1 if options.streaming else BATCH,
+        on_blocked=console.blocked,  # a line read is sent, not held back
     )
     try:
         pool.start()

@@ -43,6 +43,35 @@ METHODS = {
 }
 
 
+#: Seconds closing the connections may take before it is abandoned (see OsloSender.close).
+CLOSE_TIMEOUT = 1.5
+
+
+def run_bounded(call: Callable[[], object], timeout: float, name: str) -> bool:
+    """Run ``call`` in a daemon thread; True when it ended within ``timeout`` seconds.
+
+    A Ctrl-C meanwhile abandons it at once. An exception it raises is logged, not raised:
+    this is for closing, which never fails a run."""
+    import threading
+
+    def target() -> None:
+        try:
+            call()
+        except Exception:  # noqa: BLE001 - closing never fails a run
+            LOG.debug("%s failed", name, exc_info=True)
+
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    try:
+        thread.join(timeout)
+    except KeyboardInterrupt:  # a second Ctrl-C (or SIGTERM): leave it
+        return False
+    if thread.is_alive():
+        LOG.info("%s did not end within %s s: abandoned", name, timeout)
+        return False
+    return True
+
+
 class PublishError(Exception):
     """A record the broker did not confirm; the message says why (passwords masked)."""
 
@@ -162,11 +191,19 @@ class OsloSender:
             raise PublishError("the Notifier did not run osreplay's driver (see the log, -vv)")
 
     def close(self) -> None:
-        for transport in self._transports.values():
-            transport.cleanup()
+        """Close the connections, for at most :data:`CLOSE_TIMEOUT` seconds.
+
+        A connection the broker blocks (a memory or disk alarm) cannot be closed: the
+        broker reads nothing from it, the close handshake included, until the alarm
+        clears. Closing is then abandoned (the process's exit closes the sockets), as it
+        is at a second Ctrl-C: a stopped replay ends within seconds with its summary.
+        """
+        transports = list(self._transports.values())
         self._transports.clear()
         self._notifiers.clear()
         self._methods.clear()
+        if transports:
+            run_bounded(lambda: [t.cleanup() for t in transports], CLOSE_TIMEOUT, "closing")
 
 
 def not_topic(state: ExchangeState) -> str:
@@ -208,4 +245,5 @@ __all__ = [
     "Sender",
     "not_topic",
     "refusal",
+    "run_bounded",
 ]
