@@ -51,7 +51,7 @@ STOPS = (signal.SIGINT, signal.SIGTERM)
 ABANDON = signal.SIGUSR1
 #: Seconds a stopping replay waits for a worker before telling it to give up, and again
 #: before killing it.
-GRACE = 1.0
+GRACE = 0.75
 _PR_SET_PDEATHSIG = 1
 
 
@@ -131,7 +131,7 @@ def _work(  # runs in the worker process
     import osreplay  # noqa: F401  # first: silences eventlet's import-time warning
     from osreplay.bus.blocked import Blocked, BlockedWatcher
     from osreplay.bus.transport import resolve
-    from osreplay.replay.sender import OsloSender, PublishError
+    from osreplay.replay.sender import STOPPED_CLOSE_TIMEOUT, OsloSender, PublishError
 
     def blocked(change: BlockChange) -> None:
         if isinstance(change, Blocked):
@@ -155,6 +155,8 @@ def _work(  # runs in the worker process
             abandoned = True
         finally:
             if not abandoned:  # a blocked connection cannot be closed: the exit closes it
+                if stop.is_set():
+                    sender.close_timeout = STOPPED_CLOSE_TIMEOUT  # the parent waits on it
                 sender.close()
             results.put(("exit", index, None))
     except Abandoned:  # told to give up before it served

@@ -26,7 +26,14 @@ from osreplay.replay.pacing import Pacer, Schedule, VirtualClock, make_schedule
 from osreplay.replay.pool import BATCH, Pool
 from osreplay.replay.replayer import Observer, Replayer, ReplaySummary, Source, planned_duration
 from osreplay.replay.rewrite import Rewriter, clock_now
-from osreplay.replay.sender import NullSender, OsloSender, Sender, not_topic, refusal
+from osreplay.replay.sender import (
+    STOPPED_CLOSE_TIMEOUT,
+    NullSender,
+    OsloSender,
+    Sender,
+    not_topic,
+    refusal,
+)
 from osreplay.replay.sources import FileSource, Selection, StreamSource, parse_start_at
 from osreplay.replay.workers import PooledReplayer
 from osreplay.runtime import gc_frozen, terminate_like_interrupt
@@ -193,15 +200,22 @@ def _replay(
     pool: Pool | None = None
     # Said while it lasts: a memory or disk alarm blocks every publish, silently otherwise.
     watcher = None if options.dry_run else BlockedWatcher(console.blocked).attach()
+    summary: ReplaySummary | None = None
     try:
         replayer = Replayer(sender, schedule, **kwargs)
         if options.workers > 1 and not options.dry_run:  # --dry-run plans as one worker
             pool = _pool(options, exchanges, console)
             replayer = PooledReplayer(pool, options.workers, schedule, **kwargs)
-        return replayer.run(source)
+        summary = replayer.run(source)
+        return summary
     finally:
+        stopped = summary is None or (
+            summary.stop is not None and summary.stop.kind == "interrupted"
+        )
         if pool is not None:
             pool.close()
+        if stopped and isinstance(sender, OsloSender):
+            sender.close_timeout = STOPPED_CLOSE_TIMEOUT  # stopped: back within seconds
         sender.close()
         if watcher is not None:
             watcher.detach()

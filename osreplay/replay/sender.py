@@ -43,8 +43,10 @@ METHODS = {
 }
 
 
-#: Seconds closing the connections may take before it is abandoned (see OsloSender.close).
+#: Seconds closing the connections may take before it is abandoned (see OsloSender.close),
+#: and after a stop (Ctrl-C, SIGTERM): a stopped replay is back within two seconds.
 CLOSE_TIMEOUT = 1.5
+STOPPED_CLOSE_TIMEOUT = 0.5
 
 
 def run_bounded(call: Callable[[], object], timeout: float, name: str) -> bool:
@@ -126,6 +128,8 @@ class OsloSender:
         self._wanted = services_flags(settings)
         self._declaring: dict[ExchangeFlags, BusSettings] = {self._wanted: settings}
         self._transports: dict[str, Any] = {}
+        #: How long :meth:`close` may take (:data:`STOPPED_CLOSE_TIMEOUT` after a stop).
+        self.close_timeout = CLOSE_TIMEOUT
         self._notifiers: dict[tuple[str, str], Any] = {}
         self._methods: dict[tuple[str, str, str | None, str], Callable[..., None]] = {}
 
@@ -191,7 +195,7 @@ class OsloSender:
             raise PublishError("the Notifier did not run osreplay's driver (see the log, -vv)")
 
     def close(self) -> None:
-        """Close the connections, for at most :data:`CLOSE_TIMEOUT` seconds.
+        """Close the connections, for at most :attr:`close_timeout` seconds.
 
         A connection the broker blocks (a memory or disk alarm) cannot be closed: the
         broker reads nothing from it, the close handshake included, until the alarm
@@ -203,7 +207,7 @@ class OsloSender:
         self._notifiers.clear()
         self._methods.clear()
         if transports:
-            run_bounded(lambda: [t.cleanup() for t in transports], CLOSE_TIMEOUT, "closing")
+            run_bounded(lambda: [t.cleanup() for t in transports], self.close_timeout, "closing")
 
 
 def not_topic(state: ExchangeState) -> str:
@@ -246,4 +250,6 @@ __all__ = [
     "not_topic",
     "refusal",
     "run_bounded",
+    "CLOSE_TIMEOUT",
+    "STOPPED_CLOSE_TIMEOUT",
 ]
