@@ -21,6 +21,9 @@ from osreplay.bus.url import mask_secrets
 _RABBIT_LOGGERS = ("oslo.messaging._drivers.impl_rabbit", "oslo_messaging._drivers.impl_rabbit")
 _BLOCKED = "The broker has blocked the connection"
 _UNBLOCKED = "The broker has unblocked the connection"
+#: py-amqp passes this instead of the broker's own reason (``low on memory``, …).
+_PY_AMQP_REASON = "connection blocked, see broker logs"
+ALARM = "a memory or disk alarm"
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,8 @@ class BlockedWatcher(logging.Handler):
                     reason = (
                         record.args[0] if isinstance(record.args, tuple) and record.args else ""
                     )
-                    change = Blocked(mask_secrets(str(reason)) or "a resource alarm")
+                    reason = "" if reason == _PY_AMQP_REASON else mask_secrets(str(reason))
+                    change = Blocked(reason or ALARM)
             elif message.startswith(_UNBLOCKED) and self._blocked:
                 self._blocked -= 1
                 if self._blocked == 0:
@@ -101,4 +105,4 @@ class BlockedWatcher(logging.Handler):
             self._on_change(change)
 
 
-__all__ = ["BlockChange", "Blocked", "BlockedWatcher", "Unblocked"]
+__all__ = ["ALARM", "BlockChange", "Blocked", "BlockedWatcher", "Unblocked"]

@@ -210,7 +210,7 @@ def test_a_replay_blocked_by_an_alarm_stops_within_seconds_with_its_resume_point
         wait_until(lambda: target.count() >= 20)
         alarm.raise_()
         # Said while it lasts, before anyone gives up on it.
-        replay.wait_for_line("The broker blocks publishing (")
+        replay.wait_for_line(BLOCKED)
         assert replay.proc.poll() is None
         took = replay.signal(signum)
     finally:
@@ -230,6 +230,36 @@ def test_a_replay_blocked_by_an_alarm_stops_within_seconds_with_its_resume_point
     got = set(target.payloads())
     assert set(range(resume - 1)) <= got  # nothing before the resume point is lost
     assert len(got) >= sent  # everything counted as sent arrived
+
+
+BLOCKED = (
+    "The broker blocks publishing (a memory or disk alarm): waiting until its alarm clears; "
+    "Ctrl-C stops with the resume point"
+)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_alarm_is_said_while_it_lasts_and_the_replay_goes_on_after_it(
+    node, alarm, target, tmp_path, workers
+):
+    path = recording(tmp_path / "r.ndjson", target, 300)
+    replay = Replay("--url", target.url, "--rate", "60", "--workers", workers, path)
+    try:
+        wait_until(lambda: target.count() >= 20)
+        alarm.raise_()
+        replay.wait_for_line(BLOCKED)
+        alarm.clear()
+        replay.wait_for_line("The broker accepts publishing again (blocked for ")
+        replay.proc.wait(timeout=120)
+    finally:
+        replay.kill()
+    assert replay.proc.returncode == 0, replay.stderr
+    assert replay.stdout.startswith("Replayed 300 of 300 records in ")
+    assert [line.split(" (blocked for ")[0] for line in replay.stderr] == [
+        BLOCKED,
+        "The broker accepts publishing again",
+    ]
+    assert sorted(target.payloads()) == list(range(300))
 
 
 def descendants(pid: int) -> list[int]:
