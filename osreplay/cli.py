@@ -265,7 +265,10 @@ def stats(files: tuple[str, ...], fmt: str) -> None:
 @main.command()
 @FILES
 @click.option(
-    "--by", type=click.Choice(["request", "resource"]), default="request", show_default=True
+    "--by",
+    type=click.Choice(["request", "global-request", "resource", "trace"]),
+    default="request",
+    show_default=True,
 )
 @click.option("--id", "group_id", metavar="ID")
 @click.option(
@@ -313,14 +316,117 @@ def diff(a: str, b: str, ignore: tuple[str, ...], fmt: str) -> None:
     show_default=True,
 )
 @click.option(
-    "--max-marks", type=click.IntRange(min=1), default=10_000, show_default=True, metavar="N"
+    "--max-marks", type=click.IntRange(min=1), default=500, show_default=True, metavar="N"
 )
-def timeline(files: tuple[str, ...], output: str, rows: str, max_marks: int) -> None:
+@click.option(
+    "--by",
+    type=click.Choice(["request", "global-request", "resource", "trace"]),
+    default="request",
+    show_default=True,
+)
+@click.option(
+    "--max-lanes", type=click.IntRange(min=1), default=500, show_default=True, metavar="N"
+)
+def timeline(
+    files: tuple[str, ...], output: str, rows: str, max_marks: int, by: str, max_lanes: int
+) -> None:
     from osreplay.console.timeline import TimelineConsole
     from osreplay.scenario import timeline as core
 
     console = TimelineConsole(sys.stdout, sys.stderr, output=output)
-    console.finish(core.run(core.TimelineOptions(files, rows=rows, max_marks=max_marks), console))
+    options = core.TimelineOptions(
+        files, rows=rows, max_marks=max_marks, by=by, max_lanes=max_lanes
+    )
+    console.finish(core.run(options, console))
+
+
+# --- ceilometer: what a consumer makes of recordings ----------------------------------
+
+
+@main.command()
+@FILES
+@click.option("--events", "events", metavar="FILE")
+@click.option("--meters", "meters", multiple=True, metavar="FILE_OR_DIR")
+@click.option("--drop-unmatched", is_flag=True)
+@click.option("--topic", "topics", multiple=True, metavar="NAME")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(["unmatched", "empty-trait", "no-sample", "dropped"]),
+)
+@REPORT_FORMAT
+def ceilometer(
+    files: tuple[str, ...],
+    events: str | None,
+    meters: tuple[str, ...],
+    drop_unmatched: bool,
+    topics: tuple[str, ...],
+    fail_on: tuple[str, ...],
+    fmt: str,
+) -> None:
+    from osreplay.console.ceilometer import CeilometerConsole
+    from osreplay.consumers import run as core
+
+    options = core.CeilometerOptions(
+        files,
+        events=events,
+        meters=meters,
+        drop_unmatched=drop_unmatched,
+        topics=topics or core.CEILOMETER_TOPICS,
+        fail_on=fail_on,
+        keep_items=fmt == "json",
+    )
+    console = CeilometerConsole(sys.stdout, sys.stderr, fmt=fmt)
+    prediction = core.run(options, console)
+    console.finish(prediction, fail_on=fail_on)
+    sys.exit(EXIT_FINDINGS if prediction.failed(fail_on) else EXIT_OK)
+
+
+# --- schema infer, schema diff: payload drift between releases ---------------------------
+
+
+class SchemaGroup(click.Group):
+    """``osreplay schema``'s commands take their help from ``console.help`` too."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        key = f"schema {cmd.name}"
+        cmd.help = texts.COMMANDS[key]
+        for param in cmd.params:
+            if isinstance(param, click.Option) and param.name:
+                param.help = texts.OPTIONS[key][param.name]
+        super().add_command(cmd, name)
+
+
+@main.group(cls=SchemaGroup)
+def schema() -> None:
+    pass
+
+
+@schema.command("infer")
+@FILES
+@click.option("-o", "--output", required=True, metavar="DIR")
+@REPORT_FORMAT
+def schema_infer(files: tuple[str, ...], output: str, fmt: str) -> None:
+    from osreplay.console.schema import InferConsole
+    from osreplay.scenario import schema as core
+
+    console = InferConsole(sys.stdout, sys.stderr, fmt=fmt)
+    console.finish(core.run_infer(core.InferOptions(files, output), console))
+
+
+@schema.command("diff")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@REPORT_FORMAT
+def schema_diff(a: str, b: str, fmt: str) -> None:
+    from osreplay.console.schema import SchemaDiffConsole
+    from osreplay.scenario import schema as core
+
+    console = SchemaDiffConsole(sys.stdout, sys.stderr, fmt=fmt)
+    summary = core.run_diff(core.SchemaDiffOptions(a, b), console)
+    console.finish(summary)
+    sys.exit(EXIT_FINDINGS if summary.breaking else EXIT_OK)
 
 
 # --- redact --------------------------------------------------------------------------

@@ -17,33 +17,51 @@ environment can use its fixtures:
     ``failed``, ``ok`` and ``stop``. An unreadable recording raises
     :class:`osreplay.errors.RecordingRefused` before anything is sent.
 
+``osreplay_collect``
+    ``osreplay_collect(exchange="openstack", topics=["notifications"], url=None)`` starts
+    listening on a pool queue of its own (a copy of every message; the consumers under
+    test lose nothing) and returns a :class:`Collected`: ``.records`` (the record model's
+    dicts), ``.wait_for(count=None, event_type=None, timeout=10)`` (fails the test on
+    timeout, saying what it did receive) and ``.assert_matches_recording(path,
+    ignore=[...])`` (a snapshot test against a golden recording, as ``osreplay diff``
+    compares; ``pytest --osreplay-update`` rewrites the file). The queue is deleted after
+    the test.
+
 ``osreplay_vhost``
     The transport URL of a fresh RabbitMQ virtual host, deleted after the test, on the
-    broker at ``$OSREPLAY_TEST_URL`` (default ``rabbit://guest:guest@127.0.0.1:5672/``).
-    The test is skipped when no broker answers there or ``rabbitmqctl`` cannot create
-    the virtual host (it must run on the broker's machine, with rights to it).
+    broker at ``$OSREPLAY_TEST_URL`` (default ``rabbit://guest:guest@127.0.0.1:5672/``),
+    created through RabbitMQ's management HTTP API on that host (port 15672, or
+    ``$OSREPLAY_TEST_MANAGEMENT_URL``) with the URL's credentials; only where no API
+    answers, with the local ``rabbitmqctl``. The test is skipped, saying why, when no
+    broker answers or neither can create the virtual host.
 
-The memory transport is shared by the whole test process: messages left in a queue by
-one test are delivered to the next listener on it, so give each test its own topic or
-exchange. oslo.messaging is imported only when a replay runs, so a suite that does not
-use these fixtures pays nothing for the plugin.
+With ``url=None``, ``osreplay_replay`` and ``osreplay_collect`` use the test's
+``osreplay_vhost`` when the test asks for it, else the in-process memory transport. That
+transport is shared by the whole test process, and oslo names a notification queue
+``<topic>.<priority>`` whatever the exchange: isolate tests by topic or by virtual host,
+not by exchange. oslo.messaging is imported only when a fixture runs, so a suite that
+does not use them pays nothing for the plugin.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
+import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
+from osreplay.bus.vhosts import rabbitmqctl  # noqa: F401 (the project's broker tests use it)
+
 if TYPE_CHECKING:
+    from osreplay.bus.collector import Collector
+    from osreplay.bus.vhosts import ManagementAPI
     from osreplay.model.notification import Notification
     from osreplay.replay.replayer import ReplaySummary
     from osreplay.replay.sender import Sender
@@ -52,6 +70,14 @@ MEMORY_URL = "kombu+memory:////"
 DEFAULT_BROKER_URL = "rabbit://guest:guest@127.0.0.1:5672/"
 
 ReplayFunction = Callable[..., "ReplaySummary"]
+
+
+def _quiet_oslo_imports() -> None:
+    """Inside ``warnings.catch_warnings()``: oslo.messaging's imports warn once that eventlet
+    and oslo's eventlet helpers are deprecated; a consumer's suite run with warnings as
+    errors must not fail on the plugin's imports (the noise the project's suite ignores)."""
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 
 def replay_file(
@@ -66,11 +92,7 @@ def replay_file(
 ) -> ReplaySummary:
     """Replay one recording and return its summary (what the fixture calls)."""
     with warnings.catch_warnings():
-        # oslo.messaging's imports warn once that eventlet and oslo's eventlet helpers are
-        # deprecated: a consumer's suite run with warnings as errors must not fail on the
-        # plugin's imports (the same noise the project's own suite ignores).
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        _quiet_oslo_imports()
         from osreplay.replay.sender import OsloSender
     from osreplay.bus.transport import check_connection, resolve
     from osreplay.replay.pacing import make_schedule
@@ -117,9 +139,16 @@ class _EveryTopic:
 
 
 @pytest.fixture
-def osreplay_replay() -> ReplayFunction:
-    """Replay a recording into ``kombu+memory:////`` (or ``url=``); returns the summary."""
-    return replay_file
+def osreplay_replay(request: pytest.FixtureRequest) -> ReplayFunction:
+    """Replay a recording into ``kombu+memory:////``, the test's ``osreplay_vhost`` when it
+    uses one, or ``url=``; returns the summary."""
+
+    def replay(path: str | os.PathLike[str], **options: Any) -> ReplaySummary:
+        if options.get("url") is None:
+            options["url"] = _default_url(request)
+        return replay_file(path, **options)
+
+    return replay
 
 
 # --- a fresh virtual host --------------------------------------------------------------
@@ -133,35 +162,188 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-def rabbitmqctl(*args: str) -> bool:
-    """``rabbitmqctl -q ARGS`` on this machine: True when it ran and succeeded."""
-    if not shutil.which("rabbitmqctl"):
-        return False
-    try:
-        done = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+def management_api(base_url: str) -> ManagementAPI:
+    """The management API of the broker at ``base_url``: its host, port 15672 (or
+    ``$OSREPLAY_TEST_MANAGEMENT_URL``), the URL's user and password."""
+    from osreplay.bus.vhosts import MANAGEMENT_PORT, ManagementAPI
+
+    parts = urlsplit(base_url)
+    host = parts.hostname or "127.0.0.1"
+    address = f"[{host}]" if ":" in host else host
+    base = os.environ.get("OSREPLAY_TEST_MANAGEMENT_URL") or f"http://{address}:{MANAGEMENT_PORT}"
+    return ManagementAPI(
+        base.rstrip("/"), unquote(parts.username or "guest"), unquote(parts.password or "guest")
+    )
 
 
 @pytest.fixture
 def osreplay_vhost() -> Iterator[str]:
     """The transport URL of a new RabbitMQ virtual host, deleted afterwards (else skip)."""
+    from osreplay.bus.vhosts import VhostError, Vhosts
+
     base = os.environ.get("OSREPLAY_TEST_URL") or DEFAULT_BROKER_URL
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 5672
     if not _answers(host, port):
         pytest.skip(f"no RabbitMQ answers at {host}:{port} (set OSREPLAY_TEST_URL)")
     vhost = f"osreplay-test-{uuid.uuid4().hex[:12]}"
-    user = parts.username or "guest"
-    if not rabbitmqctl("add_vhost", vhost):
-        pytest.skip(f"rabbitmqctl cannot create a virtual host on {host}:{port}")
+    vhosts = Vhosts(management_api(base))
     try:
-        if not rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*"):
-            pytest.skip(f"rabbitmqctl cannot give {user} rights on a new virtual host")
+        vhosts.add(vhost, user=unquote(parts.username or "guest"))
+    except VhostError as exc:
+        pytest.skip(f"cannot create a virtual host on {host}:{port}: {exc}")
+    try:
         yield urlunsplit((parts.scheme, parts.netloc, "/" + vhost, parts.query, ""))
     finally:
-        rabbitmqctl("delete_vhost", vhost)
+        vhosts.delete(vhost)
 
 
-__all__ = ["MEMORY_URL", "osreplay_replay", "osreplay_vhost", "replay_file"]
+def _default_url(request: pytest.FixtureRequest) -> str:
+    """The test's own virtual host when it uses ``osreplay_vhost``, else the memory bus."""
+    if "osreplay_vhost" in request.fixturenames:
+        return str(request.getfixturevalue("osreplay_vhost"))
+    return MEMORY_URL
+
+
+# --- collecting what arrives ------------------------------------------------------------
+
+#: Fields compared by nobody: ids, times and request ids (diff's volatile values) are
+#: ignored by the comparison itself; these are the ones diff does not look at either way.
+VOLATILE = ("$.message_id", "$.timestamp", "$.recorded_at", "$.ctxt")
+
+
+class Collected:
+    """What ``osreplay_collect`` returns: ``records`` so far, ``wait_for``, a snapshot check."""
+
+    def __init__(self, collector: Collector, *, update: bool) -> None:
+        self._collector = collector
+        self._update = update
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The records received so far, as the record model's dicts, in arrival order."""
+        return self._collector.matching()
+
+    def wait_for(
+        self, count: int | None = None, event_type: str | None = None, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` records (default 1) whose event type matches the glob
+        ``event_type`` arrived; return them. Fails the test on timeout, saying what came."""
+        wanted = 1 if count is None else count
+        if not self._collector.wait(wanted, event_type, timeout):
+            what = f"{wanted} record{'s' if wanted != 1 else ''}"
+            if event_type is not None:
+                what += f" of {event_type}"
+            pytest.fail(
+                f"osreplay_collect: waited {timeout:g} s for {what} on exchange "
+                f"{self._collector.exchange}, topics {', '.join(self._collector.topics)}; "
+                f"received {self._collector.received()}",
+                pytrace=False,
+            )
+        return self._collector.matching(event_type)
+
+    def assert_matches_recording(
+        self,
+        path: str | os.PathLike[str],
+        ignore: Sequence[str] = (),
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        """Compare what arrived with the golden recording at ``path``, as ``osreplay diff``
+        does: ids, UUIDs, times, request ids and host numbers never count, nor anything
+        under the ``ignore`` paths. ``pytest --osreplay-update`` (re)writes the file."""
+        from osreplay.console.diff import diff_lines
+        from osreplay.model.notification import Notification
+        from osreplay.scenario.diff import DiffOptions
+        from osreplay.scenario.diff import run as diff
+
+        golden = Path(path)
+        if self._update:
+            lines = [Notification.from_dict(r).to_line() for r in self.records]
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text("".join(lines), encoding="utf-8")
+            return
+        if not golden.exists():
+            pytest.fail(
+                f"no golden recording at {golden}: run pytest --osreplay-update to write it",
+                pytrace=False,
+            )
+        expected = sum(1 for line in golden.read_text(encoding="utf-8").splitlines() if line)
+        self._collector.wait(expected, None, timeout)
+        with tempfile.TemporaryDirectory() as folder:
+            received = Path(folder) / "received.ndjson"
+            received.write_text(
+                "".join(Notification.from_dict(r).to_line() for r in self.records),
+                encoding="utf-8",
+            )
+            summary = diff(DiffOptions(str(golden), str(received), ignore=tuple(ignore)), _Quiet())
+            if summary.differs:
+                report = "\n".join(diff_lines(summary))
+                pytest.fail(
+                    f"what arrived differs from {golden} (A) beyond volatile fields "
+                    f"(received: B; pytest --osreplay-update rewrites it):\n{report}",
+                    pytrace=False,
+                )
+
+
+class _Quiet:
+    """diff's console for a golden file: unreadable lines are the comparison's to report."""
+
+    def unreadable(self, line: Any) -> None:
+        pass
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("osreplay")
+    group.addoption(
+        "--osreplay-update",
+        action="store_true",
+        default=False,
+        help="osreplay_collect: rewrite the golden recordings that assert_matches_recording "
+        "compares with, from what the tests received.",
+    )
+
+
+CollectFunction = Callable[..., Collected]
+
+
+@pytest.fixture
+def osreplay_collect(request: pytest.FixtureRequest) -> Iterator[CollectFunction]:
+    """``osreplay_collect(exchange=…, topics=[…], url=None)``: start listening (on a pool
+    queue of its own, deleted afterwards) and return the :class:`Collected` records."""
+    from osreplay.bus.transport import resolve
+
+    collectors: list[Collector] = []
+    update = bool(request.config.getoption("osreplay_update", default=False))
+    # Set up the test's vhost before this fixture, so that it is torn down after the
+    # collectors stopped and deleted their queues in it.
+    _default_url(request)
+
+    def collect(
+        exchange: str = "openstack",
+        topics: Sequence[str] = ("notifications",),
+        url: str | None = None,
+    ) -> Collected:
+        with warnings.catch_warnings():
+            _quiet_oslo_imports()
+            from osreplay.bus.collector import Collector
+
+        settings = resolve(url=url or _default_url(request), environ={})
+        collector = Collector(settings, exchange=exchange, topics=list(topics))
+        collector.start()
+        collectors.append(collector)
+        return Collected(collector, update=update)
+
+    yield collect
+    for collector in collectors:
+        collector.stop()
+
+
+__all__ = [
+    "MEMORY_URL",
+    "Collected",
+    "osreplay_collect",
+    "osreplay_replay",
+    "osreplay_vhost",
+    "replay_file",
+]

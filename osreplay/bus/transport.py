@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from osreplay.bus import url as busurl
-from osreplay.bus.url import MASK, BusURL, MaskingFilter, mask_secrets, mask_url
+from osreplay.bus.url import MASK, BusURL, MaskingFilter, error_text, mask_secrets, mask_url
 from osreplay.errors import ConfigError, ConnectError, UsageError
 
 if TYPE_CHECKING:  # oslo is imported when a bus is needed, so `validate` starts fast
@@ -387,11 +387,11 @@ def oslo_reason(exc: BaseException) -> str:
     oslo wraps a refused declare in ``Unable to connect to AMQP server on H:P after inf
     tries: …``: the connection was fine, and "inf" reads like a hang.
     """
-    return _OSLO_GAVE_UP.sub("", mask_secrets(str(exc))) or type(exc).__name__
+    return _OSLO_GAVE_UP.sub("", error_text(exc)) or type(exc).__name__
 
 
 def _reason(exc: BaseException, *, tls: bool = False) -> str:
-    text = mask_secrets(str(exc) or type(exc).__name__)
+    text = error_text(exc)
     if tls and "WRONG_VERSION_NUMBER" in text:
         text += f" (TLS is on by [{RABBIT_GROUP}] ssl or ?ssl=1, but this port does not speak TLS)"
     elif not tls and "reset by peer" in text:

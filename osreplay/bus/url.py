@@ -107,12 +107,27 @@ def mask_secrets(text: str) -> str:
     return _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
 
 
+# Where in CPython's C source an error was raised, e.g. ``(_ssl.c:1006)``: it tells a
+# user nothing, and it changes with every Python build.
+_C_SOURCE = re.compile(r" ?\(_?\w+\.c:\d+\)")
+
+
+def plain_text(text: str) -> str:
+    """``text`` masked (:func:`mask_secrets`), without the interpreter's source locations."""
+    return _C_SOURCE.sub("", mask_secrets(text))
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as a person reads it: masked, plain, never empty."""
+    return plain_text(str(exc)).strip() or type(exc).__name__
+
+
 class MaskingFilter(logging.Filter):
-    """A logging filter that masks URL passwords in every record it passes."""
+    """A logging filter that masks URL passwords (and drops C source locations) in records."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_secrets(message)
+        masked = plain_text(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True

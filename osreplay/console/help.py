@@ -7,22 +7,29 @@ the rest of the text a person reads. Keys are click's parameter names.
 from __future__ import annotations
 
 _BUS = {
-    "url": "Transport URL to {action} (else $OSREPLAY_TRANSPORT_URL, else --config-file, "
-    "else rabbit://guest:guest@localhost:5672/).",
-    "config_files": "A service's oslo.config file (e.g. /etc/nova/nova.conf) to read the "
-    "transport URL, topics and [oslo_messaging_rabbit] options from (repeatable).",
+    "url": "Transport URL to {action}, e.g. rabbit://user:pass@host:5672/vhost, special "
+    "characters in the user and password percent-encoded (else $OSREPLAY_TRANSPORT_URL, "
+    "else --config-file, else rabbit://guest:guest@localhost:5672/). Passwords are masked "
+    "in every message.",
+    "config_files": "A service's oslo.config file (e.g. /etc/nova/nova.conf) to read from "
+    "(repeatable): [oslo_messaging_notifications] transport_url, then [DEFAULT] "
+    "transport_url; the topics from [oslo_messaging_notifications] topics; "
+    "[DEFAULT] control_exchange; the [oslo_messaging_rabbit] options (TLS, durable or "
+    "quorum queues, heartbeats).",
 }
 _FILTERS = {
-    "event_types": "{verb} only event types matching GLOB, e.g. 'compute.instance.*' "
-    "(repeatable).",
+    "event_types": "{verb} only event types matching the shell-style GLOB, e.g. "
+    "'compute.instance.*' (repeatable, any match).",
     "publishers": "{verb} only publisher ids matching GLOB, e.g. 'nova-compute:*' (repeatable).",
-    "priorities": "{verb} only this priority (repeatable).",
+    "priorities": "{verb} only this priority; warning means warn (repeatable).{more}",
 }
 _MAX_LINE_BYTES = (
     "Longest line read (32 MiB by default); a longer line is reported unreadable "
     "without being held in memory."
 )
-_REDACT_KEY = "Also mask this key, in the context and in payloads (repeatable)."
+_REDACT_KEY = (
+    "Also mask this key, in the context and anywhere in payloads, any case (repeatable)."
+)
 _REPORT_FORMAT = "A readable report, or one JSON document."
 # The last paragraph of every command that reads FILEs.
 _FILES = (
@@ -35,9 +42,9 @@ _MERGE = (
 )
 
 
-def _shared(action: str, verb: str) -> dict[str, str]:
+def _shared(action: str, verb: str, more: str = "") -> dict[str, str]:
     texts = {key: text.format(action=action) for key, text in _BUS.items()}
-    texts.update({key: text.format(verb=verb) for key, text in _FILTERS.items()})
+    texts.update({key: text.format(verb=verb, more=more) for key, text in _FILTERS.items()})
     return texts
 
 
@@ -73,9 +80,11 @@ or 2 when a file cannot be read."""
     + _FILES,
     "trace": """Follow a request or a resource through recordings.
 
-Groups records by request id or resource id, in time order; pairs each X.start
-with X.end (or .error, .failure, .failed) and gives durations; starts without an
-end are flagged open. Exits 0, 1 when --id matches no record,
+Groups records by request id, by global request id (a chain of requests across
+services, each service's request a child), by resource id, or by osprofiler trace
+(osprofiler's span tree, as its own report gives it), in time order; pairs each
+X.start with X.end (or .error, .failure, .failed) and gives durations; starts
+without an end are flagged open. Exits 0, 1 when --id matches no record,
 2 when a file cannot be read."""
     + _FILES,
     "diff": """Compare two recordings of one scenario, beyond volatile fields.
@@ -87,9 +96,38 @@ Each of A and B may be a folder or a quoted glob such as 'cap-*.ndjson.gz': its 
 are read in sorted order as one recording.""",
     "timeline": """Draw recordings over time as one self-contained HTML page.
 
-A row per event type (or publisher), colour by priority, failures marked; hover or
-click for the record, drag to zoom. Exits 0, or 2 when a file cannot be read or written."""
+Two views: a strip, one row per event type (or publisher), colour by priority,
+failures marked in proportion; and a waterfall, one lane per request, resource or
+osprofiler trace (--by) with its spans. Hover or click for the record, drag to zoom,
+filter by event type, publisher or id. Exits 0, or 2 when a file cannot be read or
+written."""
     + _FILES,
+    "ceilometer": """Predict what Ceilometer's notification agent makes of recordings.
+
+Applies your event definitions (--events, e.g. /etc/ceilometer/event_definitions.yaml)
+and meter definitions (--meters, e.g. /etc/ceilometer/meters.d) to every record exactly
+as Ceilometer 27 does, and reports per event type the winning definition and each
+trait's values (and how often it was silently left out), per meter the samples and
+the records that gave none and why, and the coverage of both. --format json also lists
+every event and every sample. Exits 0, 1 when a --fail-on condition holds, 2 when a
+file cannot be read or a definition file is broken."""
+    + _FILES,
+    "schema": """Infer payload schemas from recordings, and compare them between releases.""",
+    "schema infer": """Write one JSON Schema per event type (and payload version) into DIR.
+
+Every payload of the recordings is fed to genson's schema builder, one per event type,
+and per version of a versioned payload (nova_object.version, ironic_object.version):
+DIR/<event_type>.schema.json, DIR/<event_type>@<version>.schema.json. Exits 0, or 2
+when a file cannot be read or written."""
+    + _FILES,
+    "schema diff": """Compare the payload schemas of two recordings or two schema folders.
+
+Each of A and B is a recording (a file, a folder of recordings, a quoted glob) or a
+folder written by `osreplay schema infer`. Reports, with JSON paths, the event types
+added and removed, fields added and removed, fields whose type changed and fields
+that became nullable; lines marked ! are breaking (a removed event type or field, a
+new type). Only structure is compared: a rerun with new ids, times and hosts shows no
+change. Exits 0, 1 when a breaking change is found, 2 on errors.""",
     "redact": """Scrub recordings IN (NDJSON, .gz, - for stdin) with the rules record applies.
 
 Masks tokens, passwords and other secrets exactly as `osreplay record` does by
@@ -105,58 +143,77 @@ OPTIONS: dict[str, dict[str, str]] = {
     "validate": {
         "fmt": "Report format: one line per problem, or one JSON document for CI.",
         "strict": "Also fail records whose payload no schema covers.",
-        "schemas": "Check payloads of matching event types against your own JSON Schema "
+        "schemas": "Also check the payload of records whose event_type matches the "
+        "shell-style GLOB against your JSON Schema at PATH, e.g. 'volume.*=volume.json' "
         "(repeatable).",
         "quiet": "Print only the summary line.",
         "max_line_bytes": _MAX_LINE_BYTES,
     },
     "replay": {
         **_shared(action="replay into", verb="Replay"),
-        "exchange": "Send every record to this exchange (default: the record's exchange, "
-        "else the control exchange, openstack).",
-        "topic": "Send every record on this topic (default: the record's topic, else "
-        "notifications).",
-        "driver": "Wire format: messagingv2 is the enveloped format services use; messaging "
-        "the legacy bare one.",
-        "speed": "Replay the recorded gaps X times faster (2 halves them).",
-        "rate": "Ignore the recorded timing: a steady N messages per second, none dropped; "
-        "0 sends as fast as possible. Required when records have no timestamp.",
-        "max_gap": "Never wait more than SECONDS between two records (recorded timing only).",
+        "exchange": "Send every record to this exchange, whatever its own (default: the "
+        "record's exchange, else the control exchange, openstack).",
+        "topic": "Send every record on this topic, whatever its own (default: the record's "
+        "topic, else notifications).",
+        "driver": "Wire format: messagingv2 is the {\"oslo.version\": \"2.0\", "
+        "\"oslo.message\": ...} envelope services send; messaging the legacy bare message.",
+        "speed": "Divide the recorded gaps by X: 2 replays twice as fast, 0.5 at half speed.",
+        "rate": "Ignore the recorded timing: a steady N messages per second, none dropped "
+        "(when the broker is slower, records go out late, not never); 0 sends as fast as "
+        "possible. Required when records have no timestamp nor recorded_at; not with "
+        "--speed.",
+        "max_gap": "Never wait more than SECONDS between two records (a recording that "
+        "idled overnight); recorded timing only, not with --rate.",
         "limit": "Replay at most N selected records (per pass).",
         "merge": _MERGE + "; --start-at FILE:LINE then names a place in that order.",
-        "start_at": "Begin at this line of the first file (FILE:LINE for another file); what "
-        "a stopped replay prints to resume.",
-        "loop": "Replay the whole selection N times; 0 repeats it until interrupted "
-        "(files only).",
+        "start_at": "Begin at this line of the first file; FILE:LINE begins at a line of a "
+        "later file, skipping the files before it (with --merge: every record merged before "
+        "it). What a stopped replay prints to resume.",
+        "loop": "Replay the whole selection N times; 0 repeats it until interrupted. Files "
+        "only (standard input is read once); the pace continues across passes.",
         "workers": "Publish over N worker processes, each with its own connection; records "
         "sharing a request or resource id keep their order; --rate and --speed hold for "
-        "the whole stream (--dry-run plans as one worker).",
-        "retry": "Reconnection attempts per record before it counts as failed and the "
-        "replay stops.",
-        "skip_invalid": "Replay the readable records and report unreadable lines instead "
-        "of refusing.",
-        "dry_run": "Connect to nothing; print each record's planned offset, exchange, topic, "
-        "priority, publisher and event type (and the rewritten record with --fresh-ids, "
-        "--retime or --set).",
-        "fresh_ids": "Replace every UUID and request id by a new one: the same within a "
-        "pass, new in each pass of --loop.",
+        "the whole stream; the summary and resume point stay exact (--dry-run plans as one "
+        "worker).",
+        "retry": "Reconnection attempts per record while the broker is unreachable before "
+        "it counts as failed and the replay stops (3: about 13 s with oslo's back-off; 0 "
+        "gives up at the first error). Always finite, unlike oslo's default.",
+        "skip_invalid": "Replay the readable records and list the unreadable lines on "
+        "stderr instead of refusing the file (on standard input: instead of stopping).",
+        "dry_run": "Connect to nothing; print, tab-separated with a header, each record's "
+        "file, line, planned offset, exchange, topic, priority, publisher and event type "
+        "(and the rewritten record with --fresh-ids, --retime or --set).",
+        "fresh_ids": "Replace every UUID (with or without dashes) and request id "
+        "(req-<uuid>) by a new one: the same new id for the same original within a pass, "
+        "new ones in each pass of --loop.",
         "retime": "Move every date-time in the records by one offset so that the first "
-        "record's time is when it is sent (gaps and formats kept).",
+        "record's time is when it is sent (gaps and each value's format kept).",
         "sets": "Overwrite this field in every record where it exists, e.g. "
-        "'$.payload.tenant_id=test-project'; VALUE is JSON if it parses, else a string "
-        "(repeatable).",
-        "quiet": "No progress bar and no summary line.",
+        "'payload.tenant_id=test-project' ('$.' optional, paths as diff --ignore writes "
+        "them); VALUE is JSON if it parses, else a string; warns when the path matches no "
+        "record (repeatable).",
+        "quiet": "No progress bar and no summary line; errors still print.",
         "max_line_bytes": _MAX_LINE_BYTES,
     },
     "record": {
-        **_shared(action="record from", verb="Record"),
+        **_shared(
+            action="record from",
+            verb="Record",
+            more=" Filtered-out messages are acked and counted, not written.",
+        ),
         "topics": "Notification topic (repeatable; default: notifications, or the config "
         "file's topics).",
         "exchanges": "Exchange to record (repeatable; replaces the default list: openstack "
-        "and the exchanges Ceilometer listens on).",
-        "pool": "Pool (tap queue prefix) to listen with; default osreplay-<host>.",
+        "and the exchanges Ceilometer listens on: nova glance neutron cinder heat keystone "
+        "trove zaqar swift ceilometer magnum dns ironic aodh, plus each --config-file's "
+        "[DEFAULT] control_exchange). An existing exchange is used as it is; a missing one "
+        "is declared as the services are configured.",
+        "pool": "Pool (tap queue prefix) to listen with; default osreplay-<host>. A named "
+        "pool is used as it is, messages already in it included, and refused if another "
+        "recorder holds it (a lock taken before the pool is looked at) or consumes from it.",
         "keep_queue": "Leave the tap queues on the broker at exit, so they keep collecting "
-        "for a later --pool NAME --append run.",
+        "for a later --pool NAME --append run that resumes without a gap (a broker restart "
+        "in between drops them unless --durable).",
         "output": "Where to write the records (NDJSON; .gz compresses; - is stdout). With "
         "--rotate: a folder (files osreplay-00001.ndjson, ...) or a pattern with {n}, e.g. "
         "cap-{n:05d}.ndjson.gz ({time:%Y%m%d-%H%M%S} adds the opening time, UTC).",
@@ -164,17 +221,22 @@ OPTIONS: dict[str, dict[str, str]] = {
         "holds SIZE on disk (100KB, 256MB, 1GiB; it may go over by the last batch written, "
         "or the few written with it) or is DURATION old (90s, 30m, 1h, 1d). Give one of "
         "each to close at whichever comes first. Existing files are never overwritten.",
-        "append": "Append to the output file, skipping records already in it (with "
-        "--rotate: go on with a new file after the highest existing number).",
-        "fsync": "Make each batch durable on disk before acknowledging it.",
-        "count": "Stop after writing N records.",
+        "append": "Append to the output file, skipping records whose delivery (message_id, "
+        "exchange, topic) is among its last 100,000; a partial last line left by a killed "
+        "recorder is cut off first (with --rotate: go on with a new file after the highest "
+        "existing number).",
+        "fsync": "Sync each batch to disk before acknowledging it (slower; survives a power "
+        "cut, not only a crash).",
+        "count": "Stop after writing exactly N records.",
         "duration": "Stop after SECONDS.",
         "no_redact": "Keep tokens and passwords in the records (they are masked by default).",
         "redact_keys": _REDACT_KEY,
         "connect_timeout": "Give up when the broker does not answer within SECONDS.",
-        "batch_size": "Messages per listener batch (and half the prefetch).",
+        "batch_size": "Messages handed to the writer per listener batch; the prefetch is "
+        "twice this, so a huge backlog is not all pushed into memory.",
         "durable": "Declare the tap queues durable, so they and their messages survive a "
-        "broker restart (needs durable exchanges, as with amqp_durable_queues = true).",
+        "broker restart (their bindings too on durable exchanges; the exchanges are never "
+        "made durable by it).",
         "queue_type": "quorum: replicated quorum tap queues (always durable; RabbitMQ 3.8 "
         "or later). Default: quorum when [oslo_messaging_rabbit] rabbit_quorum_queue is "
         "true, else classic.",
@@ -183,27 +245,57 @@ OPTIONS: dict[str, dict[str, str]] = {
     },
     "stats": {"fmt": _REPORT_FORMAT},
     "trace": {
-        "by": "Group by request id (ctxt) or by the resource the payload is about.",
-        "group_id": "Show only the group with this key.",
+        "by": "Group by request id (ctxt, else where the service put it), by "
+        "ctxt.global_request_id (one chain across services), by the resource the payload is "
+        "about, or by osprofiler trace (payload.base_id).",
+        "group_id": "Show only the group with this key; exit 1 when there is none.",
         "merge": _MERGE + ".",
         "max_groups": "Groups held at once; past it the least recently active one is "
         "closed early.",
-        "fmt": _REPORT_FORMAT,
+        "fmt": "A readable report, or one JSON list of groups, each with its records and "
+        "spans.",
     },
     "diff": {
-        "ignore": "Also ignore this field, e.g. '$.payload.reason' or '$..display_name' "
-        "(repeatable).",
+        "ignore": "Also ignore this field and everything under it, e.g. 'payload.reason' "
+        "('$.' optional), \"$.payload['nova_object.data'].display_name\", [*] or .* for "
+        "any index or key, '$..shares' for a key at any depth (repeatable).",
         "fmt": _REPORT_FORMAT,
     },
     "timeline": {
         "output": "The HTML file to write (one file, no network needed to open it); - is "
         "stdout.",
         "rows": "One row per event type, or per publisher.",
-        "max_marks": "Draw each record on its own up to N records; past that, buckets per row.",
+        "max_marks": "Keep the whole record for the detail view for the first N records "
+        "and up to N failures after them.",
+        "by": "The waterfall's lanes: one per request id, global request id, resource or "
+        "osprofiler trace, as `osreplay trace --by` groups them.",
+        "max_lanes": "Keep at most N lanes, and up to N lanes with a failure after them.",
     },
+    "ceilometer": {
+        "events": "Event definitions file (Ceilometer's event_definitions.yaml); without it "
+        "no events are predicted.",
+        "meters": "Meter definitions: a file, or a folder whose *.yaml files are read in "
+        "sorted order, as Ceilometer's meter_definitions_dirs (repeatable).",
+        "drop_unmatched": "Drop notifications no event definition matches, as "
+        "[event] drop_unmatched_notifications = true (default: Ceilometer's catch-all "
+        "event with the default traits).",
+        "topics": "A notification topic the agent listens on (repeatable; default: "
+        "notifications). Records heard on another topic are not converted.",
+        "fail_on": "Exit 1 when this holds: unmatched (an event type matches no "
+        "definition), empty-trait (a declared trait got no value), no-sample (a record "
+        "matching a meter gave no sample), dropped (an event or a notification Ceilometer "
+        "drops or requeues) (repeatable).",
+        "fmt": "A readable report, or one JSON document with every event and sample.",
+    },
+    "schema": {},
+    "schema infer": {
+        "output": "The folder to write the schemas into (created if missing; schemas of "
+        "the same name are replaced).",
+        "fmt": _REPORT_FORMAT,
+    },
+    "schema diff": {"fmt": _REPORT_FORMAT},
     "redact": {
-        "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is "
-        "stdout).",
+        "output": "Where to write the scrubbed recording (NDJSON; .gz compresses; - is stdout).",
         "pseudonymise": "Also replace UUIDs, request ids, IP addresses, user/project/domain "
         "ids and names and host names by consistent keyed pseudonyms of the same shape.",
         "seed": "Key the pseudonyms with S: the same seed gives the same output (default: "

@@ -292,7 +292,7 @@ def summary_lines(summary: RecordSummary) -> list[str]:
         output = f"{count} file{'' if count == 1 else 's'} ({escape_control(output)})"
     lines = [
         f"Recorded {summary.written} record{'s' if summary.written != 1 else ''} "
-        f"in {summary.elapsed:.1f} s ({summary.rate:.1f}/s) to {output}"
+        f"in {summary.elapsed:.1f} s ({_rate_text(summary)}) to {output}"
         f" (stopped by {summary.stopped_by})",
         _counts_line(summary),
     ]
@@ -328,6 +328,16 @@ def files_lines(files: list[RecordedFile], *, binary: bool = True) -> list[str]:
         hidden = len(files) - 2 * half
         shown = shown[:half] + [f"    … {hidden} more files …"] + shown[-half:]
     return ["  files:", *shown]
+
+
+def _rate_text(summary: RecordSummary) -> str:
+    """``5.0/s``; ``31.2/s while receiving, 0.8 s`` when traffic filled only part of the run."""
+    receiving = summary.receiving
+    if receiving is None or summary.elapsed - receiving < 1.0:
+        return f"{summary.rate:.1f}/s"
+    if receiving < 0.1:
+        return "all in one batch"
+    return f"{summary.rate:.1f}/s while receiving, {receiving:.1f} s"
 
 
 def _counts_line(summary: RecordSummary) -> str:

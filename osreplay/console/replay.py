@@ -56,6 +56,8 @@ class ReplayProgress:
     Called by the replayer once per record sent (its ``observer``). With ``planned`` (the
     paced replay's planned duration) the ETA is what the plan has left after the record
     just sent, not a guess from the rate so far: a paced replay idles between records.
+    When the records go out late (a broker slower than the plan), that is stretched by
+    the pace measured so far: the plan's offset reached per second spent reaching it.
     """
 
     def __init__(
@@ -71,13 +73,14 @@ class ReplayProgress:
         self.total = total
         self.planned = planned
         self.offset = 0.0
+        self.late = 0.0
         self.count = 0
         self.started = clock()
         self.drawn = 0.0
 
     def __call__(self, entry: Any, exchange: str, topic: str, offset: float, late: float) -> None:
         self.count += 1
-        self.offset = offset
+        self.offset, self.late = offset, late
         now = self.clock()
         if now - self.drawn >= 0.2:
             self.drawn = now
@@ -91,6 +94,8 @@ class ReplayProgress:
             done = int(width * min(self.count / self.total, 1))
             if self.planned is not None:
                 eta = max(self.planned - self.offset, 0.0)
+                if self.offset > 0 and self.late > 0:
+                    eta *= (self.offset + self.late) / self.offset
             else:
                 eta = (self.total - self.count) / rate if rate > 0 else 0
             text = (
@@ -145,6 +150,23 @@ def summary_line(summary: ReplaySummary) -> str:
         f"({summary.rate:.1f} msg/s), {summary.failed} failed, "
         f"max lateness {summary.max_lateness * 1000:.0f} ms"
     )
+
+
+def unread_lines(summary: ReplaySummary) -> list[str]:
+    """``  notifications.info: 2,100 messages waiting, no consumer``, per queue, and why."""
+    if not summary.unread:
+        return []
+    lines = [
+        f"  {queue.name}: {queue.messages:,} {'message' if queue.messages == 1 else 'messages'}"
+        " waiting, no consumer"
+        for queue in summary.unread
+    ]
+    lines.append(
+        "  (oslo's Notifier declares a <topic>.<priority> queue so nothing is lost before a "
+        "consumer exists; confirmed does not mean read: start the consumer, or use a topic "
+        "or vhost of the test's own)"
+    )
+    return [escape_control(line) for line in lines]
 
 
 def resume_option(stop: Stop, inputs: Sequence[str], *, limit: int | None, loop: int) -> str:
@@ -351,8 +373,15 @@ class ReplayConsole:
                 )
             else:
                 click.echo(summary_line(summary), file=self.out)
+                for line in unread_lines(summary):
+                    click.echo(line, file=self.out)
             if summary.selected == 0:
                 self._say("No record selected: check --start-at and the filters.")
+        for text in summary.unmatched_sets:
+            self._say(
+                f"Warning: --set {escape_control(text)} changed nothing: no record has that "
+                "path (paths read like payload.tenant_id or $.payload['nova_object.data'].host)"
+            )
         for line in stop_lines(summary, self.options):
             self._say(line)
 
@@ -366,4 +395,5 @@ __all__ = [
     "resume_option",
     "stop_lines",
     "summary_line",
+    "unread_lines",
 ]

@@ -167,7 +167,10 @@ def _counter_table(title: str, counts: dict[str, int]) -> list[str]:
 
 
 def _per_second(records: int, seconds: float) -> str:
-    rate = records / seconds
+    return _rate_text(records / seconds)
+
+
+def _rate_text(rate: float) -> str:
     return f"{rate:,.0f}/s" if rate >= 100 else f"{rate:.3g}/s"
 
 
@@ -177,8 +180,8 @@ def _rate_lines(stats: Stats) -> list[str]:
         return []
     peak = max(rate.counts)
     spark = "".join(_SPARK[-1 if n == peak else (n * 8 + peak - 1) // peak] for n in rate.counts)
-    span = stats.span_seconds or 0.0
-    average = f", average {_per_second(stats.records - stats.untimed, span)}" if span else ""
+    per_second = stats.average_per_second
+    average = f", average {_rate_text(per_second)}" if per_second is not None else ""
     return [
         f"rate   {len(rate.counts)} buckets of {human_duration(rate.width)} "
         f"from {iso(rate.start)}, "

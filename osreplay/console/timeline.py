@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 from osreplay.console.scenario import (
@@ -13,7 +14,7 @@ from osreplay.console.text import json_line, text_lines
 from osreplay.console.timeline_page import PAGE
 from osreplay.errors import InputError
 from osreplay.model.notification import PRIORITIES
-from osreplay.scenario.timeline import Timeline
+from osreplay.scenario.timeline import Lane, Row, Timeline
 
 # --- timeline --------------------------------------------------------------------------
 
@@ -45,44 +46,121 @@ class TimelineConsole(Diagnostics):
         self.out.write(text_lines([timeline_line(timeline, self.output)]))
 
 
+_LANE_NAMES = {
+    "request": "request id",
+    "global-request": "global request id",
+    "resource": "resource id",
+    "trace": "trace id",
+}
+_INFO_FLAG = PRIORITIES.index("INFO") * 2
+
+
 def timeline_line(timeline: Timeline, output: str) -> str:
-    """``Wrote timeline.html: 14 records in 11 rows (event type), one mark per record``."""
+    """``Wrote boot.html: 14 records in 11 rows by event type, 10 lanes by request id``."""
     rows = "publisher" if timeline.rows_by == "publisher" else "event type"
-    how = (
-        f"aggregated into {len(timeline.cells):,} buckets, "
-        f"{plural(len(timeline.marks), 'failure')} drawn one by one"
-        if timeline.aggregated
-        else "one mark per record"
-    )
+    lanes = plural(len(timeline.lanes), "lane")
+    if timeline.groups > len(timeline.lanes):
+        lanes = f"{len(timeline.lanes):,} of {timeline.groups:,} lanes (--max-lanes)"
     text = (
         f"Wrote {output}: {plural(timeline.records, 'record')} in "
-        f"{plural(len(timeline.rows), 'row')} by {rows}, {how}"
+        f"{plural(len(timeline.rows), 'row')} by {rows}, {lanes} by {_LANE_NAMES[timeline.by]}"
     )
     if timeline.untimed:
         text += f"; {plural(timeline.untimed, 'record')} without a time not drawn"
     return text
 
 
+def _deltas(values: Iterable[int]) -> list[int]:
+    out, previous = [], 0
+    for value in values:
+        out.append(value - previous)
+        previous = value
+    return out
+
+
+def _runs(values: Iterable[int]) -> list[int]:
+    """``[count, value, count, value, …]``."""
+    out: list[int] = []
+    for value in values:
+        if out and out[-1] == value:
+            out[-2] += 1
+        else:
+            out.extend((1, value))
+    return out
+
+
+def _row_document(row: Row, origin: float) -> dict[str, Any]:
+    # Times in whole milliseconds from the first record, each the difference from the one
+    # before (the row is in time order): a few characters per record.
+    times = _deltas(round(epoch * 1000 - origin) for epoch in row.epochs)
+    flags: list[int] = []
+    for index, flag in enumerate(row.flags):
+        if flag != _INFO_FLAG:
+            flags.extend((index, flag))
+    return {
+        "name": row.name,
+        "n": row.records,
+        "t": times,
+        "ln": _deltas(row.lines),
+        "fi": _runs(row.files),
+        "fl": flags,
+    }
+
+
+def _ms(value: float) -> float:
+    return round(value * 1000, 3)
+
+
+def _lane_document(lane: Lane) -> list[Any]:
+    start = lane.start
+    return [
+        lane.key,
+        _ms(lane.start),
+        _ms(lane.end - start),
+        lane.records,
+        lane.failures,
+        list(lane.publishers),
+        list(lane.event_types),
+        [
+            [
+                _ms(bar.start - start),
+                _ms(bar.end - start),
+                bar.depth,
+                bar.name,
+                bar.id,
+                int(bar.error),
+                int(bar.open),
+            ]  # fmt: skip
+            for bar in lane.bars
+        ],
+        [[_ms(at - start), where, event] for at, where, event in lane.failed_records],
+    ]
+
+
 def timeline_document(timeline: Timeline) -> dict[str, Any]:
-    """The data the page's script draws from (times in milliseconds since the epoch)."""
+    """The data the page's script draws from (times in milliseconds)."""
+    origin = 0.0 if timeline.first is None else round(timeline.first * 1000)
     return {
         "files": list(timeline.files),
+        "paths": timeline.paths,
         "rowsBy": timeline.rows_by,
-        "rows": timeline.rows,
-        "rowCounts": timeline.row_counts,
+        "by": timeline.by,
+        "byName": _LANE_NAMES[timeline.by],
         "records": timeline.records,
         "failures": timeline.failures,
         "untimed": timeline.untimed,
         "unreadable": timeline.unreadable,
         "first": None if timeline.first is None else timeline.first * 1000,
         "last": None if timeline.last is None else timeline.last * 1000,
-        "aggregated": timeline.aggregated,
-        "bucketMs": timeline.bucket_seconds * 1000,
+        "origin": origin,
+        "rows": [_row_document(row, origin) for row in timeline.rows],
         "marks": [
             [m.epoch * 1000, m.row, PRIORITIES.index(m.priority), int(m.failed), m.where, m.record]
             for m in timeline.marks
         ],
-        "cells": [[c.row, c.bucket, c.records, c.failures, c.worst] for c in timeline.cells],
+        "lanes": [_lane_document(lane) for lane in timeline.lanes],
+        "groups": timeline.groups,
+        "ungrouped": timeline.ungrouped,
     }
 
 

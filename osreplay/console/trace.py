@@ -12,12 +12,28 @@ from osreplay.console.scenario import (
     seconds_text,
 )
 from osreplay.console.text import text_lines
+from osreplay.scenario.profile import ProfileSpan
 from osreplay.scenario.records import iso
-from osreplay.scenario.trace import BY_REQUEST, OPEN, Group, Span, Step, TraceSummary
+from osreplay.scenario.trace import (
+    BY_GLOBAL_REQUEST,
+    BY_REQUEST,
+    BY_RESOURCE,
+    BY_TRACE,
+    OPEN,
+    Group,
+    Span,
+    Step,
+    TraceSummary,
+)
 
 # --- trace -----------------------------------------------------------------------------
 
-_KEY_NAMES = {BY_REQUEST: "request id", "resource": "resource id"}
+_KEY_NAMES = {
+    BY_REQUEST: "request id",
+    BY_GLOBAL_REQUEST: "global request id",
+    BY_RESOURCE: "resource id",
+    BY_TRACE: "trace id",
+}
 
 
 class TraceConsole(Diagnostics):
@@ -51,14 +67,53 @@ class TraceConsole(Diagnostics):
 
 
 def group_document(group: Group) -> dict[str, Any]:
-    """One group of the ``--format json`` list."""
-    return {
+    """One group of the ``--format json`` list.
+
+    ``--by trace``: ``spans`` is osprofiler's tree (:func:`profile_span_document`);
+    ``--by global-request``: ``requests`` lists each service's request as a group.
+    """
+    document: dict[str, Any] = {
         "key": group.key,
         "complete": group.complete,
         "dropped": group.dropped,
         "records": [_step_document(step) for step in group.steps],
-        "spans": [_span_document(span) for span in group.spans],
+        "spans": (
+            [profile_span_document(span) for span in group.tree]
+            if group.tree
+            else [_span_document(span) for span in group.spans]
+        ),
     }
+    if group.children:
+        document["requests"] = [
+            {
+                "key": child.key,
+                "publisher": _publisher(child),
+                "records": [_step_document(step) for step in child.steps],
+                "spans": [_span_document(span) for span in child.spans],
+            }
+            for child in group.children
+        ]
+    return document
+
+
+def profile_span_document(span: ProfileSpan) -> dict[str, Any]:
+    """``{"name", "trace_id", "parent_id", "service", "start", "end", "ms", "error",
+    "children"}``; ``ms`` is osprofiler's duration in whole milliseconds."""
+    return {
+        "name": span.name,
+        "trace_id": span.trace_id,
+        "parent_id": span.parent_id,
+        "service": span.service,
+        "start": iso(span.start),
+        "end": iso(span.end),
+        "ms": span.ms,
+        "error": span.error,
+        "children": [profile_span_document(child) for child in span.children],
+    }
+
+
+def _publisher(group: Group) -> str | None:
+    return next((step.publisher for step in group.steps if step.publisher), None)
 
 
 def _step_document(step: Step) -> dict[str, Any]:
@@ -97,19 +152,62 @@ def group_lines(group: Group) -> list[str]:
     if not group.complete:
         header += " [closed early: too many open groups]"
     lines = [header]
+    if group.tree:
+        return lines + _tree_lines(group.tree)
+    if group.children:
+        for child in group.children:
+            lines.extend(_child_lines(child, first))
+        return lines
+    lines.extend(_step_lines(group, first))
+    return lines
+
+
+def _step_lines(group: Group, first: datetime | None, indent: str = "  ") -> list[str]:
+    lines = []
     offsets = [_offset(step.at, first) for step in group.steps]
     width = max(map(len, offsets), default=0)
     for offset, step in zip(offsets, group.steps, strict=True):
         lines.append(
-            f"  {offset:>{width}}  {step.path}:{step.lineno}  {step.priority:<5}  {step.event_type}"
+            f"{indent}{offset:>{width}}  {step.path}:{step.lineno}  {step.priority:<5}  "
+            f"{step.event_type}"
         )
     for span in group.spans:
         if span.outcome == OPEN:
             start = f"{span.start.path}:{span.start.lineno}"
-            lines.append(f"  span {span.event}: open (started at {start}, no end)")
+            lines.append(f"{indent}span {span.event}: open (started at {start}, no end)")
         else:
-            lines.append(f"  span {span.event}: {seconds_text(span.seconds)}, {span.outcome}")
+            lines.append(f"{indent}span {span.event}: {seconds_text(span.seconds)}, {span.outcome}")
     return lines
+
+
+def _child_lines(child: Group, first: datetime | None) -> list[str]:
+    """One request of a chain: its id and publisher, then its records and spans."""
+    publisher = _publisher(child)
+    head = f"  request {child.key}" + (f" ({publisher})" if publisher else "")
+    return [f"{head}: {plural(len(child.steps), 'record')}", *_step_lines(child, first, "    ")]
+
+
+def _tree_lines(tree: tuple[ProfileSpan, ...]) -> list[str]:
+    """``  +0 ms  wsgi (nova-api): 52 ms``, children indented under their parent."""
+    rows: list[tuple[str, str]] = []
+
+    def visit(span: ProfileSpan, depth: int) -> None:
+        text = "  " * depth + span.name
+        if span.service:
+            text += f" ({span.service})"
+        text += f": {span.ms:,} ms"
+        if span.start is None or span.end is None:
+            text += ", no " + ("start" if span.start is None else "stop") + " recorded"
+        if span.error:
+            text += f", error {span.error}"
+        rows.append((f"+{span.started_ms:,} ms", text))
+        for child in span.children:
+            visit(child, depth + 1)
+
+    for span in tree:
+        visit(span, 0)
+    width = max(len(offset) for offset, _ in rows)
+    return [f"  {offset:>{width}}  {text}" for offset, text in rows]
 
 
 def _offset(at: datetime | None, first: datetime | None) -> str:

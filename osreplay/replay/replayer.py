@@ -46,6 +46,14 @@ class Stop:
 
 
 @dataclass
+class UnreadQueue:
+    """A queue replay published to, holding ``messages`` with no consumer after the run."""
+
+    name: str
+    messages: int
+
+
+@dataclass
 class ReplaySummary:
     """What a replay did (osreplay.console.replay renders it)."""
 
@@ -58,6 +66,12 @@ class ReplaySummary:
     passes: int = 0
     skipped: list[NoteLine] = field(default_factory=list)
     stop: Stop | None = None
+    #: The ``<topic>.<priority>`` queues oslo published to (``notifications.info``).
+    routes: set[str] = field(default_factory=set)
+    #: Those of them that hold messages and have no consumer, after the run.
+    unread: list[UnreadQueue] = field(default_factory=list)
+    #: The --set options whose path no record had.
+    unmatched_sets: list[str] = field(default_factory=list)
 
     @property
     def selected(self) -> int:
@@ -190,6 +204,7 @@ class Replayer:
         stop = self._send(entry, note, exchange, topic, run)
         if stop is not None:
             return stop
+        summary.routes.add(f"{topic}.{note.priority.lower()}")
         run.pending, run.last = None, entry
         if first and schedule.paced:
             # The schedule starts once the first record is confirmed: setting up the

@@ -15,7 +15,8 @@ given (a looped file reuses its records).
   gaps between values are kept, and each value keeps its format. Date-only values are
   left alone.
 * ``sets`` (``--set JSONPATH=VALUE``): the field at the path is overwritten in every
-  record where the path exists; paths are ``$.a.b``, ``$.a[0]``, ``$['key.with.dots']``.
+  record where the path exists; paths are ``$.a.b``, ``$.a[0]``, ``$['key.with.dots']``,
+  the ``$.`` optional (``a.b``) as in ``diff --ignore``; a path no record has is reported.
 """
 
 from __future__ import annotations
@@ -74,9 +75,9 @@ def parse_set(text: str) -> SetField:
     return SetField(path, value, text)
 
 
-def _parse_path(text: str) -> tuple[tuple[PathPart, ...], str]:
-    if not text.startswith("$"):
-        raise UsageError(f"--set {text}: the path starts with $ (e.g. $.payload.tenant_id)")
+def _parse_path(option: str) -> tuple[tuple[PathPart, ...], str]:
+    # Written as diff --ignore and validate write paths, with or without the leading `$.`.
+    text = option if option.startswith("$") else ("$" if option.startswith("[") else "$.") + option
     parts: list[PathPart] = []
     pos = 1
     while pos < len(text) and text[pos] != "=":
@@ -94,7 +95,7 @@ def _parse_path(text: str) -> tuple[tuple[PathPart, ...], str]:
             break
         pos = match.end()
     if not parts:
-        raise UsageError(f"--set {text}: name a field below $ (e.g. $.payload.tenant_id)")
+        raise UsageError(f"--set {option}: name a field below $ (e.g. payload.tenant_id)")
     return tuple(parts), text[pos:]
 
 
@@ -243,6 +244,8 @@ class Rewriter:
         self._pass_no: int | None = None
         self._ids: Pseudonymiser | None = None
         self._delta: timedelta | None = None
+        #: How many records each --set changed (by its option text).
+        self.matched: dict[str, int] = {field.text: 0 for field in self.sets}
 
     @property
     def active(self) -> bool:
@@ -253,6 +256,10 @@ class Rewriter:
         cls, *, fresh_ids: bool = False, retime: bool = False, sets: Iterable[str] = ()
     ) -> Rewriter:
         return cls(fresh_ids=fresh_ids, retime=retime, sets=[parse_set(text) for text in sets])
+
+    def unmatched(self) -> list[str]:
+        """The --set options whose path exists in no record rewritten so far."""
+        return [text for text, count in self.matched.items() if count == 0]
 
     def __call__(self, note: Notification, pass_no: int = 1) -> Notification:
         """A rewritten copy of ``note``, sent in pass ``pass_no`` (1-based)."""
@@ -273,7 +280,8 @@ class Rewriter:
         if self.sets:
             obj = copy.deepcopy(obj)  # --set changes it in place: never the file's record
             for field in self.sets:
-                apply_set(obj, field)
+                if apply_set(obj, field):
+                    self.matched[field.text] += 1
         try:
             return Notification.from_dict(obj)
         except RecordError as exc:

@@ -10,12 +10,14 @@ before the first record (while checking files or connecting) propagates: nothing
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from osreplay.bus.blocked import BlockChange, BlockedWatcher
 from osreplay.bus.exchanges import ExchangeFlags, ExchangeState, probe_all, services_flags
+from osreplay.bus.queues import QueueAdmin
 from osreplay.bus.transport import BusSettings, check_connection, oslo_reason, resolve
 from osreplay.errors import ConnectError, OsreplayError, UsageError
 from osreplay.model.files import expand_inputs
@@ -24,7 +26,14 @@ from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
 from osreplay.model.notes import NoteLine
 from osreplay.replay.pacing import Pacer, Schedule, VirtualClock, make_schedule
 from osreplay.replay.pool import BATCH, Pool
-from osreplay.replay.replayer import Observer, Replayer, ReplaySummary, Source, planned_duration
+from osreplay.replay.replayer import (
+    Observer,
+    Replayer,
+    ReplaySummary,
+    Source,
+    UnreadQueue,
+    planned_duration,
+)
 from osreplay.replay.rewrite import Rewriter, clock_now
 from osreplay.replay.sender import (
     STOPPED_CLOSE_TIMEOUT,
@@ -37,6 +46,8 @@ from osreplay.replay.sender import (
 from osreplay.replay.sources import FileSource, Selection, StreamSource, parse_start_at
 from osreplay.replay.workers import PooledReplayer
 from osreplay.runtime import gc_frozen, terminate_like_interrupt
+
+LOG = logging.getLogger(__name__)
 
 #: A paced plan longer than this (seconds) is worth a warning without --max-gap or --rate.
 LONG_PLAN = 3600
@@ -207,7 +218,6 @@ def _replay(
             pool = _pool(options, exchanges, console)
             replayer = PooledReplayer(pool, options.workers, schedule, **kwargs)
         summary = replayer.run(source)
-        return summary
     finally:
         stopped = summary is None or (
             summary.stop is not None and summary.stop.kind == "interrupted"
@@ -220,6 +230,33 @@ def _replay(
         if watcher is not None:
             watcher.detach()
         console.close_progress()
+    if summary.seen:
+        summary.unmatched_sets = rewriter.unmatched()
+    # Only after a complete run: after a broker failure asking it would only wait for it
+    # again, and Ctrl-C must return at once.
+    if not options.dry_run and not settings.is_memory and summary.stop is None:
+        summary.unread = unread_queues(settings, summary.routes)
+    return summary
+
+
+def unread_queues(settings: BusSettings, routes: set[str]) -> list[UnreadQueue]:
+    """The ``<topic>.<priority>`` queues replay published to that hold messages with no
+    consumer: oslo's Notifier declares them so nothing is lost before a consumer exists,
+    and "confirmed by the broker" does not mean anyone read them."""
+    if not routes:
+        return []
+    unread = []
+    admin = QueueAdmin.for_settings(settings, connect_timeout=5.0)
+    try:
+        for name in sorted(routes):
+            state = admin.inspect(name)
+            if state is not None and state.messages and not state.consumers:
+                unread.append(UnreadQueue(name, state.messages))
+    except Exception as exc:  # noqa: BLE001 - the replay is done; only the report is lost
+        LOG.info("could not inspect the queues replay published to: %s", exc)
+    finally:
+        admin.close()
+    return unread
 
 
 def _exchanges(

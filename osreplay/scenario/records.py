@@ -15,7 +15,9 @@ from datetime import datetime
 
 from osreplay.model.merge import merge_in_time
 from osreplay.model.notes import read_notes
-from osreplay.model.notification import Notification, parse_timestamp
+from osreplay.model.notification import CADF_EVENT_TYPEURI, Notification, parse_timestamp
+
+FAILING_PRIORITIES = frozenset(("ERROR", "CRITICAL"))
 
 
 @dataclass(slots=True)
@@ -77,3 +79,15 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def failed(note: Notification) -> bool:
+    """ERROR or CRITICAL, or a CADF event whose outcome is failure."""
+    if note.priority in FAILING_PRIORITIES:
+        return True
+    payload = note.payload
+    return (
+        payload.__class__ is dict
+        and payload.get("typeURI") == CADF_EVENT_TYPEURI
+        and payload.get("outcome") == "failure"
+    )

@@ -86,6 +86,20 @@ class Stats:
             return None
         return (self.last - self.first).total_seconds()
 
+    @property
+    def average_per_second(self) -> float | None:
+        """Timed records per second over the whole clock seconds they fall in.
+
+        Not ``records / span``: a recording shorter than a second (or a few records
+        straddling second boundaries) would average more than its busiest second. Over
+        the seconds from the first record's to the last's, both counted whole, the
+        average is never above the busiest second.
+        """
+        if self.first is None or self.last is None:
+            return None
+        seconds = math.floor(self.last.timestamp()) - math.floor(self.first.timestamp()) + 1
+        return (self.records - self.untimed) / seconds
+
 
 class StatsConsole(Protocol):
     """What ``run`` tells as it goes: each unreadable line (the CLI prints it on stderr)."""

@@ -115,10 +115,15 @@ class RecordSummary:
     #: and what closed them.
     files: list[RecordedFile] = field(default_factory=list)
     rotate: RotateLimits | None = None
+    #: Seconds from the first batch received to the last one written (None: nothing was).
+    receiving: float | None = None
 
     @property
     def rate(self) -> float:
-        return self.written / self.elapsed if self.elapsed > 0 else 0.0
+        """Records a second while receiving (the time waiting for traffic or a stop
+        excluded); over the whole run when that is unknown."""
+        span = self.elapsed if self.receiving is None else self.receiving
+        return self.written / span if span > 0 else 0.0
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 from osreplay.bus.exchanges import ExchangeState, services_flags
 from osreplay.bus.queues import QueueAdmin, QueueState
-from osreplay.bus.transport import BusSettings, mask_secrets
+from osreplay.bus.transport import BusSettings
+from osreplay.bus.url import error_text
 from osreplay.errors import ConnectError, OsreplayError, UsageError
 
 _MAX_POOL_CANDIDATES = 10
@@ -165,7 +166,7 @@ class TapQueues:
             self.release()
             raise ConnectError(
                 f"cannot prepare the tap queues on {self.settings.masked_url}: "
-                f"{mask_secrets(str(exc)) or type(exc).__name__}"
+                f"{error_text(exc)}"
             ) from None
         finally:
             _close_quietly(admin)
@@ -209,7 +210,7 @@ class TapQueues:
                     admin.delete(name)
                     deleted.append(name)
                 except Exception as exc:  # noqa: BLE001 - report what is left, then give up
-                    reason = mask_secrets(str(exc)) or type(exc).__name__
+                    reason = error_text(exc)
                     self._on_cleanup_failed(names[index:], reason)
                     break
         finally:

@@ -282,6 +282,10 @@ class Recorder:
         self, endpoint: _TapEndpoint, priority: str, messages: list[dict[str, Any]]
     ) -> str | None:
         recorded_at = utcnow_iso()
+        arrived = time.monotonic()
+        with self._stats_lock:
+            if self.stats.first_at is None:
+                self.stats.first_at = arrived
         counts = BatchCounts()
         entries: list[MessageLine] = []
         for message in messages:
@@ -302,6 +306,8 @@ class Recorder:
         except WriteFailed:
             complete = False
         if complete:
+            with self._stats_lock:
+                self.stats.last_at = time.monotonic()
             return None
         with self._stats_lock:
             self.stats.requeued += len(messages)
@@ -391,6 +397,11 @@ class Recorder:
             durable=self.durable,
             bindings_survive=self.bindings_survive,
             elapsed=time.monotonic() - stats.started,
+            receiving=(
+                stats.last_at - stats.first_at
+                if stats.first_at is not None and stats.last_at is not None
+                else None
+            ),
             output=self.writer.name,
             pool=self.pool,
             stopped_by=self._stopped_by,

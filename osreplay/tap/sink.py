@@ -63,6 +63,10 @@ class RecordStats:
     event_types: Counter[str] = field(default_factory=Counter)
     exchanges: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
+    #: When the first batch of messages was handed over, and the last one written: the
+    #: time the recorder was receiving, not waiting for traffic or a stop.
+    first_at: float | None = None
+    last_at: float | None = None
 
     def top_event_types(self, n: int = 3) -> list[tuple[str, int]]:
         return self.event_types.most_common(n)

@@ -59,11 +59,36 @@ def test_without_rewriting_the_dry_run_shows_only_the_plan(tmp_path):
 def test_a_bad_set_is_a_usage_error(tmp_path):
     path = tmp_path / "r.ndjson"
     path.write_text(json.dumps(RECORD) + "\n")
-    result = replay(str(path), "--dry-run", "--set", "payload.x=1")
+    result = replay(str(path), "--dry-run", "--set", "$.payload")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "Error: --set payload.x=1: the path starts with $ (e.g. $.payload.tenant_id)\n"
+        "Error: --set $.payload: give JSONPATH=VALUE, "
+        "e.g. --set '$.payload.tenant_id=test-project'\n"
+    )
+
+
+def test_set_paths_read_with_or_without_the_dollar_as_diff_ignore_does(tmp_path):
+    path = tmp_path / "r.ndjson"
+    path.write_text(json.dumps(RECORD) + "\n")
+    with_dollar = replay(str(path), "--dry-run", "--set", "$.payload.state=x")
+    without = replay(str(path), "--dry-run", "--set", "payload.state=x")
+    assert with_dollar.exit_code == without.exit_code == 0, without.stderr
+    assert with_dollar.stdout == without.stdout
+    assert json.loads(without.stdout.splitlines()[2])["payload"]["state"] == "x"
+    assert without.stderr == ""
+
+
+def test_a_set_whose_path_matches_nothing_is_warned_about(tmp_path):
+    path = tmp_path / "r.ndjson"
+    path.write_text(json.dumps(RECORD) + "\n")
+    result = replay(
+        str(path), "--dry-run", "--set", "payload.tenantid=p", "--set", "payload.state=x"
+    )
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Warning: --set payload.tenantid=p changed nothing: no record has that path (paths "
+        "read like payload.tenant_id or $.payload['nova_object.data'].host)\n"
     )
 
 

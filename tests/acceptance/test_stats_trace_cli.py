@@ -27,7 +27,7 @@ STATS_TEXT = """\
 first  2024-03-05T10:00:00.100000Z
 last   2024-03-05T10:01:35.250000Z
 span   1 min 35 s
-rate   48 buckets of 2 s from 2024-03-05T10:00:00.000000Z, busiest 5 records (2.5/s), average 0.147/s
+rate   48 buckets of 2 s from 2024-03-05T10:00:00.000000Z, busiest 5 records (2.5/s), average 0.146/s
        |█▂    ▂   ▂ ▂                 ▂ ▂  ▂    ▂      ▂|
 busiest second 2024-03-05T10:00:00.000000Z: 4 records
 

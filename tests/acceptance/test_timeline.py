@@ -84,33 +84,46 @@ def test_the_page_is_one_file_that_fetches_nothing(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"Wrote {out}: 14 records in 11 rows by event type, one mark per record\n"
+        f"Wrote {out}: 14 records in 11 rows by event type, 8 lanes by request id\n"
     )
     html = out.read_text()
     assert not re.search(r"<script[^>]+src=|<link|<img|<iframe|@import|url\(", html)
     assert "fetch(" not in html and "XMLHttpRequest" not in html
     data = page_data(html)
-    assert data["rows"][:2] == ["identity.authenticate", "instance.create.start"]
+    names = [row["name"] for row in data["rows"]]
+    assert names[:2] == ["baremetal.node.power_set.end", "baremetal.node.power_set.start"]
+    assert names == sorted(names)  # event types: natural order is alphabetical here
+    assert sum(row["n"] for row in data["rows"]) == 14
     assert (data["records"], data["failures"], len(data["marks"])) == (14, 3, 14)
     failure = [m for m in data["marks"] if m[3]][1]
     assert failure[4] == f"{BEFORE}:9" and failure[5]["event_type"] == "instance.create.error"
     assert failure[5]["ctxt"]["auth_token"] == "***"  # the record as recorded
 
 
-def test_rows_by_publisher_and_buckets_past_max_marks(tmp_path: Path) -> None:
-    out = tmp_path / "t.html"
+def test_rows_by_publisher_in_natural_order_and_whole_records_up_to_max_marks(
+    tmp_path: Path,
+) -> None:
+    recording = tmp_path / "hosts.ndjson"
+    base = json.loads(BEFORE.read_text().splitlines()[2])
+    with recording.open("w") as out:
+        for n, host in enumerate([1, 9, 8, 10, 2, 7, 11, 3]):
+            record = {**base, "publisher_id": f"nova-compute:compute-{host}"}
+            record["timestamp"] = f"2024-03-05 10:00:{n:02d}.000000"
+            out.write(json.dumps(record) + "\n")
+    out_page = tmp_path / "t.html"
     result = osreplay(
-        "timeline", "--rows", "publisher", "--max-marks", "5", "-o", str(out), str(BEFORE)
-    )
+        "timeline", "--rows", "publisher", "--max-marks", "5", "-o", str(out_page),
+        str(recording), str(BEFORE),
+    )  # fmt: skip
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith(
-        "14 records in 7 rows by publisher, aggregated into 14 buckets, "
-        "3 failures drawn one by one\n"
-    )
-    data = page_data(out.read_text())
-    assert data["aggregated"] and sum(cell[2] for cell in data["cells"]) == 14
-    assert [m[3] for m in data["marks"]] == [1, 1, 1]
+    assert result.stdout.endswith("22 records in 13 rows by publisher, 8 lanes by request id\n")
+    data = page_data(out_page.read_text())
+    computes = [r["name"] for r in data["rows"] if r["name"].startswith("nova-compute:compute-")]
+    assert computes == [f"nova-compute:compute-{n}" for n in (1, 2, 3, 7, 8, 9, 10, 11)]
+    # every record is in the page as numbers; 5 whole, then the failures after them
+    assert sum(row["n"] for row in data["rows"]) == 22
+    assert [m[3] for m in data["marks"]] == [0, 0, 0, 0, 0, 1, 1, 1]
 
 
 def test_the_page_on_stdout_and_an_empty_recording(tmp_path: Path) -> None:
@@ -120,7 +133,8 @@ def test_the_page_on_stdout_and_an_empty_recording(tmp_path: Path) -> None:
 
     assert result.exit_code == 0
     assert (
-        result.stderr == "Wrote <stdout>: 0 records in 0 rows by event type, one mark per record\n"
+        result.stderr
+        == "Wrote <stdout>: 0 records in 0 rows by event type, 0 lanes by request id\n"
     )
     assert page_data(result.stdout)["first"] is None
 
@@ -143,8 +157,8 @@ def test_the_corpus_draws_what_has_a_time_and_counts_the_rest(tmp_path: Path) ->
     assert result.exit_code == 0, result.stderr
     data = page_data(out.read_text())
     assert data["untimed"] > 100  # nova's samples carry no timestamp
-    drawn = len(data["marks"])
-    assert drawn == data["records"] - data["untimed"] > 10
+    drawn = sum(row["n"] for row in data["rows"])
+    assert drawn == len(data["marks"]) == data["records"] - data["untimed"] > 10
     assert any(m[5]["event_type"] == "identity.authenticate" and m[3] for m in data["marks"])
 
 
@@ -201,19 +215,20 @@ def test_chromium_draws_every_row_and_mark_of_a_small_recording(chromium, tmp_pa
 
 
 @pytest.mark.browser
-def test_chromium_draws_100000_records_as_buckets_with_failures_on_top(chromium, tmp_path) -> None:
+def test_chromium_draws_100000_records_as_buckets_with_their_failures(chromium, tmp_path) -> None:
     recording = tmp_path / "morning.ndjson"
     failures = busy_morning(recording, 100_000)
     page = tmp_path / "morning.html"
     result = osreplay("timeline", "-o", str(page), str(recording))
     assert result.exit_code == 0, result.output
-    assert page.stat().st_size < 2_000_000  # buckets, not 100,000 records
+    assert page.stat().st_size < 3_000_000  # numbers per record, whole records for 1,000
 
     drawn, shot, _ = open_in_chromium(chromium, page, tmp_path)
 
     assert drawn["drawn"] == "yes" and drawn["rows"] == str(len(EVENT_TYPES))
-    assert int(drawn["cells"]) > 1_000
-    assert drawn["failures"] == drawn["marks"] == str(failures)
+    # every row is busy: buckets, each with its failures counted (and drawn in proportion)
+    assert int(drawn["cells"]) > 1_000 and drawn["marks"] == "0"
+    assert drawn["failures"] == str(failures)
     assert_png(shot)
 
 

@@ -448,3 +448,34 @@ def test_an_exchange_of_another_type_is_refused_before_anything_is_sent(bus, tap
         f"Error: exchange {exchange} is a direct exchange: oslo publishes notifications to "
         "topic exchanges only; replay into another one with --exchange NAME\n"
     )
+
+
+def test_the_summary_names_the_queues_left_with_no_consumer(bus, tmp_path):
+    import kombu
+
+    unread, read = unique("unread"), unique("read")
+    exchange = unique("nova")
+    rows = [record(i, "INFO", exchange, unread) for i in range(3)]
+    rows += [record(3, "ERROR", exchange, unread), record(4, "INFO", exchange, read)]
+    path = write(tmp_path / "r.ndjson", rows)
+    with kombu.Connection(bus.amqp()) as connection:
+        channel = connection.channel()
+        # A consumer on <read>.info, as a service listening on that topic would be.
+        channel.queue_declare(f"{read}.info", auto_delete=False)
+        tag = channel.basic_consume(f"{read}.info", callback=lambda message: None)
+        try:
+            result = replay(path, "--url", bus.transport_url(), "--rate", "0")
+            assert result.exit_code == 0, result.stderr
+            lines = result.stdout.splitlines()
+            assert lines[1:3] == [
+                f"  {unread}.error: 1 message waiting, no consumer",
+                f"  {unread}.info: 3 messages waiting, no consumer",
+            ]
+            assert lines[3].startswith("  (oslo's Notifier declares a <topic>.<priority> queue")
+            assert read not in result.stdout
+        finally:
+            channel.basic_cancel(tag)
+            cleanup = connection.channel()
+            for name in (f"{unread}.info", f"{unread}.error", f"{read}.info"):
+                cleanup.queue_delete(name)
+            cleanup.exchange_delete(exchange)

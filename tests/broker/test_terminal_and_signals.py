@@ -155,8 +155,12 @@ def test_a_paced_replay_shows_its_bar_on_the_terminal_and_erases_it(bus, tap, tm
     assert term.finish() == 0
     assert len(got.drain(3)) == 3
     assert REDRAW in term.screen  # the bar was drawn, on stderr, alone, then erased
-    last = term.lines()[-2]
-    assert last.rpartition(REDRAW.decode())[2].startswith("Replayed 3 of 3 records in ")
+    lines = term.lines()
+    summary = next(line for line in lines if "Replayed 3 of 3 records in " in line)
+    assert summary.rpartition(REDRAW.decode())[2].startswith("Replayed 3 of 3 records in ")
+    # Nothing reads <topic>.info here (the test's tap is a queue of its own): replay says so.
+    after = lines[lines.index(summary) + 1]
+    assert after.startswith(f"  {bus.topic}.info: ") and after.endswith(" waiting, no consumer")
 
 
 def test_sigterm_stops_replay_with_the_summary_and_the_resume_point(bus, tap, tmp_path):  # noqa: F811

@@ -201,7 +201,7 @@ def test_tls_against_the_plain_port_fails_within_the_connect_timeout(node, tmp_p
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"Error: cannot connect to rabbit://osr-tls:***@localhost:{PLAIN_PORT}/%2F: "
-        "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006) (TLS is on by "
+        "[SSL: WRONG_VERSION_NUMBER] wrong version number (TLS is on by "
         "[oslo_messaging_rabbit] ssl or ?ssl=1, but this port does not speak TLS)"
     )
     assert "Traceback" not in result.stderr

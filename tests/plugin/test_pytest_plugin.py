@@ -172,3 +172,215 @@ def test_replay_only(osreplay_replay):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-W", "error")
     result.assert_outcomes(passed=1)
+
+
+# --- osreplay_collect, and osreplay_vhost through the management API -------------------
+
+COLLECT_BROKER_TEST = """
+import shutil
+
+
+def test_collect_in_a_vhost_made_without_rabbitmqctl(
+    osreplay_replay, osreplay_collect, osreplay_vhost
+):
+    assert shutil.which("rabbitmqctl") is None
+    collected = osreplay_collect(exchange="nova", topics=["plugin-test"])
+    summary = osreplay_replay(RECORDING)  # into the test's vhost, as the collector listens
+    assert (summary.sent, summary.failed) == (3, 0)
+    ends = collected.wait_for(event_type="*.create.end", timeout=30)
+    assert [r["event_type"] for r in ends] == ["compute.instance.create.end"]
+    collected.wait_for(count=3, timeout=30)
+    first = collected.records[0]
+    assert first["exchange"] == "nova" and first["topic"] == "plugin-test"
+    assert first["payload"]["instance_id"] == ORIGINAL
+    assert first["ctxt"]["request_id"] == "req-14a1f71e-78a4-484f-94c5-5d6233533772"
+"""
+
+
+def _path_without_rabbitmqctl() -> str:
+    import os
+    import shutil
+
+    keep = [
+        folder
+        for folder in os.environ.get("PATH", "").split(os.pathsep)
+        if folder and not shutil.which("rabbitmqctl", path=folder)
+    ]
+    return os.pathsep.join(keep)
+
+
+@pytest.mark.broker
+def test_the_vhost_fixture_uses_the_management_api_without_rabbitmqctl(
+    pytester, broker_url, monkeypatch
+):
+    monkeypatch.setenv("PATH", _path_without_rabbitmqctl())
+    consumer_suite(pytester, COLLECT_BROKER_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rs", timeout=180)
+    result.assert_outcomes(passed=1)
+
+
+VHOST_NAME_TEST = """
+def test_note_the_vhost(osreplay_vhost):
+    with open(NOTE, "w") as note:
+        note.write(osreplay_vhost.rsplit("/", 1)[1])
+"""
+
+
+@pytest.mark.broker
+def test_the_vhost_is_deleted_after_the_test(pytester, broker_url):
+    import json as _json
+    import urllib.request
+
+    note = pytester.path / "vhost.txt"
+    consumer_suite(pytester, f"NOTE = {str(note)!r}\n" + VHOST_NAME_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=120)
+    result.assert_outcomes(passed=1)
+    vhost = note.read_text()
+    assert vhost.startswith("osreplay-test-")
+    request = urllib.request.Request("http://127.0.0.1:15672/api/vhosts")
+    request.add_header("Authorization", "Basic Z3Vlc3Q6Z3Vlc3Q=")  # guest:guest
+    with urllib.request.urlopen(request, timeout=10) as response:
+        names = {v["name"] for v in _json.load(response)}
+    assert vhost not in names
+
+
+COLLECT_TIMEOUT_TEST = """
+def test_waits_in_vain(osreplay_replay, osreplay_collect):
+    collected = osreplay_collect(exchange="nova", topics=["plugin-timeout"])
+    osreplay_replay(RECORDING, topics=["plugin-timeout"])
+    collected.wait_for(count=3, timeout=30)
+    collected.wait_for(event_type="compute.instance.delete.end", timeout=0.5)
+"""
+
+
+def test_wait_for_fails_the_test_saying_what_arrived(pytester):
+    consumer_suite(pytester, COLLECT_TIMEOUT_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*osreplay_collect: waited 0.5 s for 1 record of compute.instance.delete.end on "
+            "exchange nova, topics plugin-timeout; received 3 records (compute.instance.create.end,"
+            " compute.instance.create.start, compute.instance.update)*"
+        ]
+    )
+
+
+SNAPSHOT_TEST = """
+def test_the_producer_emits_the_boot(osreplay_replay, osreplay_collect):
+    collected = osreplay_collect(exchange="nova", topics=["plugin-snapshot"])
+    osreplay_replay(RECORDING, topics=["plugin-snapshot"], fresh_ids=True)
+    collected.wait_for(count=3, timeout=30)
+    collected.assert_matches_recording(GOLDEN, ignore=["payload.step"])
+"""
+
+
+def test_a_golden_recording_is_written_by_update_and_then_compared(pytester):
+    golden = pytester.path / "golden" / "boot.ndjson"
+    consumer_suite(pytester, f"GOLDEN = {str(golden)!r}\n" + SNAPSHOT_TEST)
+
+    missing = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    missing.assert_outcomes(failed=1)
+    missing.stdout.fnmatch_lines([f"*no golden recording at {golden}: run pytest --osreplay-*"])
+
+    update = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--osreplay-update")
+    update.assert_outcomes(passed=1)
+    written = [json.loads(line) for line in golden.read_text().splitlines()]
+    assert [r["event_type"] for r in written] == [r["event_type"] for r in RECORDS]
+
+    # Fresh ids each run, and the ignored step: the same scenario matches.
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q").assert_outcomes(passed=1)
+
+    written[2]["payload"]["instance_id"] = "not-an-id"
+    written[1]["publisher_id"] = "nova-compute:elsewhere"
+    golden.write_text("".join(json.dumps(r) + "\n" for r in written))
+    changed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    changed.assert_outcomes(failed=1)
+    changed.stdout.fnmatch_lines(
+        [
+            f"*what arrived differs from {golden} (A) beyond volatile fields*",
+            "*compute.instance.create.end: $.payload.instance_id: \"not-an-id\" in A*",
+            "*compute.instance.update: $.publisher_id: *",
+        ]
+    )
+
+
+# --- the README's consumer test, as written --------------------------------------------
+
+BILLING_SERVICE = '''
+import threading
+
+import oslo_messaging
+import pytest
+from oslo_config import cfg
+
+RUNNING = []
+
+
+class Billing:
+    """The code under test: closes the bill of a deleted instance, and says so."""
+
+    def __init__(self, notifier):
+        self.notifier = notifier
+
+    def info(self, ctxt, publisher_id, event_type, payload, metadata):
+        if event_type == "compute.instance.delete.end":
+            self.notifier.info(
+                {},
+                "billing.instance.closed",
+                {"instance": payload["instance_id"], "state": "closed"},
+            )
+
+
+def start_billing_service(url):
+    conf = cfg.ConfigOpts()
+    listening = oslo_messaging.get_notification_transport(conf, url=url)
+    conf.set_override("control_exchange", "billing")
+    sending = oslo_messaging.get_notification_transport(conf, url=url)
+    notifier = oslo_messaging.Notifier(
+        sending, publisher_id="billing", driver="messagingv2", topics=["notifications"]
+    )
+    listener = oslo_messaging.get_notification_listener(
+        listening,
+        [oslo_messaging.Target(topic="notifications", exchange="nova")],
+        [Billing(notifier)],
+        executor="threading",
+        pool="billing",
+    )
+    listener.start()
+    RUNNING.append((listener, listening, sending))
+
+
+@pytest.fixture(autouse=True)
+def stop_billing():
+    yield
+    for listener, listening, sending in RUNNING:
+        listener.stop()
+        listener.wait()
+        listening.cleanup()
+        sending.cleanup()
+'''
+
+
+def test_the_readme_consumer_test_runs_as_written(pytester):
+    import re
+    from pathlib import Path
+
+    readme = Path(__file__).parents[2].joinpath("README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    (example,) = [block for block in blocks if "osreplay_collect" in block]
+    deleted = {
+        "event_type": "compute.instance.delete.end",
+        "publisher_id": "nova-compute:compute-1",
+        "priority": "INFO",
+        "payload": {"instance_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"},
+        "timestamp": "2024-03-05 10:00:00.000000",
+        "exchange": "nova",
+        "topic": "notifications",
+    }
+    recordings = pytester.path / "tests" / "recordings"
+    recordings.mkdir(parents=True)
+    (recordings / "delete.ndjson").write_text(json.dumps(deleted) + "\n", encoding="utf-8")
+    pytester.makepyfile(test_billing=BILLING_SERVICE + "\n" + example)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)

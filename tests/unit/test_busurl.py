@@ -6,6 +6,9 @@ on import (pytest turns warnings into errors).
 
 from __future__ import annotations
 
+import re
+import socket
+import ssl
 import warnings
 
 import kombu
@@ -176,3 +179,25 @@ def test_multi_host_urls_mask_every_password(p1, p2):
     assert mask_url(url) == "rabbit://a:***@h1:5672,b:***@h2:5673/%2F"
     parsed = busurl.parse(url, drivers=DRIVERS)
     assert [h.password for h in parsed.hosts] == oslo_passwords(url) == [p1, p2]
+
+
+def _handshake_with_a_plain_port() -> ssl.SSLError:
+    """The real error of a TLS handshake answered by a plain AMQP peer, as this Python words it."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(b"AMQP\x00\x00\x09\x01" * 8)
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        ours.settimeout(5)
+        with pytest.raises(ssl.SSLError) as caught:
+            context.wrap_socket(ours, server_hostname="localhost")
+    return caught.value
+
+
+def test_error_text_keeps_the_reason_and_drops_the_interpreters_source_location():
+    exc = _handshake_with_a_plain_port()
+    assert re.search(r"\(_ssl\.c:\d+\)", str(exc))  # what this interpreter says
+    text = busurl.error_text(exc)
+    assert "wrong version number" in text
+    assert ".c:" not in text
+    assert busurl.error_text(OSError("")) == "OSError"

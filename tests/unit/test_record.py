@@ -388,6 +388,34 @@ def test_progress_and_summary_lines():
     assert "resume with: osreplay record --pool p --append -o FILE" in lines[-1]
 
 
+def test_the_summary_rate_counts_the_time_receiving_not_the_wait():
+    # 25 records that came within 0.8 s of a 23.6 s run (waiting for traffic, then --count).
+    summary = RecordSummary(
+        written=25,
+        filtered=0,
+        duplicates=0,
+        requeued=0,
+        unencodable=0,
+        elapsed=23.6,
+        receiving=0.8,
+        output="out.ndjson",
+        pool="p",
+        stopped_by="count",
+        top_event_types=[],
+        exchanges={},
+        deleted_queues=["p.nova"],
+        kept_queues=[],
+    )
+    assert summary_lines(summary)[0] == (
+        "Recorded 25 records in 23.6 s (31.2/s while receiving, 0.8 s) to out.ndjson "
+        "(stopped by count)"
+    )
+    summary.receiving = 0.01  # one batch: no rate worth giving
+    assert "(all in one batch)" in summary_lines(summary)[0]
+    summary.receiving, summary.elapsed = 1.6, 2.0  # receiving nearly all along
+    assert "in 2.0 s (15.6/s) to" in summary_lines(summary)[0]
+
+
 def test_a_kept_durable_pool_is_resumed_with_durable():
     summary = RecordSummary(
         written=1, filtered=0, duplicates=0, requeued=0, unencodable=0, elapsed=1.0,

@@ -107,6 +107,8 @@ def test_records_every_exchange_and_priority_redacted_and_cleans_up(tmp_path):
     assert got["identity.authenticate"]["payload"]["initiator"]["credential"]["token"] == "***"
     assert "tok-SECRET" not in path.read_text()
     assert summary.written == 4 and summary.kept_queues == []
+    # The rate is over the time messages came, from the first batch to the last written.
+    assert summary.receiving is not None and 0 <= summary.receiving <= summary.elapsed
     assert sorted(summary.deleted_queues) == sorted(rec.queues)
     admin = QueueAdmin.for_settings(resolve(url=URL))
     assert [admin.inspect(q) for q in rec.queues] == [None, None]
@@ -210,7 +212,8 @@ def test_duration_stops_by_itself(tmp_path):
     rec, writer = recorder(tmp_path / "rec.ndjson", [unique("ex")], pool=unique("p"))
     rec.start()
     assert rec.run_until(threading.Event(), duration=0.2) == "duration"
-    assert stop(rec, writer).written == 0
+    summary = stop(rec, writer)
+    assert summary.written == 0 and summary.receiving is None
 
 
 # --- the command -------------------------------------------------------------------------

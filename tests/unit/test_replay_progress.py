@@ -45,6 +45,21 @@ def test_a_paced_bar_takes_its_eta_from_the_plan():
     assert last == "[######################........] 3/4 1.0 msg/s ETA 2:46:38"
 
 
+def test_a_paced_bar_behind_its_plan_takes_its_eta_from_the_measured_pace():
+    # --rate 10 over 1,000 records (100 s planned), but the broker takes one a 0.2 s: the
+    # 100th record, due at 10 s, went out 10 s late. The plan alone would say 1:30 left;
+    # at the pace measured (10 s of plan in 20 s), the 90 s left take 3:00.
+    stderr = io.StringIO()
+    clock = Clock()
+    progress = ReplayProgress(1000, stderr, planned=100.0, clock=clock)
+    for i in range(1, 101):
+        clock.now += 0.2
+        progress(None, "nova", "notifications", i * 0.1, i * 0.1)
+    progress.draw(clock.now)
+    last = stderr.getvalue().split("\r\033[K")[-1]
+    assert last == "[###...........................] 100/1000 5.0 msg/s ETA 3:00"
+
+
 def test_bar_without_a_total_counts_only():
     stderr = io.StringIO()
     progress = ReplayProgress(None, stderr)

@@ -42,8 +42,12 @@ def test_set_values_are_json_when_they_parse_else_strings():
         "host",
     )
     assert parse_set("$.payload.list[1]=x").path == ("payload", "list", 1)
-    with pytest.raises(UsageError, match=r"^--set payload.x=1: the path starts with \$"):
-        parse_set("payload.x=1")
+    # Written as diff --ignore writes paths: the `$.` is optional.
+    assert parse_set("payload.x=1").path == parse_set("$.payload.x=1").path == ("payload", "x")
+    assert parse_set("payload['a.b'][0]=1").path == ("payload", "a.b", 0)
+    assert parse_set("['payload'].x=1").path == ("payload", "x")
+    with pytest.raises(UsageError, match=r"^--set =1: name a field below \$"):
+        parse_set("=1")
     with pytest.raises(UsageError, match=r"^--set \$.payload: give JSONPATH=VALUE"):
         parse_set("$.payload")
 

@@ -166,3 +166,25 @@ def test_the_scenario_core_imports_neither_click_nor_the_bus() -> None:
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert found.returncode == 0, found.stderr
     assert found.stdout == "[]\n"
+
+
+def test_the_average_rate_of_a_short_recording_is_not_above_its_busiest_second(
+    tmp_path: Path,
+) -> None:
+    # 10 records in 0.36 s straddling a second boundary: 5 in each of two seconds.
+    path = tmp_path / "short.ndjson"
+    start = T0 + timedelta(seconds=0.82)
+    lines = [
+        {"event_type": "a", "publisher_id": "p", "priority": "INFO", "payload": {},
+         "timestamp": (start + timedelta(seconds=0.04 * n)).isoformat()}
+        for n in range(10)
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = stats.run(stats.StatsOptions((str(path),)), Collect())
+    assert result.rate.busiest_records == 5
+    assert result.average_per_second == 5.0  # 10 records over the 2 seconds they fall in
+    assert result.span_seconds is not None and result.span_seconds < 1
+    from osreplay.console.scenario import stats_lines
+
+    rate_line = next(line for line in stats_lines(result) if line.startswith("rate"))
+    assert rate_line.endswith("busiest 5 records (5/s), average 5/s")
