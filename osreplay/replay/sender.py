@@ -25,6 +25,7 @@ from osreplay.bus.exchanges import (
     settings_declaring,
 )
 from osreplay.bus.transport import BusSettings, get_transport, mask_secrets, oslo_reason
+from osreplay.bus.url import error_text
 from osreplay.errors import OsreplayError, UsageError
 from osreplay.model.notification import Notification
 from osreplay.replay.context import replay_context
@@ -161,7 +162,7 @@ class OsloSender:
                 refused = refusal(exc)
                 if refused:
                     raise Refused(refused) from None
-                raise PublishError(mask_secrets(str(exc)) or type(exc).__name__) from None
+                raise PublishError(error_text(exc)) from None
             self.exchanges[exchange] = state
             if state.flags != self._wanted and self._on_exchange is not None:
                 self._on_exchange(state, self._wanted)

@@ -148,14 +148,13 @@ class TapQueues:
         append: bool,
     ) -> PoolPlan:
         """Look at the exchanges (the exchange rule), take the pool's lock and choose the
-        pool (:func:`plan_pool`). The lock is held until :meth:`release`."""
+        pool (:func:`plan_pool`). The lock is held, on the connection that took it, until
+        :meth:`release`."""
         admin = self._admin()
+        self._lock_admin = None if self.settings.is_memory else admin
         try:
             states = {} if self.settings.is_memory else self._exchanges(admin, exchanges)
-            lock = None if self.settings.is_memory else self._lock
-            plan = plan_pool(
-                admin, exchanges, topics, pool=pool, append=append, lock=lock or (lambda p: True)
-            )
+            plan = plan_pool(admin, exchanges, topics, pool=pool, append=append, lock=self._lock)
             plan.exchanges = states
             self.plan = plan
             return plan
@@ -169,7 +168,8 @@ class TapQueues:
                 f"{error_text(exc)}"
             ) from None
         finally:
-            _close_quietly(admin)
+            if self._lock_admin is not admin:
+                _close_quietly(admin)
 
     def _exchanges(self, admin: QueueAdmin, exchanges: Sequence[str]) -> dict[str, ExchangeState]:
         wanted = services_flags(self.settings)
@@ -184,9 +184,9 @@ class TapQueues:
         return states
 
     def _lock(self, pool: str) -> bool:
-        """Take ``pool``'s lock on a connection of its own, held until :meth:`release`."""
+        """Take ``pool``'s lock (held until :meth:`release`); always granted in memory."""
         if self._lock_admin is None:
-            self._lock_admin = self._admin()
+            return True
         return self._lock_admin.lock(pool + LOCK_SUFFIX)
 
     def release(self) -> None:
