@@ -12,6 +12,7 @@ start-up and imports included):
 
 - ``osreplay record --pool POOL --keep-queue --count N -q -o FILE`` from this checkout;
 - the same with ``--no-redact``, to measure what default redaction costs;
+- the same with ``--workers 2`` (two recorder processes on the pool, one file each);
 - the plain pattern from the usual blog posts: ``get_notification_listener`` on the same
   pool queue, default executor threads, an endpoint that ``print``s one ``json.dumps``
   line per call to a shared file, and stops after N calls.
@@ -20,7 +21,8 @@ Best of ``--runs`` each. Then it counts, in each output file, lines that are not
 JSON (corrupt) and messages missing (lost: acknowledged, so gone from the queue, but not in
 the file), prints everything, and exits 1 when osreplay is under 1.25x the plain pattern,
 default redaction costs more than 10 % of its throughput, or it lost or corrupted
-anything. The queues and the exchange are deleted at the end.
+anything, or ``--workers 2`` is under 1.3x one process. The queues and the exchange are
+deleted at the end.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 1.25
+TARGET_WORKERS = 1.3
 REDACTION_COST = 0.10
 
 PLAIN = r"""
@@ -196,11 +199,12 @@ def timed(cmd: list[str]) -> float:
     return elapsed
 
 
-def check(path: Path, n: int) -> tuple[int, int]:
-    """(lost, corrupt) in an output file of n expected records."""
+def check(paths: list[Path], n: int) -> tuple[int, int]:
+    """(lost, corrupt) in the output files of n expected records."""
     ids = set()
     corrupt = 0
-    for line in path.read_bytes().split(b"\n"):
+    lines = [line for path in paths for line in path.read_bytes().split(b"\n")]
+    for line in lines:
         if not line.strip():
             continue
         try:
@@ -221,7 +225,7 @@ def main() -> int:
     tag = uuid.uuid4().hex[:8]
     exchange, topic, pool = f"bench-{tag}", f"bench-{tag}", f"osreplay-bench-{tag}"
     queue = f"{pool}.{exchange}"
-    names = ("osreplay", "no-redact", "plain")
+    names = ("osreplay", "no-redact", "plain", "workers-2")
     results: dict[str, list[float]] = {name: [] for name in names}
     damage: dict[str, list[tuple[int, int]]] = {name: [] for name in names}
     try:
@@ -230,18 +234,24 @@ def main() -> int:
                 for name in names:
                     fill(args.url, exchange, topic, queue, n, args.workload)
                     out = Path(tmp) / f"{name}-{run}.ndjson"
+                    outs = [out]
                     if name != "plain":
                         cmd = [sys.executable, "-m", "osreplay", "record", "--url", args.url,
                                "--exchange", exchange, "--topic", topic, "--pool", pool,
                                "--keep-queue", "--count", str(n), "-q", "-o", str(out)]  # fmt: skip
                         if name == "no-redact":
                             cmd.append("--no-redact")
+                        if name == "workers-2":
+                            pattern = str(Path(tmp) / f"{name}-{run}-{{n}}.ndjson")
+                            cmd[-1] = pattern
+                            cmd += ["--workers", "2"]
+                            outs = [Path(pattern.format(n=k)) for k in (1, 2)]
                     else:
                         cmd = [sys.executable, "-c", PLAIN, args.url, exchange, topic, queue,
                                str(out), str(n)]  # fmt: skip
                     elapsed = timed(cmd)
                     left = queue_depth(args.url, queue)
-                    lost, corrupt = check(out, n)
+                    lost, corrupt = check(outs, n)
                     results[name].append(elapsed)
                     damage[name].append((lost, corrupt))
                     print(
@@ -266,12 +276,19 @@ def main() -> int:
     print(f"  plain listener  : {best['plain']:6.2f} s  {n / best['plain']:8.0f} msg/s  "
           f"lost {lost_p}  corrupt {corrupt_p} (all runs)")  # fmt: skip
     print(f"  --no-redact     : {best['no-redact']:6.2f} s  {n / best['no-redact']:8.0f} msg/s")
+    lost_w = sum(d[0] for d in damage["workers-2"])
+    corrupt_w = sum(d[1] for d in damage["workers-2"])
+    workers = best["osreplay"] / best["workers-2"]
+    print(f"  --workers 2     : {best['workers-2']:6.2f} s  {n / best['workers-2']:8.0f} msg/s  "
+          f"lost {lost_w}  corrupt {corrupt_w} (all runs); {workers:.2f}x one process "
+          f"(target >= {TARGET_WORKERS:.2f}x)")  # fmt: skip
     print(f"  ratio           : {ratio:.2f}x (target >= {TARGET_RATIO:.2f}x)")
     # What default redaction costs: the same command with and without it, same run.
     cost = 1 - best["no-redact"] / best["osreplay"]
     print(f"  redaction cost  : {cost:.1%} of throughput (target <= {REDACTION_COST:.0%})")
-    ok = ratio >= TARGET_RATIO and cost <= REDACTION_COST
-    return 0 if ok and lost_o == 0 and corrupt_o == 0 else 1
+    ok = ratio >= TARGET_RATIO and cost <= REDACTION_COST and workers >= TARGET_WORKERS
+    intact = lost_o == corrupt_o == lost_w == corrupt_w == 0
+    return 0 if ok and intact else 1
 
 
 def purge(url: str, queue: str) -> None:

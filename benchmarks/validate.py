@@ -2,9 +2,10 @@
 
     python benchmarks/validate.py [--records 100000] [--runs 3]
 
-Writes a mixed recording (60 % keystone CADF audit events, 40 % nova versioned payloads,
-about one record in a hundred made invalid) to a temporary folder, then times, best of
-``--runs``:
+Writes a mixed recording (60 % keystone CADF audit events, 40 % nova versioned payloads
+shaped as nova 2025.x sends them: instance.create.end and instance.update with their
+flavor, IP, keypair and volume objects; about one record in a hundred made invalid) to a
+temporary folder, then times, best of ``--runs``:
 
 - ``osreplay validate -q FILE`` as a subprocess (``python -m osreplay`` from this checkout,
   interpreter startup and imports included);
@@ -12,9 +13,10 @@ about one record in a hundred made invalid) to a temporary folder, then times, b
   line and ``list(validator.iter_errors(...))`` with jsonschema validators compiled once,
   for the envelope (required keys, priority enum), a minimal CADF event schema (the
   spec's required keys, its enums, and the initiator/target/observer resources with
-  ``typeURI`` and ``id`` through one ``$ref``'d definition) and a minimal versioned-payload
-  schema (the four ``nova_object.*`` keys), i.e. far less than osreplay checks; shown
-  again with the CADF resources left out (keys and enums only), for reference;
+  ``typeURI`` and ``id`` through one ``$ref``'d definition) and, for nova, the very
+  schemas osreplay ships (``schemas/nova/<Name>/<version>.json``, one validator per object
+  version, each nested object checked against the schema of its own version); shown again
+  with the CADF resources left out (keys and enums only), for reference;
 - ``is_valid`` baseline: that lean loop with ``validator.is_valid(...)``, a yes/no answer
   without messages (shown for reference).
 
@@ -125,45 +127,194 @@ def nova_object(name: str, data: dict, version: str = "1.0") -> dict:
     }
 
 
-def nova_record(rng: random.Random, n: int) -> dict:
+def instance_data(rng: random.Random, n: int) -> dict:
+    """InstancePayload's fields as nova fills them, with its nested objects."""
     flavor = nova_object(
         "FlavorPayload",
-        {"flavorid": "c1", "name": "m1.small", "memory_mb": 2048, "vcpus": 1, "root_gb": 20},
+        {
+            "flavorid": "7b1e6f2a-94c3-4d0e-b5a8-3c2f1e0d9b8a",
+            "name": "m1.small",
+            "memory_mb": 2048,
+            "vcpus": 1,
+            "root_gb": 20,
+            "ephemeral_gb": 0,
+            "swap": 0,
+            "rxtx_factor": 1.0,
+            "vcpu_weight": 0,
+            "disabled": False,
+            "is_public": True,
+            "extra_specs": {"hw:cpu_policy": "shared"},
+            "description": None,
+            "projects": None,
+        },
         "1.4",
     )
-    ip = nova_object("IpPayload", {"address": "198.51.100.17", "version": 4, "mac": "fa:16:3e"})
+    ip = nova_object(
+        "IpPayload",
+        {
+            "address": f"198.51.{n % 250}.{n % 200 + 10}",
+            "device_name": f"tap{n:08x}-3e",
+            "label": "private",
+            "mac": "fa:16:3e:5d:1c:0b",
+            "meta": {},
+            "port_uuid": f"5d1c0b2a-3e4f-4a5b-8c6d-{n:012d}",
+            "version": 4,
+        },
+    )
+    keypair = nova_object(
+        "KeypairPayload",
+        {
+            "fingerprint": None,
+            "name": "ops-key",
+            "public_key": None,
+            "type": "ssh",
+            "user_id": "0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5",
+        },
+    )
+    volume = nova_object(
+        "BlockDevicePayload",
+        {
+            "boot_index": None,
+            "delete_on_termination": False,
+            "device_name": "/dev/vdb",
+            "tag": None,
+            "volume_id": f"8e7d6c5b-4a39-4281-9f0e-{n:012d}",
+        },
+    )
     return {
-        "event_type": rng.choice(["instance.create.end", "instance.update"]),
+        "uuid": f"9a8b7c6d-5e4f-4a3b-8c2d-{n:012d}",
+        "display_name": f"web-{n}",
+        "display_description": f"web-{n}",
+        "host": "compute-2",
+        "host_name": f"web-{n}",
+        "node": "compute-2.example.org",
+        "instance_name": f"instance-{n:08x}",
+        "state": "active",
+        "task_state": None,
+        "power_state": "running",
+        "progress": 0,
+        "tenant_id": "6f5e4d3c2b1a40f9e8d7c6b5a4f3e2d1",
+        "user_id": "0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5",
+        "image_uuid": "4c3b2a19-0f8e-4d7c-b6a5-948372615a0b",
+        "kernel_id": "",
+        "ramdisk_id": "",
+        "architecture": "x86_64",
+        "os_type": None,
+        "availability_zone": "nova",
+        "auto_disk_config": "MANUAL",
+        "locked": False,
+        "locked_reason": None,
+        "key_name": "ops-key",
+        "reservation_id": f"r-{n:08x}",
+        "request_id": f"req-5b6c7d8e-9f0a-4b1c-8d2e-{n:012d}",
+        "action_initiator_user": "0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5",
+        "action_initiator_project": "6f5e4d3c2b1a40f9e8d7c6b5a4f3e2d1",
+        "created_at": "2024-03-05T10:01:44Z",
+        "launched_at": "2024-03-05T10:02:11Z",
+        "updated_at": None,
+        "deleted_at": None,
+        "terminated_at": None,
+        "metadata": {"role": "web"},
+        "tags": ["web"],
+        "trusted_image_certificates": None,
+        "flavor": flavor,
+        "ip_addresses": [ip],
+        "block_devices": [volume],
+        "shares": [],
+        "fault": None,
+        "keypairs": [keypair],
+    }
+
+
+def nova_record(rng: random.Random, n: int) -> dict:
+    """instance.create.end (InstanceCreatePayload 1.13) or instance.update (2.1)."""
+    data = instance_data(rng, n)
+    if rng.random() < 0.5:
+        event_type, payload = (
+            "instance.create.end",
+            nova_object("InstanceCreatePayload", data, "1.13"),
+        )
+    else:
+        data.pop("keypairs")
+        data["audit_period"] = nova_object(
+            "AuditPeriodPayload",
+            {
+                "audit_period_beginning": "2024-03-01T00:00:00Z",
+                "audit_period_ending": "2024-03-05T10:02:11Z",
+            },
+        )
+        data["state_update"] = nova_object(
+            "InstanceStateUpdatePayload",
+            {
+                "old_state": "building",
+                "state": "active",
+                "old_task_state": "spawning",
+                "new_task_state": None,
+            },
+        )
+        data["old_display_name"] = None
+        event_type, payload = "instance.update", nova_object("InstanceUpdatePayload", data, "2.1")
+    return {
+        "event_type": event_type,
         "publisher_id": "nova-compute:compute-2",
         "priority": "INFO",
-        "recorded_at": "2024-03-05T10:02:11.000000+00:00",
-        "payload": nova_object(
-            "InstanceCreatePayload",
-            {
-                "uuid": f"9a8b7c6d-5e4f-4a3b-8c2d-{n:012d}",
-                "display_name": f"web-{n}",
-                "state": "active",
-                "flavor": flavor,
-                "ip_addresses": [ip],
-                "metadata": {},
-                "tags": ["web"],
-            },
-            "1.12",
-        ),
+        "message_id": f"3c4d5e6f-7a8b-4c9d-8e0f-{n:012d}",
+        "timestamp": "2024-03-05 10:02:11.481516",
+        "recorded_at": "2024-03-05T10:02:11.500000+00:00",
+        "payload": payload,
     }
 
 
 def spoil(record: dict, rng: random.Random) -> dict:
-    """A defect both osreplay and the minimal schemas catch."""
+    """A defect both osreplay and the baseline's schemas catch."""
     payload = record["payload"]
     choice = rng.randrange(3)
     if choice == 0:
         record["priority"] = "NOTICE"
     elif "typeURI" in payload:
         payload["outcome" if choice == 1 else "eventType"] = "bogus"
-    else:
+    elif choice == 1:
         del payload["nova_object.version"]
+    else:
+        payload["nova_object.data"]["flavor"]["nova_object.data"]["memory_mb"] = "big"
     return record
+
+
+class VersionedSchemas:
+    """What a user writes to check nova payloads against the shipped schemas: one jsonschema
+    validator per object version, built once, and each nested object checked against the
+    schema of its own name and version (the four wrapper keys when none is shipped)."""
+
+    def __init__(self) -> None:
+        self.validators: dict[tuple, jsonschema.Draft7Validator] = {}
+
+    def validator(self, obj: dict) -> jsonschema.Draft7Validator:
+        key = (obj.get("nova_object.name"), obj.get("nova_object.version"))
+        if key not in self.validators:
+            path = REPO / "schemas" / "nova" / str(key[0]) / f"{key[1]}.json"
+            schema = json.loads(path.read_text()) if path.is_file() else MIN_VERSIONED
+            self.validators[key] = jsonschema.Draft7Validator(schema)
+        return self.validators[key]
+
+    def nested(self, obj: dict) -> list[dict]:
+        data = obj.get("nova_object.data")
+        found = []
+        for value in data.values() if isinstance(data, dict) else ():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and "nova_object.name" in item:
+                    found.append(item)
+        return found
+
+    def errors(self, obj: dict) -> list:
+        errors = list(self.validator(obj).iter_errors(obj))
+        for child in self.nested(obj):
+            errors += self.errors(child)
+        return errors
+
+    def is_valid(self, obj: dict) -> bool:
+        return self.validator(obj).is_valid(obj) and all(
+            self.is_valid(child) for child in self.nested(obj)
+        )
 
 
 def generate(path: Path, records: int) -> set[int]:
@@ -183,7 +334,7 @@ def baseline_errors(path: Path, cadf_schema: dict = MIN_CADF_EVENT) -> set[int]:
     """What a user writes to get the messages: every error of every record, listed."""
     envelope = jsonschema.Draft7Validator(MIN_ENVELOPE)
     cadf = jsonschema.Draft7Validator(cadf_schema)
-    versioned = jsonschema.Draft7Validator(MIN_VERSIONED)
+    versioned = VersionedSchemas()
     invalid: set[int] = set()
     with path.open("rb") as handle:
         for lineno, raw in enumerate(handle, 1):
@@ -194,7 +345,7 @@ def baseline_errors(path: Path, cadf_schema: dict = MIN_CADF_EVENT) -> set[int]:
                 if payload.get("typeURI") == CADF:
                     errors += list(cadf.iter_errors(payload))
                 elif "nova_object.name" in payload:
-                    errors += list(versioned.iter_errors(payload))
+                    errors += versioned.errors(payload)
             if errors:
                 invalid.add(lineno)
     return invalid
@@ -203,7 +354,7 @@ def baseline_errors(path: Path, cadf_schema: dict = MIN_CADF_EVENT) -> set[int]:
 def baseline(path: Path) -> set[int]:
     envelope = jsonschema.Draft7Validator(MIN_ENVELOPE)
     cadf = jsonschema.Draft7Validator(MIN_CADF)
-    versioned = jsonschema.Draft7Validator(MIN_VERSIONED)
+    versioned = VersionedSchemas()
     invalid: set[int] = set()
     with path.open("rb") as handle:
         for lineno, raw in enumerate(handle, 1):

@@ -8,6 +8,8 @@ Options are declared here; what their help says is in ``osreplay.console.help``.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -41,6 +43,28 @@ class OsreplayGroup(click.Group):
                 param.help = texts.OPTIONS[cmd.name or ""][param.name]
         super().add_command(cmd, name)
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run, then flush standard output while an error can still be reported.
+
+        Standard output on a full disk (``> /dev/full``) or a failing device is one line
+        on stderr and exit 2, for every command and ``--help``: the report is buffered, so
+        its write fails at a flush, and the last flush is the interpreter's own at exit.
+        """
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            finally:
+                sys.stdout.flush()
+        except OSError as exc:
+            # Files are written by osreplay.model's writers, whose errors name the file
+            # (an OsreplayError): a device error that gets here is a report's stream.
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            _discard_stdout()
+            reason = (exc.strerror or str(exc)).lower()
+            click.echo(f"Error: cannot write standard output: {reason}", err=True)
+            sys.exit(EXIT_USAGE)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -52,6 +76,22 @@ class OsreplayGroup(click.Group):
             # `osreplay record | head`: the reader left; not an error worth a traceback.
             sys.stderr.close()
             ctx.exit(EXIT_FINDINGS)
+
+
+# Errors of a stream that cannot take what is written (full disk, quota, device).
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device: what it still holds is dropped at exit
+    instead of failing again (an "Exception ignored" message and exit code 120)."""
+    try:
+        fd = sys.stdout.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):  # not a file (a test runner's buffer)
+        return
+    os.dup2(null, fd)
+    os.close(null)
 
 
 @click.group(cls=OsreplayGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -229,6 +269,13 @@ def _replay_exit_code(summary: Any) -> int:
 )
 @click.option("--durable", is_flag=True)
 @click.option("--queue-type", type=click.Choice(["classic", "quorum"]), default=None)
+@click.option(
+    "--workers", "processes", type=click.IntRange(min=1), default=1, show_default=True, metavar="N"
+)
+@click.option("--from-tap", metavar="NAME")
+@click.option("--since", metavar="TIME|DURATION|first")
+@click.option("--until", metavar="TIME|DURATION|now")
+@click.option("--until-idle", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS")
 @QUIET
 def record(**given: Any) -> None:
     from osreplay.console.record import RecordConsole, with_resume_hint
@@ -242,10 +289,93 @@ def record(**given: Any) -> None:
         filters=filters,
         **given,
     )
+    if options.from_tap is not None:
+        _record_from_tap(options)
+        return
     console = RecordConsole(sys.stderr, stdout=sys.stdout, quiet=options.quiet)
+    if options.processes > 1:
+        from osreplay.tap import workers
+
+        run = workers.run
     summary = run(options, console)
     if summary.error is not None:
         raise with_resume_hint(summary.error, summary)
+
+
+def _record_from_tap(options: Any) -> None:
+    from osreplay.console.taps import FlightConsole
+    from osreplay.tap import flight
+
+    summary = flight.run(options, FlightConsole(sys.stderr, quiet=options.quiet))
+    if summary.error is not None:
+        raise summary.error
+
+
+# --- tap: stream taps ------------------------------------------------------------------
+
+
+class TapGroup(click.Group):
+    """``osreplay tap …``: help texts under ``tap <command>`` in ``console.help``."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        key = f"tap {cmd.name}"
+        cmd.help = texts.COMMANDS[key]
+        for param in cmd.params:
+            if isinstance(param, click.Option) and param.name:
+                param.help = texts.OPTIONS[key][param.name]
+        super().add_command(cmd, name)
+
+
+@main.group(cls=TapGroup)
+def tap() -> None:
+    pass
+
+
+CONNECT_TIMEOUT = click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=15.0,
+    show_default=True,
+    metavar="SECONDS",
+)
+
+
+@tap.command("create")
+@click.argument("name")
+@BUS
+@click.option("--exchange", "exchanges", multiple=True, metavar="NAME")
+@click.option("--topic", "topics", multiple=True, metavar="NAME")
+@click.option("--max-age", default="7D", show_default=True, metavar="AGE")
+@click.option("--max-bytes", default="20GB", show_default=True, metavar="SIZE")
+@CONNECT_TIMEOUT
+def tap_create(name: str, exchanges: tuple[str, ...], **given: Any) -> None:
+    from osreplay.console.taps import TapConsole
+    from osreplay.tap import taps
+    from osreplay.tap.options import DEFAULT_EXCHANGES
+
+    options = taps.TapOptions(name=name, exchanges=exchanges or DEFAULT_EXCHANGES, **given)
+    TapConsole(sys.stdout, sys.stderr).created(taps.create(options))
+
+
+@tap.command("list")
+@BUS
+@CONNECT_TIMEOUT
+def tap_list(**given: Any) -> None:
+    from osreplay.console.taps import TapConsole
+    from osreplay.tap import taps
+
+    TapConsole(sys.stdout, sys.stderr).listed(taps.list_taps(taps.TapOptions(**given)))
+
+
+@tap.command("delete")
+@click.argument("name")
+@BUS
+@CONNECT_TIMEOUT
+def tap_delete(name: str, **given: Any) -> None:
+    from osreplay.console.taps import TapConsole
+    from osreplay.tap import taps
+
+    TapConsole(sys.stdout, sys.stderr).deleted(taps.delete(taps.TapOptions(name=name, **given)))
 
 
 # --- stats, trace, diff, timeline: read recordings, never the bus ---------------------

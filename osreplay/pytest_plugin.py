@@ -254,6 +254,7 @@ class Collected:
         under the ``ignore`` paths. ``pytest --osreplay-update`` (re)writes the file."""
         from osreplay.console.diff import diff_lines
         from osreplay.model.notification import Notification
+        from osreplay.model.output import write_whole
         from osreplay.scenario.diff import DiffOptions
         from osreplay.scenario.diff import run as diff
 
@@ -261,7 +262,8 @@ class Collected:
         if self._update:
             lines = [Notification.from_dict(r).to_line() for r in self.records]
             golden.parent.mkdir(parents=True, exist_ok=True)
-            golden.write_text("".join(lines), encoding="utf-8")
+            # The output-path rule: a link's target is rewritten whole, the link stays.
+            write_whole(str(golden), "".join(lines).encode("utf-8"))
             return
         if not golden.exists():
             pytest.fail(

@@ -19,6 +19,9 @@ oslo's consumers declare their exchange with the durability of their queue (one 
 the exchange is transient (RabbitMQ allows that binding): :func:`declare_exchanges_as`
 makes oslo's consumers in this process declare the named exchanges with the flags the
 broker gave, whatever their queue is.
+
+One rule for every command that binds to an exchange: ``record`` and ``replay``
+(:func:`probe`), the stream taps (:func:`use_exchange`).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from osreplay.bus.transport import BusSettings, rabbit_options
 class ExchangeFlags:
     """How an exchange is (or is to be) declared."""
 
-    durable: bool
+    durable: bool = False
     auto_delete: bool = False
 
     def describe(self) -> str:
@@ -168,6 +171,43 @@ def _without_flags(url: str) -> str:
     return stripped.rstrip("&?") if stripped != url else url
 
 
+def use_exchange(connection: Any, name: str, flags: ExchangeFlags) -> bool:
+    """Make sure topic exchange ``name`` exists without changing it; True when it existed.
+
+    ``connection`` is a kombu connection; each declare runs on a channel of its own, as a
+    passive declare of a missing exchange closes its channel with 404.
+    """
+    channel = connection.channel()
+    try:
+        channel.exchange_declare(exchange=name, type="topic", passive=True)
+        return True
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise
+    finally:
+        close_quietly(channel)
+    channel = connection.channel()
+    try:
+        channel.exchange_declare(
+            exchange=name, type="topic", durable=flags.durable, auto_delete=flags.auto_delete
+        )
+    finally:
+        close_quietly(channel)
+    return False
+
+
+def is_not_found(exc: BaseException) -> bool:
+    code = getattr(exc, "code", None) or getattr(exc, "reply_code", None)
+    return code == 404 or "NOT_FOUND" in str(exc)
+
+
+def close_quietly(channel: Any) -> None:
+    try:
+        channel.close()
+    except Exception:  # noqa: BLE001 - a channel closed by a 404 may refuse to close again
+        pass
+
+
 # --- oslo's consumers declare the exchange as the broker has it --------------------------
 
 _DECLARED_AS: dict[str, ExchangeFlags] = {}
@@ -222,10 +262,13 @@ def _patch_oslo_consumer() -> None:
 __all__ = [
     "ExchangeFlags",
     "ExchangeState",
+    "close_quietly",
     "declare_exchanges_as",
+    "is_not_found",
     "probe",
     "probe_all",
     "refused_arg",
     "services_flags",
     "settings_declaring",
+    "use_exchange",
 ]

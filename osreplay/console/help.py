@@ -71,6 +71,21 @@ after SIGTERM (both print the summary and where to resume)."""
 Real consumers such as Ceilometer still get every message. A message is acknowledged
 only once its line is written and flushed. Stops on Ctrl-C / SIGTERM (a second Ctrl-C
 forces), --count or --duration; deletes its tap queues unless --keep-queue.""",
+    "tap": """Manage stream taps: flight recorders the broker keeps (RabbitMQ 3.9 or later).
+
+A tap is a RabbitMQ stream bound to the notification exchanges: it keeps a copy of every
+notification for as long as its retention says, with no osreplay process running, and
+takes nothing from the real consumers. Read a window of it back with
+`osreplay record --from-tap NAME --since TIME -o FILE`.""",
+    "tap create": """Create stream tap NAME, bound to the exchanges and topics given.
+
+Exits 0, or 2 when NAME exists or the broker cannot be reached.""",
+    "tap list": """List the stream taps: exchanges, messages, size, first and last, retention.
+
+Exits 0, or 2 when the broker cannot be reached.""",
+    "tap delete": """Delete stream tap NAME and everything it kept.
+
+Exits 0 (also when there was no such tap), or 2 when the broker cannot be reached.""",
     "stats": """Show what is in recordings: counts, time span, rate.
 
 Reads NDJSON recordings (`-` for stdin, .gz). Counts by event type, publisher,
@@ -242,6 +257,37 @@ OPTIONS: dict[str, dict[str, str]] = {
         "true, else classic.",
         "quiet": "No live counter, no summary and no line per new --rotate file (the ready "
         "line and errors still print).",
+        "processes": "Record with N processes on one pool (competing consumers, a core "
+        "each), each writing its own file: -o 'dir/part-{n}.ndjson'; --count is the total. "
+        "Read the parts back in time order with replay --merge or trace --merge.",
+        "from_tap": "Read what stream tap NAME kept (osreplay tap create) instead of "
+        "listening: the window --since to --until, by each notification's own timestamp.",
+        "since": "With --from-tap: the window's start (included): ISO 8601 (UTC when no "
+        "zone is given), a duration back from now (2h, 30m, 90s) or first (default).",
+        "until": "With --from-tap: the window's end (excluded): ISO 8601, a duration back "
+        "from now, or now (default: stop once caught up with the stream).",
+        "until_idle": "With --from-tap: also stop once no message has come for SECONDS "
+        "(a window that ends in the future is followed live until then).",
+    },
+    "tap create": {
+        **{key: text.format(action="create the tap on") for key, text in _BUS.items()},
+        "exchanges": "Exchange to tap (repeatable; default: openstack and the exchanges "
+        "Ceilometer listens on). An existing exchange is used as it is; a missing one is "
+        "declared as the services would (--config-file, or oslo's default: transient).",
+        "topics": "Notification topic (repeatable; default: notifications, or the config "
+        "file's topics).",
+        "max_age": "Keep messages this long (RabbitMQ's units: 7D, 12h, 30m; Y M D h m s).",
+        "max_bytes": "Keep at most this much on the broker (500MB, 20GB, 1TiB); the oldest "
+        "messages go first.",
+        "connect_timeout": "Give up when the broker does not answer within SECONDS.",
+    },
+    "tap list": {
+        **{key: text.format(action="list the taps of") for key, text in _BUS.items()},
+        "connect_timeout": "Give up when the broker does not answer within SECONDS.",
+    },
+    "tap delete": {
+        **{key: text.format(action="delete the tap from") for key, text in _BUS.items()},
+        "connect_timeout": "Give up when the broker does not answer within SECONDS.",
     },
     "stats": {"fmt": _REPORT_FORMAT},
     "trace": {
@@ -262,8 +308,7 @@ OPTIONS: dict[str, dict[str, str]] = {
         "fmt": _REPORT_FORMAT,
     },
     "timeline": {
-        "output": "The HTML file to write (one file, no network needed to open it); - is "
-        "stdout.",
+        "output": "The HTML file to write (one file, no network needed to open it); - is stdout.",
         "rows": "One row per event type, or per publisher.",
         "max_marks": "Keep the whole record for the detail view for the first N records "
         "and up to N failures after them.",

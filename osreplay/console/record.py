@@ -71,6 +71,13 @@ class RecordConsole:
         self._notice(f"Connection to {lost.url} lost ({lost.reason}); reconnecting")
 
     def reconnected(self, back: Reconnected, *, durable: bool) -> None:
+        if back.channel:
+            self._notice(
+                f"Reconnected to {back.url}: consuming again on a new channel; the broker "
+                "redelivers what was not acknowledged, and what is already in the file is "
+                "skipped as a duplicate (nothing is missing: the tap queues kept it all)"
+            )
+            return
         notice = f"Reconnected to {back.url}" + (f" (node {back.node})" if back.node else "")
         if back.gap is not None:
             notice += "\n" + gap_notice(back.gap, durable=durable)
@@ -133,6 +140,10 @@ def skipped_notice(skipped: Skipped) -> str:
         return f"{what}: not a notification: {skipped.detail}"
     if skipped.why == "unencodable":
         return f"{what}: {skipped.detail}"
+    if skipped.why == "undecodable":
+        if skipped.message_id is not None:
+            return f"{what}: oslo would drop it: {skipped.detail}"
+        return f"skipped a message whose body oslo cannot decode: {skipped.detail}"
     return f"{what}: cannot be written as a record ({skipped.error_type}: {skipped.detail})"
 
 
@@ -349,17 +360,30 @@ def _counts_line(summary: RecordSummary) -> str:
             if summary.kept_queues
             else " (the batch that crossed --count; dropped with the tap queues)"
         )
-    line = f"  filtered out {summary.filtered}, duplicates skipped {summary.duplicates}, {requeued}"
+    duplicates = f"duplicates skipped {summary.duplicates}"
+    if summary.duplicates and summary.gaps:
+        duplicates += " (redelivered after a reconnect: already in the file)"
+    line = f"  filtered out {summary.filtered}, {duplicates}, {requeued}"
     if summary.unencodable:
         line += f", unencodable skipped {summary.unencodable}"
     if summary.not_notifications:
         line += f", not notifications skipped {summary.not_notifications}"
+    if summary.undecodable:
+        total = sum(count for _, count in summary.undecodable)
+        reasons = "; ".join(f"{count} {reason}" for reason, count in summary.undecodable)
+        line += f", undecodable skipped {total} ({reasons})"
     return line
 
 
 def _gaps_line(gaps: list[Gap], *, durable: bool) -> str:
     times = "time" if len(gaps) == 1 else "times"
     windows = ", ".join(gap_window(gap) for gap in gaps)
+    if all(gap.channel for gap in gaps):
+        return (
+            f"  reconnected {len(gaps)} {times} after the broker closed the channel "
+            f"({windows}): a delivery was not acknowledged within the broker's "
+            "consumer_timeout (the output was too slow); the tap queues kept every message"
+        )
     if durable:
         return (
             f"  reconnected {len(gaps)} {times} ({windows}); the tap queues are "

@@ -20,10 +20,11 @@ from osreplay.bus.exchanges import ExchangeFlags, ExchangeState
 from osreplay.bus.url import mask_secrets
 from osreplay.console.terminal import reads_a_terminal, replay_draws_progress
 from osreplay.console.text import CLEAR_LINE as _CLEAR_LINE
-from osreplay.console.text import escape_control, records
+from osreplay.console.text import escape_control, json_line, records
 from osreplay.model.notes import NoteLine
 from osreplay.replay.replayer import Observer, ReplaySummary, Stop
 from osreplay.replay.run import ReplayOptions
+from osreplay.secrets.rules import redact_record
 
 
 def format_duration(seconds: float) -> str:
@@ -308,6 +309,11 @@ class ReplayConsole:
             self._progress.clear()
         self._say(escape_control(f"Skipped line {entry.lineno} of {entry.path}: {entry.error}"))
 
+    def skipped_more(self, count: int) -> None:
+        if self._progress is not None:
+            self._progress.clear()
+        self._say(f"Skipped {count} more unreadable {'line' if count == 1 else 'lines'}")
+
     def dry_run(self, *, rewriting: bool) -> Observer:
         """Print the dry-run table's header; the observer prints a row per record planned."""
         self._rewriting = rewriting
@@ -329,7 +335,9 @@ class ReplayConsole:
             file=self.out,
         )
         if self._rewriting:
-            click.echo(note.to_line(), nl=False, file=self.out)
+            # As it would be sent: a replay sends no token (oslo's redacted copy of the
+            # context), so none is shown; controls escaped as in every line printed.
+            click.echo(json_line(redact_record(note.to_dict())), file=self.out)
 
     def progress(self, total: int | None, *, planned: float | None) -> Observer | None:
         """The progress bar, when it may be drawn (see osreplay.console.terminal)."""

@@ -15,12 +15,17 @@ from typing import Any
 # Carriage return, then erase to the end of the line: redraws a terminal status line.
 CLEAR_LINE = "\r\033[K"
 
-# What must never reach a terminal or a log raw: C0 and C1 controls (ESC, CR, LF, …), DEL,
-# the Unicode line and paragraph separators, and lone surrogates (not encodable as UTF-8).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_CONTROL_BUT_LF = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# What must never reach a terminal or a log raw: C0 and C1 controls (ESC, CR, LF, CSI
+# U+009B, …), DEL, the Unicode line and paragraph separators, the bidirectional controls
+# (U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LEFT-TO-RIGHT ISOLATE, …: they reorder what a
+# reader sees), and lone surrogates (not encodable as UTF-8).
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_CONTROL_BUT_LF = re.compile(
+    f"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]"
+)
 # The same in JSON text, where json.dumps already escapes C0 controls.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
 
 
 def _escape_char(match: re.Match[str]) -> str:

@@ -12,8 +12,8 @@ from osreplay.console.scenario import (
 )
 from osreplay.console.text import json_line, text_lines
 from osreplay.console.timeline_page import PAGE
-from osreplay.errors import InputError
 from osreplay.model.notification import PRIORITIES
+from osreplay.model.output import output_path, write_whole
 from osreplay.scenario.timeline import Lane, Row, Timeline
 
 # --- timeline --------------------------------------------------------------------------
@@ -25,6 +25,8 @@ class TimelineConsole(Diagnostics):
     def __init__(self, out: TextIO, err: TextIO, *, output: str) -> None:
         super().__init__(err)
         self.out, self.output = out, output
+        # Before any file is read: a folder or a path that cannot be written is an error now.
+        self._target = output_path(output, atomic=True)
 
     def finish(self, timeline: Timeline) -> None:
         self.close_diagnostics()
@@ -33,16 +35,9 @@ class TimelineConsole(Diagnostics):
             self.out.write(page)
             self.err.write(text_lines([timeline_line(timeline, "<stdout>")]))
             return
-        try:
-            with open(self.output, "w", encoding="utf-8") as handle:
-                handle.write(page)
-        except IsADirectoryError:
-            raise InputError(f"cannot write {self.output}: it is a directory") from None
-        except FileNotFoundError:
-            raise InputError(f"cannot write {self.output}: its directory does not exist") from None
-        except OSError as exc:
-            reason = exc.strerror.lower() if exc.strerror else str(exc)
-            raise InputError(f"cannot write {self.output}: {reason}") from None
+        # The output-path rule: a device, FIFO or socket is written in place, a link's
+        # target is written, a regular file is replaced whole (osreplay.model.output).
+        write_whole(self._target, page.encode("utf-8"))
         self.out.write(text_lines([timeline_line(timeline, self.output)]))
 
 

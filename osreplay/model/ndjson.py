@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from osreplay.errors import InputError
 from osreplay.model.files import open_error, read_error
-from osreplay.model.notification import loads
+from osreplay.model.notification import TOO_DEEP, loads, may_nest_too_deep, nests_too_deep
 
 try:
     import orjson
@@ -166,6 +166,13 @@ def iter_raw_lines(
         yield None
 
 
+def skip_bom(handle: IO[bytes]) -> None:
+    """Take a UTF-8 byte-order mark from the start of ``handle``: some editors write one,
+    and it is no part of the first record (nothing is taken from a stream without it)."""
+    if _peek(handle, len(BOM)) == BOM:
+        handle.read(len(BOM))
+
+
 def skip_line(handle: IO[bytes]) -> None:
     """Read and drop the rest of a line, a chunk at a time (never held whole)."""
     while True:
@@ -177,6 +184,9 @@ def skip_line(handle: IO[bytes]) -> None:
 # orjson reads an integer beyond 64 bits as a float (1e29 for 100…0): a run of 19 or more
 # digits sends the line to the stdlib parser, which keeps every integer exact. Mapping
 # digits to "0" and the rest to " " and searching is ten times cheaper than a regex.
+# A UTF-8 byte-order mark, which some editors put at the start of a file.
+BOM = b"\xef\xbb\xbf"
+
 _DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
 _LONG_RUN = b"0" * 19
 
@@ -200,6 +210,8 @@ def parse_line(raw: bytes, *, last: bool = False) -> tuple[dict[str, Any] | None
     """Parse one line's bytes; return ``(obj, None)`` or ``(None, reason)``."""
     obj = fast_loads(raw)
     if obj.__class__ is dict:
+        if may_nest_too_deep(raw) and nests_too_deep(obj):
+            return None, TOO_DEEP
         return obj, None
     try:
         text = raw.decode("utf-8")
@@ -208,15 +220,17 @@ def parse_line(raw: bytes, *, last: bool = False) -> tuple[dict[str, Any] | None
     try:
         obj = loads(text)
     except RecursionError:
-        return None, "nesting too deep to read"
+        return None, TOO_DEEP
     except ValueError as exc:
-        if "is not JSON" in str(exc):  # NaN, Infinity, -Infinity
+        if "is not JSON" in str(exc) or "too large for a double" in str(exc):
             return None, f"not valid JSON: {exc}"
         if last:
             return None, "truncated last line (no newline at end of file, not valid JSON)"
         return None, f"not valid JSON: {_short(str(exc))} ({_preview(text)})"
     if not isinstance(obj, dict):
         return None, f"not a JSON object (a JSON {_json_kind(obj)})"
+    if may_nest_too_deep(raw) and nests_too_deep(obj):
+        return None, TOO_DEEP
     return obj, None
 
 
@@ -237,7 +251,7 @@ def read_document(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Li
         raise read_error(path, exc) from None
     finally:
         handle.close()
-    obj, error = parse_line(data)
+    obj, error = parse_line(data[len(BOM) :] if data.startswith(BOM) else data)
     lineno = 1
     if obj is None:  # name the line of the syntax error in a pretty-printed document
         from osreplay.model.locate import syntax_error_line  # loaded for documents only
@@ -277,13 +291,15 @@ def iter_lines(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Itera
     try:
         lineno = 0
         try:
+            skip_bom(handle)
             for raw in iter_raw_lines(handle, max_line_bytes):
                 lineno += 1
                 if raw is None:
                     yield name, lineno, None, too_long(max_line_bytes)
                     continue
                 obj = fast_loads(raw)
-                if obj.__class__ is dict:  # the common case, without parse_line's checks
+                if obj.__class__ is dict and not may_nest_too_deep(raw):
+                    # the common case, without parse_line's checks
                     yield name, lineno, obj, None
                     continue
                 if not raw.strip():
@@ -302,7 +318,14 @@ def _short(message: str) -> str:
 
 
 def _preview(text: str) -> str:
-    text = text.strip()
+    """The start of an unreadable line, to quote in a message: secrets in it masked.
+
+    Masked before it is cut, over a wider window, so that a token the cut would split is
+    still recognised by its key (``"auth_token": "gAAAA…``).
+    """
+    from osreplay.secrets.rules import mask_text  # the rules load oslo.utils' word list
+
+    text = mask_text(text.strip()[: _PREVIEW * 8])
     return repr(text if len(text) <= _PREVIEW else text[:_PREVIEW] + "…")
 
 
@@ -319,6 +342,7 @@ def _json_kind(value: Any) -> str:
 
 
 __all__ = [
+    "BOM",
     "DEFAULT_MAX_LINE_BYTES",
     "Line",
     "check_readable",
@@ -332,6 +356,7 @@ __all__ = [
     "parse_line",
     "read_document",
     "read_lines",
+    "skip_bom",
     "skip_line",
     "too_long",
 ]

@@ -26,6 +26,7 @@ keys flat plus ``_unique_id`` and ``_context_<key>``) and an oslo v2 wire body
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -65,11 +66,15 @@ def normalise(obj: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(inner, str):
             raise RecordError("oslo.message is not a string holding a JSON object")
         try:
-            obj = json.loads(inner, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:
+            obj = loads(inner)
+        except RecursionError:
+            raise RecordError(f"oslo.message: {TOO_DEEP}") from None
+        except ValueError as exc:
             raise RecordError(f"oslo.message is not valid JSON: {exc}") from None
         if not isinstance(obj, dict):
             raise RecordError("oslo.message does not hold a JSON object")
+        if may_nest_too_deep(inner) and nests_too_deep(obj):
+            raise RecordError(f"oslo.message: {TOO_DEEP}")
     if any(key[:1] == "_" for key in obj):
         obj = _unflatten_v1(obj)
     priority = obj.get("priority")
@@ -161,6 +166,58 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float; one beyond a double (``1e400``) is refused, not infinity.
+
+    Python reads ``1e400`` as ``inf``, which ``json.dumps`` writes back as ``Infinity``:
+    not JSON, and not what the file said. Refused here, the line is unreadable for every
+    command alike (orjson, the fast parser, refuses it too).
+    """
+    value = float(text)
+    if value in (_INF, -_INF):
+        shown = text if len(text) <= 40 else text[:39] + "…"
+        raise ValueError(f"number {shown} is too large for a double")
+    return value
+
+
+_INF = float("inf")
+
+#: How deep a record may nest (objects and arrays, the record itself is level 1). One
+#: limit for every command: deeper lines are unreadable with the same words everywhere,
+#: so no command walks one into Python's recursion limit (a RecursionError traceback).
+#: Real notifications nest a dozen levels.
+MAX_NESTING = 200
+TOO_DEEP = f"nesting deeper than {MAX_NESTING} levels"
+
+
+def may_nest_too_deep(text: str | bytes) -> bool:
+    """False when ``text`` has too few brackets to nest beyond :data:`MAX_NESTING` (two
+    C-level counts: the common line is done with these)."""
+    if isinstance(text, str):
+        return text.count("{") + text.count("[") > MAX_NESTING
+    return text.count(b"{") + text.count(b"[") > MAX_NESTING
+
+
+def nests_too_deep(obj: Any, limit: int = MAX_NESTING) -> bool:
+    """True when ``obj`` nests objects and arrays deeper than ``limit`` (no recursion)."""
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        cls = value.__class__
+        if cls is dict:
+            children: Any = value.values()
+        elif cls is list:
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        for child in children:
+            if child.__class__ is dict or child.__class__ is list:
+                stack.append((child, depth + 1))
+    return False
+
+
 def dumps_line(obj: dict[str, Any]) -> str:
     """One NDJSON line for a record dict: UTF-8 text, no NaN, newline included.
 
@@ -174,7 +231,19 @@ def dumps_line(obj: dict[str, Any]) -> str:
             text.encode("utf-8")
         except UnicodeEncodeError:
             text = json.dumps(obj, ensure_ascii=True, allow_nan=False)
+        else:
+            text = _TERMINAL_CONTROLS.sub(_escape_control, text)
     return text + "\n"
+
+
+# JSON escapes C0 controls itself; C1 controls (U+009B is a terminal's CSI) and the bidi
+# controls that reorder what a terminal shows are written escaped too. Outside ASCII they
+# can only stand inside a JSON string, where "\u202e" is the same character.
+_TERMINAL_CONTROLS = re.compile("[\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 # json.dumps with any option builds a new encoder on every call; record writes one per line.
@@ -182,8 +251,8 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse one JSON document strictly: NaN and Infinity are refused."""
-    return json.loads(text, parse_constant=_reject_constant)
+    """Parse one JSON document strictly: NaN, Infinity and numbers beyond a double refused."""
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 @dataclass(slots=True)

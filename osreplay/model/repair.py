@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 from osreplay.errors import WriteError
 from osreplay.model.ndjson import read_lines
+from osreplay.model.output import output_path, write_whole
 
 #: What identifies one delivery: oslo publishes a message once per topic with one
 #: message_id, so the same id heard on two tap queues is two records, and only the same
@@ -34,6 +35,8 @@ def prepare_append(path: str, *, window: int = DEDUP_WINDOW) -> list[DeliveryKey
     """
     if path == "-" or not os.path.exists(path):
         return []
+    if output_path(path).in_place:
+        return []  # a device, FIFO or socket holds nothing to repair or read back
     if path.endswith(".gz"):
         _repair_gzip(path)
     else:
@@ -98,10 +101,9 @@ def _repair_gzip(path: str) -> None:
     if intact and (not text or text.endswith(b"\n")):
         return
     keep = bytes(text[: text.rfind(b"\n") + 1])
-    tmp = f"{path}.osreplay-repair"
-    with gzip.open(tmp, "wb") as out:
-        out.write(keep)
-    os.replace(tmp, path)
+    # Rewritten whole through the output-path rule: a link stays a link, the file keeps
+    # its permissions and owner.
+    write_whole(path, gzip.compress(keep))
 
 
 def _decompress_members(data: bytes) -> tuple[bytearray, bool]:

@@ -2,11 +2,13 @@
 
 ``-`` is standard output; a path ending in ``.gz`` is written gzip-compressed (appending
 to a ``.gz`` file adds a gzip member, which every gzip reader handles). A plain file is
-unbuffered, so a failed batch can be cut back to where it started.
+unbuffered, so a failed batch can be cut back to where it started. What is at the path is
+never replaced: see :mod:`osreplay.model.output`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
@@ -15,7 +17,9 @@ import zlib
 from collections.abc import Iterable
 from typing import IO
 
+from osreplay.errors import WriteError
 from osreplay.model.files import write_error
+from osreplay.model.output import Output, OutputFile
 
 
 class RecordingWriter:
@@ -26,24 +30,34 @@ class RecordingWriter:
     ``fsync=True`` to the disk) before the caller acknowledges anything.
     """
 
-    def __init__(self, path: str, *, append: bool = False, fsync: bool = False) -> None:
-        self.path = path
-        self.name = "<stdout>" if path == "-" else path
-        self._fsync = fsync and path != "-"
+    def __init__(
+        self,
+        path: str | Output,
+        *,
+        append: bool = False,
+        fsync: bool = False,
+        atomic: bool = False,
+    ) -> None:
+        # Where it goes follows the output-path rule (osreplay.model.output): a device,
+        # FIFO or socket is written in place, a link's target is written, and ``atomic``
+        # writes a temporary file that replaces the target on close (discard() drops it).
+        self._file = OutputFile(path, append=append, atomic=atomic)
+        self.path = self._file.output.path
+        self.name = self._file.name
+        # A pipe or a device cannot be synced (EINVAL), nor cut back: only a regular file.
+        self._regular = self._file.regular
+        self._fsync = fsync and self._regular
         mode = "ab" if append else "wb"
         self._raw: IO[bytes] | None = None
-        try:
-            if path == "-":
-                self._out: IO[bytes] = sys.stdout.buffer
-            elif path.endswith(".gz"):
-                self._raw = open(path, mode)
-                self._out = gzip.GzipFile(fileobj=self._raw, mode=mode)  # type: ignore[assignment]
-            else:
-                # Unbuffered: each write() is one group of whole lines, so a buffer adds
-                # nothing, and nothing is left in one to reach the file after a failure.
-                self._out = open(path, mode, buffering=0)
-        except OSError as exc:
-            raise write_error(path, exc, opening=True) from None
+        if self.path == "-":
+            self._out: IO[bytes] = sys.stdout.buffer
+        elif self.path.endswith(".gz"):  # by the name given, as the readers decide
+            self._raw = self._file.handle
+            self._out = gzip.GzipFile(fileobj=self._raw, mode=mode)  # type: ignore[assignment]
+        else:
+            # Unbuffered: each write() is one group of whole lines, so a buffer adds
+            # nothing, and nothing is left in one to reach the file after a failure.
+            self._out = self._file.handle
 
     def write(self, lines: Iterable[str]) -> None:
         """Write whole lines; raise WriteError if the file refuses them."""
@@ -61,7 +75,7 @@ class RecordingWriter:
     def mark(self) -> int | None:
         """Where the next write begins, for :meth:`rollback`; None when it cannot be undone
         (standard output, a ``.gz`` file)."""
-        if not isinstance(self._out, io.RawIOBase):
+        if not isinstance(self._out, io.RawIOBase) or not self._regular:
             return None
         try:
             return os.fstat(self._out.fileno()).st_size
@@ -94,6 +108,12 @@ class RecordingWriter:
             raise write_error(self.name, exc) from None
 
     def close(self) -> None:
+        """Finish the file (an atomic one replaces its target now); raise WriteError if
+        what was left could not be written.
+
+        A ``.gz`` file ends with a trailer written here: on a full disk it is missing, and
+        the error says so (every line flushed before is in the file, readable).
+        """
         if self.path == "-":
             try:
                 self._out.flush()
@@ -101,16 +121,43 @@ class RecordingWriter:
                 pass
             return
         try:
-            self._out.close()
+            try:
+                if self._out is not self._file.handle:
+                    self._out.close()  # a gzip stream's trailer; the file stays open
+            except OSError as exc:
+                self._file.discard()
+                raise self._unfinished(write_error(self.name, exc)) from None
+            try:
+                self._file.close()
+            except WriteError as exc:
+                raise self._unfinished(exc) from None
         finally:
-            if self._raw is not None:
-                self._raw.close()
+            self._file.discard()  # a no-op once closed
+
+    def _unfinished(self, error: WriteError) -> WriteError:
+        """``error``, saying that a ``.gz`` file lacks its trailer (its lines are there)."""
+        if self._raw is None:
+            return error
+        return WriteError(
+            f"{error} (its gzip trailer is missing: the lines written before are all "
+            "there, and gzip -dc reads them with a warning)"
+        )
+
+    def discard(self) -> None:
+        """Give up: an atomic output's target stays as it was."""
+        if self.path != "-" and self._out is not self._file.handle:
+            with contextlib.suppress(OSError, ValueError, EOFError):
+                self._out.close()
+        self._file.discard()
 
     def __enter__(self) -> RecordingWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc_info: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()
 
 
 __all__ = ["RecordingWriter"]

@@ -24,6 +24,8 @@ from osreplay.replay.sender import PublishError, Refused, Sender
 from osreplay.replay.sources import FileSource, MergedPass
 from osreplay.runtime import Terminated
 
+#: Unreadable lines a summary keeps (the others are counted).
+KEPT_SKIPPED = 1000
 
 @dataclass(frozen=True, slots=True)
 class Stop:
@@ -64,7 +66,10 @@ class ReplaySummary:
     elapsed: float = 0.0
     max_lateness: float = 0.0
     passes: int = 0
+    #: The first :data:`KEPT_SKIPPED` unreadable lines skipped (``--skip-invalid``);
+    #: ``skipped_total`` counts them all (a stream of bad lines cannot fill memory).
     skipped: list[NoteLine] = field(default_factory=list)
+    skipped_total: int = 0
     stop: Stop | None = None
     #: The ``<topic>.<priority>`` queues oslo published to (``notifications.info``).
     routes: set[str] = field(default_factory=set)
@@ -91,6 +96,7 @@ class Source(Protocol):
     """Where the records come from (osreplay.replay.sources)."""
 
     skipped: list[NoteLine]
+    skipped_total: int
 
     @property
     def total(self) -> int | None: ...
@@ -154,7 +160,11 @@ class Replayer:
         self.rewrite = rewrite
 
     def run(self, source: Source) -> ReplaySummary:
-        summary = ReplaySummary(total=source.total, skipped=list(source.skipped))
+        summary = ReplaySummary(
+            total=source.total,
+            skipped=list(source.skipped),
+            skipped_total=getattr(source, "skipped_total", len(source.skipped)),
+        )
         run = _Progress(summary)
         try:
             for pass_no, entries in enumerate(source.passes(), 1):
@@ -235,7 +245,9 @@ class Replayer:
                 "invalid", entry.path, entry.lineno, entry.error or "",
                 run.pass_no, run.position + 1,
             )  # fmt: skip
-        run.summary.skipped.append(entry)
+        run.summary.skipped_total += 1
+        if len(run.summary.skipped) < KEPT_SKIPPED:
+            run.summary.skipped.append(entry)
         if self.on_skip is not None:
             self.on_skip(entry)
         return None

@@ -101,6 +101,9 @@ class ReplayConsole(Protocol):
 
     def skipped(self, entry: NoteLine) -> None: ...
 
+    def skipped_more(self, count: int) -> None:
+        """``count`` more unreadable lines skipped, beyond those told one by one."""
+
     def dry_run(self, *, rewriting: bool) -> Observer: ...
 
     def progress(self, total: int | None, *, planned: float | None) -> Observer | None: ...
@@ -185,6 +188,8 @@ def _replay(
     """Connect (unless --dry-run), replay ``source`` and return the summary."""
     for entry in source.skipped:
         console.skipped(entry)
+    if source.skipped_total > len(source.skipped):
+        console.skipped_more(source.skipped_total - len(source.skipped))
     sender: Sender
     observer: Observer | None
     exchanges: dict[str, ExchangeState] = {}

@@ -196,7 +196,10 @@ class FileSource:
         self.loop = loop
         self.cache_records = cache_records
         self.per_pass: int | None = None
+        #: The first unreadable lines skipped (``skip_invalid``), :data:`_LISTED_LINES` at
+        #: most; ``skipped_total`` counts them all (memory stays flat whatever the file).
         self.skipped: list[NoteLine] = []
+        self.skipped_total = 0
         #: The exchanges the selected records name (None: a record that names none).
         self.exchanges: set[str | None] = set()
         self._cache: list[NoteLine] | None = None
@@ -213,18 +216,30 @@ class FileSource:
             self._check()
 
     def _check(self) -> None:
+        # Only the first few bad lines are kept, the rest counted: a small .gz can hold
+        # millions of them, and a file without timestamps millions of records.
         invalid: list[NoteLine] = []
-        untimed: list[NoteLine] = []
+        invalid_total = 0
+        invalid_sources: dict[str, None] = {}
+        untimed: NoteLine | None = None
+        untimed_total = 0
         cache: list[NoteLine] | None = []
         exchanges: set[str | None] = set()
         count = 0
         for entry in _entries(self.paths, self.selection, self.max_line_bytes, merge=self.merge):
             if entry.note is None:
-                invalid.append(entry)
+                invalid_total += 1
+                invalid_sources[entry.path] = None
+                if len(invalid) < 2 * _LISTED_LINES:  # reasons, then line numbers
+                    invalid.append(entry)
                 continue
             if self.needs_timestamps and entry.note.sent_at is None:
-                untimed.append(entry)
+                untimed_total += 1
+                if untimed is None:
+                    untimed = NoteLine(entry.path, entry.lineno, None)
                 continue
+            if untimed is not None:
+                continue  # refused in the end: nothing more to keep
             count += 1
             exchanges.add(entry.note.exchange)
             if cache is not None:
@@ -233,10 +248,11 @@ class FileSource:
                 else:
                     cache = None
         if invalid and not self.skip_invalid:
-            raise RecordingRefused(_refusal(invalid))
-        if untimed:
-            raise UsageError(_untimed(untimed))
-        self.skipped = invalid
+            raise RecordingRefused(_refusal(invalid, invalid_total, list(invalid_sources)))
+        if untimed is not None:
+            raise UsageError(_untimed(untimed, untimed_total))
+        self.skipped = invalid[:_LISTED_LINES]
+        self.skipped_total = invalid_total
         self.exchanges = exchanges
         self.per_pass = count
         self._cache = cache
@@ -253,10 +269,10 @@ class FileSource:
             yield MergedPass(entries) if self.merge else entries
 
     def _reread(self) -> Iterator[NoteLine]:
-        known = {(entry.path, entry.lineno) for entry in self.skipped}
+        # check() refused unreadable lines, or (skip_invalid) reported and counted them.
         for entry in _entries(self.paths, self.selection, self.max_line_bytes, merge=self.merge):
-            if entry.note is None and (entry.path, entry.lineno) in known:
-                continue  # reported by check()
+            if entry.note is None and self.skip_invalid:
+                continue
             yield entry
 
 
@@ -276,6 +292,7 @@ class StreamSource:
         self.selection = selection
         self.max_line_bytes = max_line_bytes
         self.skipped: list[NoteLine] = []
+        self.skipped_total = 0
 
     def passes(self) -> Iterator[Iterable[NoteLine]]:
         yield _entries([self.path], self.selection, self.max_line_bytes)
@@ -284,9 +301,8 @@ class StreamSource:
 # The errors' messages (ready to print after ``Error: ``, as every OsreplayError's).
 
 
-def _untimed(untimed: list[NoteLine]) -> str:
-    first = untimed[0]
-    more = f" (and {len(untimed) - 1} more)" if len(untimed) > 1 else ""
+def _untimed(first: NoteLine, total: int) -> str:
+    more = f" (and {total - 1} more)" if total > 1 else ""
     return (
         f"line {first.lineno} of {first.path}{more} has no timestamp or "
         "recorded_at to pace it by: replay at a steady pace with --rate N "
@@ -294,26 +310,29 @@ def _untimed(untimed: list[NoteLine]) -> str:
     )
 
 
-def _refusal(invalid: list[NoteLine]) -> str:
-    by_source: dict[str, list[NoteLine]] = {}
-    for entry in invalid:
-        by_source.setdefault(entry.path, []).append(entry)
-    noun = "line" if len(invalid) == 1 else "lines"
-    names = ", ".join(by_source)
+def _refusal(invalid: list[NoteLine], total: int, sources: list[str]) -> str:
+    """The first :data:`_LISTED_LINES` unreadable lines with their reasons, the next ones'
+    numbers, then how many more (of ``total``): one short message whatever the file."""
+    noun = "line" if total == 1 else "lines"
+    names = ", ".join(sources[:_LISTED_LINES]) + (
+        f" and {len(sources) - _LISTED_LINES} more files" if len(sources) > _LISTED_LINES else ""
+    )
     lines = [
-        f"{names}: {len(invalid)} unreadable {noun}, nothing sent "
+        f"{names}: {total} unreadable {noun}, nothing sent "
         "(--skip-invalid replays the readable ones):"
     ]
-    several = len(by_source) > 1
+    several = len(sources) > 1
     for entry in invalid[:_LISTED_LINES]:
         where = f"{entry.path}:{entry.lineno}" if several else f"line {entry.lineno}"
         lines.append(f"  {where}: {entry.error}")
     if len(invalid) > _LISTED_LINES:
-        rest = ", ".join(
+        numbers = ", ".join(
             f"{entry.path}:{entry.lineno}" if several else str(entry.lineno)
             for entry in invalid[_LISTED_LINES:]
         )
-        lines.append(f"  and lines {rest}")
+        more = total - len(invalid)
+        tail = f" and {more} more" if more else ""
+        lines.append(f"  and lines {numbers}{tail}")
     return "\n".join(lines)
 
 

@@ -34,6 +34,7 @@ from genson import SchemaBuilder  # type: ignore[import-untyped]
 
 from osreplay.errors import InputError, UsageError, WriteError
 from osreplay.model.files import expand_inputs
+from osreplay.model.output import check_folder, write_whole
 from osreplay.scenario.records import Unreadable, read
 
 SCHEMA_SUFFIX = ".schema.json"
@@ -144,11 +145,16 @@ def run_infer(options: InferOptions, console: SchemaConsole) -> InferSummary:
     """Write one schema per event type (and version) into ``options.output``."""
     files = expand_inputs(options.files)
     summary = InferSummary(files, options.output)
+    # Before any file is read: -o must be a folder (or its parent one) that takes files.
+    if os.path.exists(options.output) and not os.path.isdir(options.output):
+        raise UsageError(f"-o {options.output}: exists and is not a folder")
+    if os.path.isdir(options.output):
+        check_folder(options.output, what=options.output)
+    elif os.path.isdir(os.path.dirname(os.path.abspath(options.output))):
+        check_folder(os.path.dirname(os.path.abspath(options.output)), what=options.output)
     counts = [0, 0]
     schemas = infer_schemas(files, console, counts)
     summary.records, summary.unreadable = counts
-    if os.path.exists(options.output) and not os.path.isdir(options.output):
-        raise UsageError(f"-o {options.output}: exists and is not a folder")
     try:
         os.makedirs(options.output, exist_ok=True)
     except OSError as exc:
@@ -162,12 +168,10 @@ def run_infer(options: InferOptions, console: SchemaConsole) -> InferSummary:
             name = f"{stem}-{number}{SCHEMA_SUFFIX}"
         used.add(name)
         path = os.path.join(options.output, name)
-        try:
-            with open(path, "w", encoding="utf-8") as handle:
-                json.dump(schema, handle, indent=2, ensure_ascii=True, sort_keys=False)
-                handle.write("\n")
-        except OSError as exc:
-            raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+        text = json.dumps(schema, indent=2, ensure_ascii=True, sort_keys=False) + "\n"
+        # The output-path rule (osreplay.model.output): a link's target is written, the
+        # link stays; a file is replaced whole.
+        write_whole(path, text.encode("utf-8"))
         summary.schemas.append(
             Inferred(
                 event_type,

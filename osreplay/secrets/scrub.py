@@ -22,10 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from osreplay.errors import InputError, UsageError
+from osreplay.errors import UsageError
 from osreplay.model.files import expand_inputs
 from osreplay.model.ndjson import Line, check_readable, display_name, read_lines
 from osreplay.model.notification import RecordError, dumps_line, is_bare_cadf, normalise
+from osreplay.model.output import output_path
 from osreplay.model.writer import RecordingWriter
 from osreplay.secrets.pseudonym import Pseudonymiser, key_from_seed, new_key
 from osreplay.secrets.rules import Redactor
@@ -117,6 +118,9 @@ def run(options: RedactOptions, console: RedactConsole) -> RedactSummary:
     for source in sources:  # a missing input is an error before OUT is touched
         check_readable(source)
         _check_not_output(source, options.output)
+    # OUT is checked before any work too: a folder or a path that cannot be written is an
+    # error now, not after every input was read.
+    output = output_path(options.output, atomic=True)
     pseudonymiser = None
     if options.pseudonymise:
         key = key_from_seed(options.seed) if options.seed is not None else new_key()
@@ -125,21 +129,12 @@ def run(options: RedactOptions, console: RedactConsole) -> RedactSummary:
         raise UsageError("--seed keys the pseudonyms: it needs --pseudonymise")
     scrubber = Scrubber(Redactor(extra_keys=options.redact_keys), pseudonymiser)
     summary = RedactSummary(_input_name(sources), _output_name(options.output))
-    # A file is written beside OUT and renamed once complete: a run that fails half-way
-    # leaves OUT as it was, never a half-scrubbed copy that looks whole.
-    partial = options.output if options.output == "-" else _partial_path(options.output)
-    try:
-        with RecordingWriter(partial) as writer:
-            lines = (line for source in sources for line in read_lines(source))
-            _copy(lines, writer, scrubber, summary, console)
-        if partial != options.output:
-            os.replace(partial, options.output)
-    except BaseException as exc:
-        if partial != options.output and os.path.exists(partial):
-            os.unlink(partial)
-        if isinstance(exc, InputError) and partial != options.output:
-            raise InputError(str(exc).replace(partial, options.output)) from None
-        raise
+    # A regular OUT is written into a file beside it that replaces it once complete: a run
+    # that fails half-way leaves OUT as it was, never a half-scrubbed copy that looks
+    # whole. A device, FIFO or socket is written in place; a link's target is written.
+    with RecordingWriter(output, atomic=True) as writer:
+        lines = (line for source in sources for line in read_lines(source))
+        _copy(lines, writer, scrubber, summary, console)
     if pseudonymiser is not None:
         summary.pseudonyms = pseudonymiser.distinct
     return summary
@@ -176,12 +171,6 @@ def _copy(
             batch.clear()
     writer.write(batch)
     writer.flush()
-
-
-def _partial_path(output: str) -> str:
-    directory, name = os.path.split(output)
-    suffix = ".gz" if output.endswith(".gz") else ""  # the writer compresses by the name
-    return os.path.join(directory, f".{name}.partial-{os.getpid()}{suffix}")
 
 
 def _check_not_output(source: str, output: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import oslo_messaging  # type: ignore[import-untyped]
 
-from osreplay.bus.codec import decode_json_with_orjson
+from osreplay.bus.codec import catch_undecodable, decode_json_with_orjson
 
 LOG = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ def start_listener(
     """A started batch listener on the pool queue ``queue`` for (exchange, topic)."""
     _shorten_idle_step()
     decode_json_with_orjson()
+    catch_undecodable()  # a body oslo cannot decode reaches the endpoint, never lost
     listener = oslo_messaging.get_batch_notification_listener(
         transport,
         [oslo_messaging.Target(exchange=exchange, topic=topic)],

@@ -69,6 +69,15 @@ class RecordOptions:
     #: folder or a pattern with ``{n}`` (see :mod:`osreplay.tap.rotate`).
     rotate: Sequence[str] = ()
     quiet: bool = False
+    #: ``--workers N``: recorder processes on one pool (:mod:`osreplay.tap.workers`).
+    processes: int = 1
+    #: ``--from-tap NAME``: read a window of stream tap NAME (:mod:`osreplay.tap.flight`)
+    #: instead of listening; ``since``/``until`` as given (see :mod:`osreplay.tap.window`).
+    from_tap: str | None = None
+    since: str | None = None
+    until: str | None = None
+    #: Stop once no message has come for this many seconds.
+    until_idle: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,8 @@ class RecordSummary:
     kept_queues: list[str]
     error: OsreplayError | None = None
     not_notifications: int = 0
+    #: Bodies oslo could not decode, by reason, most frequent first.
+    undecodable: list[tuple[str, int]] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     durable: bool = False
     #: Durable tap queues on durable exchanges: what a broker restart keeps.
@@ -129,7 +140,8 @@ class RecordSummary:
 @dataclass(frozen=True)
 class Skipped:
     """A message that is not written: ``why`` is ``not a notification``, ``unencodable``
-    (NaN or Infinity) or ``unexpected`` (``error_type`` names the exception)."""
+    (NaN or Infinity), ``undecodable`` (a body oslo cannot decode) or ``unexpected``
+    (``error_type`` names the exception)."""
 
     message_id: object
     why: str

@@ -68,6 +68,7 @@ def plan_pool(
     pool: str | None,
     append: bool,
     lock: Callable[[str], bool] = lambda pool: True,
+    shared: bool = False,
 ) -> PoolPlan:
     """Choose the pool and deal with what a previous recorder left in it.
 
@@ -78,11 +79,11 @@ def plan_pool(
     them); otherwise the next name (``-2``, ``-3``, …) is tried.
     """
     if pool is not None:
-        if not lock(pool):
+        if not shared and not lock(pool):
             raise UsageError(
                 f"pool {pool} is in use by another osreplay record; choose another --pool"
             )
-        return _named_pool(admin, pool, queue_names(pool, exchanges, topics))
+        return _named_pool(admin, pool, queue_names(pool, exchanges, topics), shared=shared)
     base = default_pool()
     for index in range(1, _MAX_POOL_CANDIDATES + 1):
         candidate = base if index == 1 else f"{base}-{index}"
@@ -104,10 +105,13 @@ def plan_pool(
     )
 
 
-def _named_pool(admin: QueueAdmin, pool: str, queues: dict[tuple[str, str], str]) -> PoolPlan:
+def _named_pool(
+    admin: QueueAdmin, pool: str, queues: dict[tuple[str, str], str], *, shared: bool = False
+) -> PoolPlan:
+    """``shared``: the pool of ``record --workers``, whose workers consume side by side."""
     states: dict[str, QueueState | None] = {name: admin.inspect(name) for name in queues.values()}
     for name, state in states.items():
-        if state and state.consumers:
+        if state and state.consumers and not shared:
             raise UsageError(
                 f"pool {pool} is in use: queue {name} has {state.consumers} consumer(s) "
                 "(another osreplay record?); choose another --pool"
@@ -146,15 +150,19 @@ class TapQueues:
         *,
         pool: str | None,
         append: bool,
+        shared: bool = False,
     ) -> PoolPlan:
         """Look at the exchanges (the exchange rule), take the pool's lock and choose the
         pool (:func:`plan_pool`). The lock is held, on the connection that took it, until
-        :meth:`release`."""
+        :meth:`release`. ``shared``: a worker of ``record --workers``, on the pool its parent
+        planned and holds the lock of."""
         admin = self._admin()
-        self._lock_admin = None if self.settings.is_memory else admin
+        self._lock_admin = None if self.settings.is_memory or shared else admin
         try:
             states = {} if self.settings.is_memory else self._exchanges(admin, exchanges)
-            plan = plan_pool(admin, exchanges, topics, pool=pool, append=append, lock=self._lock)
+            plan = plan_pool(
+                admin, exchanges, topics, pool=pool, append=append, lock=self._lock, shared=shared
+            )
             plan.exchanges = states
             self.plan = plan
             return plan
@@ -164,8 +172,7 @@ class TapQueues:
         except Exception as exc:
             self.release()
             raise ConnectError(
-                f"cannot prepare the tap queues on {self.settings.masked_url}: "
-                f"{error_text(exc)}"
+                f"cannot prepare the tap queues on {self.settings.masked_url}: {error_text(exc)}"
             ) from None
         finally:
             if self._lock_admin is not admin:

@@ -58,6 +58,7 @@ from osreplay.tap.options import (
 )
 from osreplay.tap.pool import PoolPlan, TapQueues, default_pool
 from osreplay.tap.sink import (
+    Budget,
     DedupWindow,
     LineSink,
     MessageLine,
@@ -117,7 +118,11 @@ class Recorder:
         options: RecordOptions,
         seen: Iterable[DeliveryKey | str] = (),
         events: RecordEvents | None = None,
+        budget: Budget | None = None,
+        shared_pool: bool = False,
     ) -> None:
+        """``budget`` and ``shared_pool``: one worker of ``record --workers`` (a --count
+        shared with the others; a pool whose queues the others consume from too)."""
         if options.count is not None and options.count < 1:
             raise UsageError("--count must be at least 1")
         if options.batch_size < 1:
@@ -152,7 +157,9 @@ class Recorder:
             seen=DedupWindow(initial=seen),
             on_limit=self.stop_event.set,
             on_error=lambda exc: self.stop_event.set(),
+            budget=budget,
         )
+        self._shared_pool = shared_pool
         self._listeners: list[Any] = []
         self._transport: Any = None
         self._queues = TapQueues(
@@ -202,6 +209,7 @@ class Recorder:
                 self.topics,
                 pool=self.options.pool,
                 append=self.options.append,
+                shared=self._shared_pool,
             )
         except Exception:
             self._sink.close()
@@ -281,6 +289,8 @@ class Recorder:
     def _handle(
         self, endpoint: _TapEndpoint, priority: str, messages: list[dict[str, Any]]
     ) -> str | None:
+        if self._watcher.awaiting_delivery:  # consuming again after a closed channel
+            self._watcher.delivered()
         recorded_at = utcnow_iso()
         arrived = time.monotonic()
         with self._stats_lock:
@@ -294,11 +304,12 @@ class Recorder:
             )
             if entry is not None:
                 entries.append(entry)
-        if counts.filtered or counts.unencodable or counts.not_notifications:
+        if counts.filtered or counts.unencodable or counts.not_notifications or counts.undecodable:
             with self._stats_lock:
                 self.stats.filtered += counts.filtered
                 self.stats.unencodable += counts.unencodable
                 self.stats.not_notifications += counts.not_notifications
+                self.stats.undecodable.update(counts.undecodable)
         if not entries:
             return None
         try:
@@ -393,6 +404,7 @@ class Recorder:
             requeued=stats.requeued,
             unencodable=stats.unencodable,
             not_notifications=stats.not_notifications,
+            undecodable=stats.undecodable.most_common(),
             gaps=list(self._watcher.gaps),
             durable=self.durable,
             bindings_survive=self.bindings_survive,

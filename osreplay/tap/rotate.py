@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from osreplay.errors import UsageError
+from osreplay.model.output import check_folder
 from osreplay.model.repair import DEDUP_WINDOW, DeliveryKey, prepare_append
 
 #: The file name inside a folder given as ``-o``.
@@ -230,6 +231,7 @@ def plan_rotation(output: str, rotate: Sequence[str], *, append: bool) -> Rotati
     if limits is None:
         return None
     pattern = file_pattern(output)
+    check_folder(pattern.folder, what=output)  # before the broker is asked anything
     existing = pattern.existing()
     if existing and not append:
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""

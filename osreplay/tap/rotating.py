@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from osreplay.errors import WriteError
 from osreplay.model.files import write_error
+from osreplay.model.output import claim
 from osreplay.model.writer import RecordingWriter
 from osreplay.tap.options import FileStarted, RecordedFile
 from osreplay.tap.rotate import RotationPlan
@@ -133,17 +133,7 @@ class RotatingWriter:
 
     def _open(self) -> RecordingWriter:
         path = self.plan.pattern.path(self._next, self._now())
-        try:
-            # Claims the name: "x" fails when a file of that name exists.
-            with open(path, "xb"):
-                pass
-        except FileExistsError:
-            raise WriteError(
-                f"cannot write {path}: it already exists (a rotated recording never "
-                "overwrites a file)"
-            ) from None
-        except OSError as exc:
-            raise write_error(path, exc, opening=True) from None
+        claim(path)  # only if nothing (not even a link) has that name
         self._file = RecordingWriter(path, fsync=self._fsync)
         self._file_path, self._records, self._unflushed = path, 0, 0
         self._first_at = None

@@ -14,9 +14,11 @@ from typing import Protocol
 
 from osreplay.bus.transport import check_connection, resolve
 from osreplay.errors import OsreplayError, UsageError
+from osreplay.model.output import output_path
 from osreplay.model.repair import prepare_append
 from osreplay.model.writer import RecordingWriter
 from osreplay.runtime import exit_now, run_unless_stopped, silence_stdout, stop_signals
+from osreplay.tap.flight import check_options
 from osreplay.tap.options import FileStarted, RecordEvents, RecordOptions, RecordSummary
 from osreplay.tap.recorder import Recorder
 from osreplay.tap.rotate import RotateLimits, RotationPlan, earlier_deliveries, plan_rotation
@@ -85,9 +87,13 @@ class RecordConsole(RecordEvents, Protocol):
 
 def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     """Record as ``options`` say; the summary carries a write error instead of raising it."""
+    check_options(options)  # --since/--until without --from-tap
     plan = plan_rotation(options.output, options.rotate, append=options.append)
     if options.append and options.output == "-":
         raise UsageError("--append needs -o FILE (standard output cannot be appended to)")
+    # Before the broker is asked anything: a folder or a path that cannot be written is an
+    # error now (a device, FIFO or socket is written in place, a link's target is written).
+    output = output_path(options.output) if plan is None else None
     settings = resolve(url=options.url, config_files=options.config_files, topics=options.topics)
     console.bus_notes(settings.notes)
     if not options.exchanges and settings.control_exchanges:
@@ -102,7 +108,9 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     writer: OutputWriter
     if plan is None:
         seen = prepare_append(options.output) if options.append else []
-        writer = RecordingWriter(options.output, append=options.append, fsync=options.fsync)
+        writer = RecordingWriter(
+            output or options.output, append=options.append, fsync=options.fsync
+        )
     else:
         seen = earlier_deliveries(plan) if options.append else []
         writer = RotatingWriter(plan, fsync=options.fsync, on_start=console.file_started)
@@ -116,8 +124,9 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     if isinstance(writer, RotatingWriter):
         summary.output, summary.files = writer.path, writer.files
         summary.rotate = writer.plan.limits
-        # The last file's trailer could not be written: its lines are there, acked.
-        summary.error = summary.error or closing
+    # The (last) file could not be closed, a .gz its trailer not written: its lines are
+    # there, acked; the summary is printed and the error follows it.
+    summary.error = summary.error or closing
     console.summary(summary)
     if summary.stopped_by == "output closed":
         silence_stdout()

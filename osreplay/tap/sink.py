@@ -60,6 +60,8 @@ class RecordStats:
     requeued: int = 0
     unencodable: int = 0
     not_notifications: int = 0
+    #: Bodies oslo could not decode, by reason (counted, named in the summary).
+    undecodable: Counter[str] = field(default_factory=Counter)
     event_types: Counter[str] = field(default_factory=Counter)
     exchanges: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
@@ -87,6 +89,20 @@ class MessageLine:
         if self.message_id is None:
             return None
         return (self.message_id, self.exchange, self.topic)
+
+
+class Budget(Protocol):
+    """A ``--count`` shared by several writers (``record --workers``): lines are reserved
+    before a write, the unused reservation given back after it, and the written counted."""
+
+    def reserve(self, wanted: int) -> int: ...
+
+    def release(self, unused: int) -> None: ...
+
+    def wrote(self, lines: int) -> None: ...
+
+    @property
+    def reached(self) -> bool: ...
 
 
 class _Submission:
@@ -175,10 +191,12 @@ class LineSink:
         seen: DedupWindow | None = None,
         on_limit: Callable[[], None] | None = None,
         on_error: Callable[[OsreplayError], None] | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self._writer = writer
         self._stats = stats
         self._limit = limit
+        self._budget = budget
         self._seen = seen if seen is not None else DedupWindow()
         self._on_limit = on_limit
         self._on_error = on_error
@@ -191,6 +209,8 @@ class LineSink:
 
     @property
     def limit_reached(self) -> bool:
+        if self._budget is not None:
+            return self._budget.reached
         return self._limit is not None and self._stats.written >= self._limit
 
     def submit(self, entries: list[MessageLine]) -> bool:
@@ -269,6 +289,8 @@ class LineSink:
             return
         selection = self._select(group)
         if selection.lines and not self._write(group, selection.lines):
+            if self._budget is not None:
+                self._budget.release(len(selection.lines))
             return
         self._account(selection)
         for submission in group:
@@ -281,6 +303,8 @@ class LineSink:
         selection = _Selection()
         batch_keys: set[DeliveryKey] = set()
         room = None if self._limit is None else self._limit - self._stats.written
+        if self._budget is not None:
+            room = self._budget.reserve(sum(len(s.entries) for s in group))
         for submission in group:
             submission.complete = True
             for entry in submission.entries:
@@ -295,6 +319,8 @@ class LineSink:
                 selection.accepted.append(entry)
                 if key is not None:
                     batch_keys.add(key)
+        if self._budget is not None and room is not None:
+            self._budget.release(room - len(selection.lines))
         return selection
 
     def _write(self, group: list[_Submission], lines: list[str]) -> bool:
@@ -328,9 +354,12 @@ class LineSink:
             stats.exchanges[entry.exchange] += 1
         stats.written += len(selection.lines)
         stats.duplicates += selection.duplicates
+        if self._budget is not None:
+            self._budget.wrote(len(selection.lines))
 
 
 __all__ = [
+    "Budget",
     "DedupWindow",
     "MessageLine",
     "LineSink",

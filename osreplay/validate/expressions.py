@@ -251,9 +251,12 @@ class Expressions:
             return "(" + " or ".join(_TYPE_TESTS[t].format(v=var) for t in types) + ")"
         if keyword in ("enum", "const"):
             values = value if keyword == "enum" else [value]
-            if not all(isinstance(v, str) for v in values):
+            strings = [v for v in values if v is not None]
+            if not all(isinstance(v, str) for v in strings):
                 raise Unsupported(keyword)  # 1 == 1.0 == True: not in the subset
-            return f"({var}.__class__ is str and {var} in {self.const(frozenset(values))})"
+            test = f"({var}.__class__ is str and {var} in {self.const(frozenset(strings))})"
+            # null: a nullable enum of a generated schema (null equals only null)
+            return f"({var} is None or {test})" if len(strings) < len(values) else test
         if keyword == "pattern":
             return f"({var}.__class__ is not str or {self.pattern_test(value, var)})"
         return f"({var}.__class__ is not str or {self.string_leaf(schema, keyword, var)})"

@@ -7,6 +7,7 @@ and ``True``; long values shortened; a schema's own ``errorMessage`` preferred.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -17,13 +18,19 @@ _MAX_VALUE_REPR = 60
 _MAX_MESSAGE = 240
 
 
+# The keys of an oslo.versionedobjects primitive (``nova_object.data``), written as they
+# read: ``$.payload.nova_object.data.flavor``.
+_OBJECT_KEY = re.compile(r"[a-z]+_object\.(?:name|namespace|version|data|changes)")
+
+
 def json_path(parts: Iterable[str | int], prefix: str = "$") -> str:
-    """``["reason", "reasonCode"]`` -> ``$.reason.reasonCode``; odd keys as ``['a.b']``."""
+    """``["reason", "reasonCode"]`` -> ``$.reason.reasonCode``; odd keys as ``['a.b']``,
+    but a versioned object's own keys as they read (``.nova_object.data``)."""
     out = [prefix]
     for part in parts:
         if isinstance(part, int):
             out.append(f"[{part}]")
-        elif part.isidentifier():
+        elif part.isidentifier() or _OBJECT_KEY.fullmatch(part):
             out.append(f".{part}")
         else:
             out.append("['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']")
@@ -56,21 +63,42 @@ def short_json(value: Any) -> str:
 
 
 def error_message(error: jsonschema.ValidationError) -> str:
-    """A short message: the schema's own ``errorMessage`` if any, else jsonschema's, shortened."""
+    """A short message: the schema's own ``errorMessage`` if any, else jsonschema's, shortened.
+
+    A message never echoes a secret: the value of a secret key (``$.payload.password``) is
+    shown as ``"***"``, and secrets inside a quoted string are masked as ``redact`` masks
+    them.
+    """
     custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
     if isinstance(custom, str):
         return custom
+    from osreplay.secrets.rules import mask_text
+
+    return mask_text(_message(error))
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    from osreplay.secrets.rules import MASK, is_secret_key
+
+    path = error.absolute_path
+    last = path[-1] if path else None
+    if isinstance(last, str) and error.instance is not None and is_secret_key(last):
+        shown = MASK
+        if error.validator not in ("type", "enum", "const"):
+            return str(error.message).replace(repr(error.instance), repr(MASK))[:_MAX_MESSAGE]
+    else:
+        shown = error.instance
     # jsonschema words these with Python reprs (None, True); users read JSON (null, true).
     if error.validator == "type":
         expected = error.validator_value
         types = expected if isinstance(expected, list) else [expected]
         wanted = " or ".join(f"'{name}'" for name in types)
-        return f"{short_json(error.instance)} is not of type {wanted}"
+        return f"{short_json(shown)} is not of type {wanted}"
     if error.validator == "enum":
         choices = ", ".join(json.dumps(choice) for choice in error.validator_value)
-        return f"{short_json(error.instance)} is not one of {choices}"
+        return f"{short_json(shown)} is not one of {choices}"
     if error.validator == "const":
-        return f"{short_json(error.instance)} should be {json.dumps(error.validator_value)}"
+        return f"{short_json(shown)} should be {json.dumps(error.validator_value)}"
     message: str = error.message
     instance_repr = repr(error.instance)
     if len(instance_repr) > _MAX_VALUE_REPR and instance_repr in message:

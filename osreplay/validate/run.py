@@ -71,7 +71,7 @@ def run(options: ValidateOptions, console: ValidateConsole) -> Summary:
     files = expand_inputs(options.files)  # folders and globs
     for path in files:  # a missing file is a usage error before any report starts
         check_readable(path)
-    summary = Summary()
+    summary = Summary(notes=validator.notes)  # the notes fill in as objects are met
     stopped: KeyboardInterrupt | None = None
     with terminate_like_interrupt():  # SIGTERM ends it as Ctrl-C does
         try:

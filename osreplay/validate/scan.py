@@ -9,13 +9,13 @@ checks do not accept) goes through :meth:`Validator.line_verdict`, the path
 :meth:`Validator.validate_file` takes, so verdicts, messages and line numbers are the
 same as there.
 
-Why orjson alone is enough here: orjson reads an integer beyond 64 bits as a float, and
-may round a float of 19 or more digits otherwise than Python does; the exact parse
-(osreplay.model.ndjson.parse_line) sends such lines to the stdlib parser. But the
-compiled checks of the shipped schemas look at a number's type only, never at its value
-(``Validator.number_blind``, see ``compiler.tells_numbers_apart``): their yes is the same
-for either parse. A line they do not accept is parsed again exactly. Were a shipped
-schema to test integers, the loop would parse exactly up front.
+Parsing: orjson reads an integer beyond 64 bits as a float, and may round a float of 19
+or more digits otherwise than Python does; the exact parse
+(osreplay.model.ndjson.fast_loads) sends such lines to the stdlib parser. The generated
+nova and ironic schemas test integers (``1.0`` is one, ``1.5`` is not), so the loop parses
+exactly up front (``Validator.number_blind`` is False); were no shipped check to tell two
+numbers of one type apart (see ``compiler.tells_numbers_apart``), orjson alone would do,
+its yes being the same for either parse.
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ from osreplay.model.ndjson import (
     fast_loads,
     is_document,
     open_binary,
+    skip_bom,
     skip_line,
     too_long,
 )
+from osreplay.model.notification import may_nest_too_deep
 from osreplay.validate.validator import Validator
-from osreplay.validate.verdicts import Summary, Verdict, unreadable
+from osreplay.validate.verdicts import VALID, Summary, Verdict, unreadable
 
 try:
     import orjson
@@ -69,6 +71,7 @@ def count_file(
         return
     handle = open_binary(path)
     try:
+        skip_bom(handle)
         _count_lines(validator, handle, display_name(path), summary, tell, progress)
     finally:
         if handle is not sys.stdin.buffer:
@@ -88,9 +91,10 @@ def _count_lines(
     limit = max_line_bytes + 1  # the newline does not count
     exact = orjson is None or not validator.number_blind
     loads: Callable[[bytes], Any] = fast_loads if exact else orjson.loads
-    fast, envelope = validator.fast_schema, validator.envelope
+    fast, no_payload_schema = validator.fast_schema, validator.no_payload_schema
     every = PROGRESS_EVERY - 1
     lineno = valid = no_schema = 0
+    by_schema: dict[tuple[str, ...], int] = {}  # valid lines by the schemas they passed
     try:
         while True:
             try:
@@ -114,13 +118,14 @@ def _count_lines(
                     obj = loads(raw)
                 except ValueError:  # orjson.JSONDecodeError: the exact parse words it
                     obj = None
-                if obj.__class__ is dict:
-                    schema = fast(obj)
-                    if schema is not None:
-                        if schema is envelope:
+                if obj.__class__ is dict and not may_nest_too_deep(raw):
+                    used = fast(obj)
+                    if used is not None:
+                        if used is no_payload_schema:
                             no_schema += 1
                         else:
                             valid += 1
+                            by_schema[used] = by_schema.get(used, 0) + 1
                         continue
                 elif not raw.strip():
                     continue
@@ -128,9 +133,18 @@ def _count_lines(
             summary.add(verdict)
             tell(verdict)
     finally:
-        summary.records += valid + no_schema
-        summary.valid += valid
-        summary.no_schema += no_schema
+        _add_counted(summary, valid, no_schema, by_schema)
+
+
+def _add_counted(
+    summary: Summary, valid: int, no_schema: int, by_schema: dict[tuple[str, ...], int]
+) -> None:
+    """Add the lines that were only counted to ``summary``."""
+    summary.records += valid + no_schema
+    summary.valid += valid
+    summary.no_schema += no_schema
+    for used, count in by_schema.items():
+        summary.count_schemas(used, VALID, count)
 
 
 __all__ = ["PROGRESS_EVERY", "count_file"]

@@ -94,11 +94,11 @@ class Schema:
 
 def load_builtin_schema(name: str) -> dict[str, Any]:
     """The shipped schema ``name`` (one of BUILTIN_SCHEMAS) as a dict."""
-    schema: dict[str, Any] = json.loads(_schema_files().joinpath(f"{name}.json").read_text("utf-8"))
+    schema: dict[str, Any] = json.loads(schema_files().joinpath(f"{name}.json").read_text("utf-8"))
     return schema
 
 
-def _schema_files() -> Any:
+def schema_files() -> Any:
     """The schemas folder: package data when installed, ``schemas/`` in a source tree.
 
     ``python -m osreplay`` (or ``python -m pytest``) run from a checkout imports the
@@ -240,4 +240,5 @@ __all__ = [
     "compile_builtin",
     "inline_refs",
     "load_builtin_schema",
+    "schema_files",
 ]

@@ -26,13 +26,18 @@ Public API (what :func:`osreplay.validate.run.run` wires together)::
   ``$.payload.reason.reasonCode``, or None for an unreadable line.
 - ``Summary`` counts records, valid, invalid, no_schema, unreadable; ``ok(strict=False)``.
 
-How a record is checked: a bare CADF event (``typeURI`` is the CADF event URI and there is
-no ``event_type``) against ``cadf-event``. Anything else is normalised (oslo v1/v2 wire
-bodies unwrapped, priority uppercased) and checked against ``envelope``; its payload
-against ``cadf-event`` (``typeURI`` is the CADF event URI), ``nova-versioned``
-(``nova_object.name``), ``ironic-versioned`` (``ironic_object.name``) or
-``keystone-basic`` (``resource_info`` in an ``identity.*`` event), plus matching user
-schemas. A payload none of them covers is ``NO_SCHEMA``.
+How a record is checked: a bare CADF event (no ``event_type``, a ``typeURI`` under
+``http://schemas.dmtf.org/cloud/audit/``) against ``cadf-event``. Anything else is
+normalised (oslo v1/v2 wire bodies unwrapped, priority uppercased) and checked against
+``envelope``; its payload against ``cadf-event`` (a ``typeURI`` under the CADF URI: one
+that is not the event's own is a problem there), or the schema of its nova or ironic
+object's name and version (``nova_object.name``, ``ironic_object.name``; see
+osreplay.validate.objects: nested objects against theirs, and only the wrapper,
+``nova-versioned``, when no version fits: ``NO_SCHEMA`` with a Note); plus
+``keystone-basic`` (``resource_info`` in an ``identity.*`` event, a CADF one too) and
+matching user schemas. A payload none of them covers is ``NO_SCHEMA``. ``Verdict.schemas``
+names what was used (``nova:InstanceCreatePayload@1.13``); ``Validator.notes`` gathers
+the Notes of the run.
 
 Speed: lines are parsed with orjson (the stdlib parser words the reason for a bad line)
 and each shipped schema is compiled once by :func:`compile_check`
@@ -71,7 +76,6 @@ from osreplay.model.ndjson import (
     read_document,
 )
 from osreplay.model.notification import (
-    CADF_EVENT_TYPEURI,
     OPTIONAL,
     PRIORITIES,
     REQUIRED,
@@ -80,8 +84,9 @@ from osreplay.model.notification import (
     normalise,
     unreadable_reason,
 )
-from osreplay.validate.compiler import compile_check, tells_numbers_apart
+from osreplay.validate.compiler import compile_check
 from osreplay.validate.messages import error_message, json_path
+from osreplay.validate.objects import ObjectFamily, ObjectSchema
 from osreplay.validate.schemas import (
     BUILTIN_SCHEMAS,
     Found,
@@ -89,17 +94,23 @@ from osreplay.validate.schemas import (
     compile_builtin,
     inline_refs,
     load_builtin_schema,
+    schema_files,
 )
 from osreplay.validate.verdicts import (
     INVALID,
     NO_SCHEMA,
     UNREADABLE,
     VALID,
+    Notes,
     Problem,
     Summary,
     Verdict,
     unreadable,
 )
+
+#: Every CADF type URI starts so: a payload whose ``typeURI`` does is checked as a CADF
+#: event, and one that is not the event's own URI is a problem there.
+CADF_TYPEURI_PREFIX = "http://schemas.dmtf.org/cloud/audit/"
 
 _RECORD_KEYS = frozenset(REQUIRED + OPTIONAL)
 _PRIORITY_SET = frozenset(PRIORITIES)
@@ -135,16 +146,25 @@ class Validator:
             self._user = [(glob, compile_user_schema(path)) for glob, path in pairs]
         self._envelope = self._builtin["envelope"]
         self._cadf = self._builtin["cadf-event"]
-        self._nova = self._builtin["nova-versioned"]
-        self._ironic = self._builtin["ironic-versioned"]
         self._keystone = self._builtin["keystone-basic"]
         self._envelope_check: Callable[[Any], bool] = self._envelope.check  # type: ignore[assignment]
-        #: The marker :meth:`fast_schema` returns for "no payload schema".
-        self.envelope = self._envelope
-        #: No compiled check tells two numbers of one type apart (see validate.scan).
-        self.number_blind = not any(tells_numbers_apart(s.schema) for s in self._builtin.values())
-        self._used_envelope = ("envelope",)
+        #: How object versions were checked when not against their own schema.
+        self.notes = Notes()
+        files = schema_files()
+        self._families = {
+            f"{family}_object.name": ObjectFamily(
+                family, files, wrapper=self._builtin[f"{family}-versioned"], notes=self.notes
+            )
+            for family in ("nova", "ironic")
+        }
+        #: What :meth:`fast_schema` returns for "no payload schema".
+        self.no_payload_schema: tuple[str, ...] = ("envelope",)
+        #: Whether no compiled check tells two numbers of one type apart (see
+        #: validate.scan): the generated nova and ironic schemas test integers.
+        self.number_blind = False
         self._used = {name: ("envelope", name) for name in BUILTIN_SCHEMAS}
+        self._used_cadf_keystone = ("envelope", "cadf-event", "keystone-basic")
+        self._used_objects: dict[str, tuple[str, ...]] = {}
 
     # -- files ---------------------------------------------------------------------------
 
@@ -204,13 +224,13 @@ class Validator:
         verdict = self._valid_record(obj, path, lineno)
         return verdict if verdict is not None else self._check_object(obj, path, lineno)
 
-    def fast_schema(self, obj: dict[str, Any]) -> Schema | None:
+    def fast_schema(self, obj: dict[str, Any]) -> tuple[str, ...] | None:
         """What the compiled checks alone say of a record, in the common case.
 
-        The shipped schema of its payload when the record and the payload pass their
-        checks: valid. The envelope when the record passes and no shipped schema covers
-        its payload (not strict): no payload schema. None when jsonschema must decide
-        (:meth:`_check_object`): a check says no, user schemas, anything unusual.
+        The names of the schemas used (the Verdict's ``schemas``) when the record and its
+        payload pass their checks: valid. :attr:`no_payload_schema` when the record passes
+        and no shipped schema covers its payload (not strict). None when jsonschema must
+        decide (:meth:`_check_object`): a check says no, user schemas, anything unusual.
         """
         if "event_type" not in obj or self._user:
             return None
@@ -218,13 +238,43 @@ class Validator:
             record = _as_record(obj)
             if not self._envelope_check(record):
                 return None
-            payload = record["payload"]
-            schema = self._builtin_payload_schema(record["event_type"], payload)
-            if schema is None:
-                return None if self.strict else self._envelope
-            return schema if schema.check(payload) else None  # type: ignore[misc]
+            return self._fast_payload(record["event_type"], record["payload"])
         except (RecordError, RecursionError, KeyError, TypeError):
             return None
+
+    def _fast_payload(self, event_type: Any, payload: Any) -> tuple[str, ...] | None:
+        """:meth:`fast_schema` for a record that passed the envelope's check."""
+        if payload.__class__ is not dict:
+            return None if self.strict else self.no_payload_schema
+        type_uri = payload.get("typeURI")
+        keystone = _keystone_basic(event_type, payload)
+        if type_uri.__class__ is str and type_uri.startswith(CADF_TYPEURI_PREFIX):
+            if not self._cadf.check(payload):  # type: ignore[misc]
+                return None
+            if not keystone:
+                return self._used["cadf-event"]
+            return self._used_cadf_keystone if self._keystone.check(payload) else None  # type: ignore[misc]
+        for key, family in self._families.items():
+            if key in payload:
+                if keystone:  # an object that is a keystone payload too: rare, jsonschema
+                    return None
+                found = family.resolve(payload)
+                if found is None:  # only its wrapper: valid, or jsonschema says why not
+                    if self.strict or not family.wrapper.check(payload):  # type: ignore[misc]
+                        return None
+                    return self.no_payload_schema
+                return self._used_object(found) if family.tree_valid(payload, found) else None
+        if keystone:
+            return self._used["keystone-basic"] if self._keystone.check(payload) else None  # type: ignore[misc]
+        return None if self.strict else self.no_payload_schema
+
+    def _used_object(self, found: ObjectSchema) -> tuple[str, ...]:
+        """``("envelope", name)`` for an object schema, one tuple per schema."""
+        name = found.schema.name
+        used = self._used_objects.get(name)
+        if used is None:
+            used = self._used_objects[name] = ("envelope", name)
+        return used
 
     def _valid_record(self, obj: dict[str, Any], path: str, lineno: int) -> Verdict | None:
         """The common case, cheaply (:meth:`fast_schema`) as a Verdict; else None.
@@ -232,16 +282,16 @@ class Validator:
         None sends the record to :meth:`_check_object`, which decides (and words the
         problems) with jsonschema wherever a fast check says no or is missing.
         """
-        schema = self.fast_schema(obj)
-        if schema is None:
+        used = self.fast_schema(obj)
+        if used is None:
             return None
         event_type = _as_record(obj)["event_type"]
-        if schema is self._envelope:
-            return Verdict(path, lineno, event_type, NO_SCHEMA, self._used_envelope)
-        return Verdict(path, lineno, event_type, VALID, self._used[schema.name])
+        if used is self.no_payload_schema:
+            return Verdict(path, lineno, event_type, NO_SCHEMA, used)
+        return Verdict(path, lineno, event_type, VALID, used)
 
     def _check_object(self, obj: dict[str, Any], path: str, lineno: int) -> Verdict:
-        if is_bare_cadf(obj):
+        if _is_bare_cadf(obj):
             found = self._cadf.problems(obj, "$")
             # No event_type around it: name it by its CADF action (else its typeURI).
             label = obj.get("action")
@@ -268,42 +318,41 @@ class Validator:
         used = ["envelope"]
         payload_schema = False
         if "payload" in record:
-            payload = record["payload"]
-            for schema in self._payload_schemas(event_type, payload):
-                payload_schema = True
-                used.append(schema.name)
-                more = schema.problems(payload, "$.payload")
-                if more:
-                    found.extend(more)
+            payload_schema = self._payload_problems(event_type, record["payload"], used, found)
         return self._verdict(path, lineno, event_type, tuple(used), found, payload_schema)
 
-    def _builtin_payload_schema(self, event_type: Any, payload: Any) -> Schema | None:
-        """The shipped schema for ``payload``, as :meth:`_payload_schemas` picks it."""
-        if payload.__class__ is not dict:
-            return None
-        if payload.get("typeURI") == CADF_EVENT_TYPEURI:
-            return self._cadf
-        if "nova_object.name" in payload:
-            return self._nova
-        if "ironic_object.name" in payload:
-            return self._ironic
-        if (
-            "resource_info" in payload
-            and event_type.__class__ is str
-            and event_type.startswith("identity.")
-        ):
-            return self._keystone
-        return None
-
-    def _payload_schemas(self, event_type: str | None, payload: Any) -> list[Schema]:
-        """The shipped schema for ``payload`` (if any), then every matching user schema."""
-        builtin = self._builtin_payload_schema(event_type, payload)
-        chosen = [builtin] if builtin is not None else []
+    def _payload_problems(
+        self, event_type: str | None, payload: Any, used: list[str], found: Found
+    ) -> bool:
+        """Check ``payload`` against its shipped schemas, then every matching user schema:
+        their names go to ``used``, their problems to ``found``. True when a payload
+        schema covered it (False: none, or only a versioned object's wrapper)."""
+        covered = False
+        schemas: list[Schema] = []
+        if payload.__class__ is dict:
+            type_uri = payload.get("typeURI")
+            if type_uri.__class__ is str and type_uri.startswith(CADF_TYPEURI_PREFIX):
+                schemas.append(self._cadf)
+            family = next((f for key, f in self._families.items() if key in payload), None)
+            if family is not None and not schemas:
+                try:
+                    schema, more = family.problems(payload, "$.payload")
+                except RecursionError:
+                    schema, more = family.wrapper, [("$.payload", "nesting too deep to validate")]
+                used.append((schema or family.wrapper).name)
+                covered = schema is not None
+                found.extend(more)
+            if _keystone_basic(event_type, payload):
+                schemas.append(self._keystone)
         if self._user and event_type is not None:
-            chosen.extend(
+            schemas.extend(
                 schema for glob, schema in self._user if fnmatch.fnmatchcase(event_type, glob)
             )
-        return chosen
+        for schema in schemas:
+            covered = True
+            used.append(schema.name)
+            found.extend(schema.problems(payload, "$.payload") or [])
+        return covered
 
     def _verdict(
         self,
@@ -337,6 +386,28 @@ def parse_schema_option(text: str) -> tuple[str, str]:
     return parse(text)
 
 
+def _keystone_basic(event_type: Any, payload: dict[str, Any]) -> bool:
+    """keystone's basic notification payload (``resource_info`` in an ``identity.*`` event);
+    a CADF payload may be one too (keystone adds ``resource_info`` to its CADF events)."""
+    return (
+        "resource_info" in payload
+        and event_type.__class__ is str
+        and event_type.startswith("identity.")
+    )
+
+
+def _is_bare_cadf(obj: dict[str, Any]) -> bool:
+    """A CADF event with no notification around it, its ``typeURI`` right or wrong."""
+    if is_bare_cadf(obj):
+        return True
+    type_uri = obj.get("typeURI")
+    return (
+        "event_type" not in obj
+        and type_uri.__class__ is str
+        and type_uri.startswith(CADF_TYPEURI_PREFIX)
+    )
+
+
 def _as_record(obj: dict[str, Any]) -> dict[str, Any]:
     """``normalise(obj)``; a record already in the recording format (the usual case) is its
     own normalised form: no copy, no scan for oslo v1 ``_context_`` keys."""
@@ -358,6 +429,7 @@ def _document_text(path: str) -> str | None:
 
 __all__ = [
     "BUILTIN_SCHEMAS",
+    "CADF_TYPEURI_PREFIX",
     "INVALID",
     "NO_SCHEMA",
     "Problem",

@@ -63,6 +63,12 @@ def test_the_wheel_ships_the_schemas_and_validates_outside_the_checkout(tmp_path
     [wheel] = dist.glob("osreplay-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert SCHEMAS and all(f"osreplay/schemas/{name}" in names for name in SCHEMAS)
+    generated = sorted(
+        str(path.relative_to(ROOT / "schemas"))
+        for family in ("nova", "ironic")
+        for path in (ROOT / "schemas" / family).glob("*/*.json")
+    )
+    assert generated and all(f"osreplay/schemas/{name}" in names for name in generated)
     assert {"osreplay/scenario/stats.py", "osreplay/console/timeline_page.py"} <= set(names)
 
     # A fresh environment that sees the dependencies but not the checkout.
@@ -83,6 +89,12 @@ def test_the_wheel_ships_the_schemas_and_validates_outside_the_checkout(tmp_path
     result = run(str(env_dir / "bin" / "osreplay"), "validate", str(fixture), cwd=elsewhere)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 invalid" in result.stdout
+    nova = ROOT / "fixtures" / "nova-server-boot.ndjson"
+    result = run(str(env_dir / "bin" / "osreplay"), "validate", str(nova), cwd=elsewhere)
+    assert result.stdout.splitlines() == [  # the object schemas, read from the wheel
+        "payload schemas: nova (4 records, 3 object versions)",
+        "4 records: 4 valid, 0 invalid, 0 without payload schema, 0 unreadable",
+    ], result.stderr
     stats = run(str(env_dir / "bin" / "osreplay"), "stats", str(fixture), cwd=elsewhere)
     assert stats.returncode == 0 and stats.stdout.startswith("3 records"), stats.stderr
     where = run(str(python), "-c", "import osreplay; print(osreplay.__file__)", cwd=elsewhere)

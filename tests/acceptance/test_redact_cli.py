@@ -71,7 +71,7 @@ PLANTED = [
             "typeURI": "http://schemas.dmtf.org/cloud/audit/1.0/event",
             "initiator": {"credential": {"token": "SECRET-cadf-token-6", "type": "token"}},
             "partial_password_hash": "SECRET-hash-7",
-            "site": {"api_key": "SECRET-custom-8"},
+            "site": {"Vendor-Code": "SECRET-custom-8"},
         },
     },
     {
@@ -87,7 +87,7 @@ PLANTED = [
 def test_redact_masks_every_planted_secret_with_records_rules(tmp_path):
     source = write_lines(tmp_path / "leaky.ndjson", PLANTED)
     out = tmp_path / "clean.ndjson"
-    result = run(str(source), "-o", str(out), "--redact-key", "api_key")
+    result = run(str(source), "-o", str(out), "--redact-key", "vendor_code")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert result.stderr == (
@@ -366,3 +366,22 @@ def test_redact_removes_the_hostile_planted_secrets(tmp_path):
     pseudo = tmp_path / "pseudo.ndjson"
     assert run(str(source), "-o", str(pseudo), "--pseudonymise").exit_code == 0
     assert [secret for secret in PLANTED if secret in pseudo.read_text()] == []
+
+
+def test_terminal_controls_in_the_data_are_written_escaped_and_read_back_the_same(tmp_path):
+    record = {
+        "event_type": "compute.instance.update",
+        "publisher_id": "nova-compute:\u202ehost",
+        "priority": "INFO",
+        "payload": {"display_name": "vm\u009b2J\u2066é", "note": "ok\u2069"},
+    }
+    source = write_lines(tmp_path / "in.ndjson", [record])
+
+    result = run(str(source))
+
+    assert result.exit_code == 0, result.output
+    assert not any(c in result.stdout for c in "\u202e\u009b\u2066\u2069")
+    assert "\\u202ehost" in result.stdout and "é" in result.stdout
+    [line] = result.stdout.splitlines()
+    assert json.loads(line)["payload"] == record["payload"]
+    assert json.loads(line)["publisher_id"] == record["publisher_id"]

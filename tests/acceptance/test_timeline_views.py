@@ -29,7 +29,7 @@ PROFILER = ROOT / "fixtures" / "profiler" / "osprofiler-boot.ndjson"
 REPORT = ROOT / "fixtures" / "profiler" / "osprofiler-boot.report.json"
 CHAIN = ROOT / "fixtures" / "chain" / "nova-neutron-cinder.ndjson"
 ARTIFACTS = ROOT / "build" / "test-artifacts" / "timeline"
-DOCS = ROOT / "docs" / "scenario.md"
+DOCS = ROOT / "docs" / "timeline.md"
 
 chromium = test_timeline.chromium  # the fixture: skips without Chromium, fails under CI
 
@@ -187,7 +187,7 @@ def test_zoom_buckets_again_until_any_of_100000_records_is_a_mark_of_its_own(
 
 @pytest.mark.browser
 def test_a_100000_record_page_opens_within_a_few_seconds(chromium, tmp_path) -> None:
-    """The measurement docs/scenario.md states (its numbers are printed here)."""
+    """The measurement docs/timeline.md states (its numbers are printed here)."""
     recording = tmp_path / "day.ndjson"
     cloud_day(recording, 100_000)
     page = write_page(tmp_path, "day", str(recording))
@@ -201,7 +201,7 @@ def test_a_100000_record_page_opens_within_a_few_seconds(chromium, tmp_path) -> 
           f"{timings}")  # fmt: skip
     assert attributes(dom, '<canvas id="timeline"')["drawn"] == "yes"
     assert attributes(dom, '<div id="lanes"')["drawn"] == "yes"
-    # A generous bound, for a loaded 2-core machine; docs/scenario.md gives the typical time.
+    # A generous bound, for a loaded 2-core machine; docs/timeline.md gives the typical time.
     assert min(ready for ready, _ in timings) < 15_000
     screenshot(chromium, tmp_path, page.as_uri(), "strip-100000")
     screenshot(chromium, tmp_path, page.as_uri() + "#waterfall", "waterfall-100000")
@@ -316,7 +316,7 @@ def test_the_filter_box_narrows_rows_and_lanes(chromium, tmp_path) -> None:
     assert len(seen[""][0]) == 7 and len(seen[""][1]) == 8
 
 
-# --- the page size docs/scenario.md states ------------------------------------------------
+# --- the page size docs/timeline.md states ------------------------------------------------
 
 
 def test_the_page_size_stated_in_the_docs_is_what_the_named_recording_makes(tmp_path) -> None:
@@ -325,7 +325,7 @@ def test_the_page_size_stated_in_the_docs_is_what_the_named_recording_makes(tmp_
         r"\s+make a page of ([\d.]+) MB",
         DOCS.read_text(),
     )
-    assert stated, "docs/scenario.md no longer states the page size"
+    assert stated, "docs/timeline.md no longer states the page size"
     recording = tmp_path / "day.ndjson"
     assert cloud_day(recording, 100_000) == 8_000
     page = write_page(tmp_path, "day", str(recording))

@@ -34,11 +34,14 @@ fixtures/invalid/every-error.ndjson:11: identity.authenticate: $.payload.target:
 unless its id refers to 'target', 'initiator' or 'observer'
 fixtures/invalid/every-error.ndjson:11: identity.authenticate: $.payload: a control event needs a 'reason'
 fixtures/invalid/every-error.ndjson:12: identity.authenticate: $.payload: a monitor event needs 'measurements'
-fixtures/invalid/every-error.ndjson:13: instance.create.end: $.payload['nova_object.version']: must be a \
+fixtures/invalid/every-error.ndjson:13: instance.create.end: $.payload.nova_object.version: must be a \
 version 'MAJOR.MINOR', e.g. '1.0'
-fixtures/invalid/every-error.ndjson:14: instance.create.end: $.payload['nova_object.data'].flavor: \
+fixtures/invalid/every-error.ndjson:14: instance.create.end: $.payload.nova_object.data.flavor: \
 'nova_object.namespace' is a required property
 fixtures/invalid/every-error.ndjson:15: truncated last line (no newline at end of file, not valid JSON)
+note: InstanceCreatePayload 1.0 is older than the schemas (from 1.13): checked against 1.13, without \
+requiring the fields added since
+payload schemas: cadf-event (5 records), nova (2 records, 1 object version)
 14 records: 0 valid, 7 invalid, 0 without payload schema, 7 unreadable
 """
 
@@ -53,19 +56,32 @@ def osreplay(*args: str, input: bytes | None = None):  # noqa: A002 - click's na
 
 
 @pytest.mark.parametrize(
-    ("fixture", "summary"),
+    ("fixture", "families", "summary"),
     [
-        ("keystone-login-failure.ndjson", "3 records: 3 valid, 0 invalid"),
-        ("nova-server-boot.ndjson", "4 records: 4 valid, 0 invalid"),
-        ("legacy.ndjson", "5 records: 3 valid, 0 invalid, 2 without payload schema"),
+        (
+            "keystone-login-failure.ndjson",
+            "cadf-event (3 records)",
+            "3 records: 3 valid, 0 invalid",
+        ),
+        (
+            "nova-server-boot.ndjson",
+            "nova (4 records, 3 object versions)",
+            "4 records: 4 valid, 0 invalid",
+        ),
+        (
+            "legacy.ndjson",
+            "cadf-event (1 record), ironic (1 record, 1 object version), keystone-basic (1 record)",
+            "5 records: 3 valid, 0 invalid, 2 without payload schema",
+        ),
     ],
 )
-def test_valid_fixtures_pass(fixture: str, summary: str) -> None:
+def test_valid_fixtures_pass(fixture: str, families: str, summary: str) -> None:
     result = osreplay("validate", f"fixtures/{fixture}")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(summary)
-    assert len(result.stdout.splitlines()) == 1
+    first, last = result.stdout.splitlines()
+    assert first == f"payload schemas: {families}"
+    assert last.startswith(summary)
     assert result.stderr == ""
 
 
@@ -86,8 +102,10 @@ def test_several_files_one_summary() -> None:
     )
 
     assert result.exit_code == 0
-    assert (
-        result.stdout == "12 records: 10 valid, 0 invalid, 2 without payload schema, 0 unreadable\n"
+    assert result.stdout == (
+        "payload schemas: cadf-event (4 records), ironic (1 record, 1 object version), "
+        "keystone-basic (1 record), nova (4 records, 3 object versions)\n"
+        "12 records: 10 valid, 0 invalid, 2 without payload schema, 0 unreadable\n"
     )
 
 
@@ -100,6 +118,8 @@ def test_strict_fails_payloads_without_schema() -> None:
         "no payload schema for this event type",
         "fixtures/legacy.ndjson:2: port.create.end: $.payload: "
         "no payload schema for this event type",
+        "payload schemas: cadf-event (1 record), ironic (1 record, 1 object version), "
+        "keystone-basic (1 record)",
         "5 records: 3 valid, 0 invalid, 2 without payload schema, 0 unreadable",
     ]
 
@@ -125,6 +145,22 @@ def test_json_report() -> None:
         "no_schema": 0,
         "unreadable": 7,
     }
+    assert report["by_schema"] == {
+        "cadf-event": {"valid": 0, "invalid": 5},
+        "nova-versioned": {"valid": 0, "invalid": 1},  # a version no schema can be picked by
+        "nova:InstanceCreatePayload@1.13": {"valid": 0, "invalid": 1},
+    }
+    assert report["notes"] == [
+        {
+            "family": "nova",
+            "object": "InstanceCreatePayload",
+            "version": "1.0",
+            "kind": "older",
+            "checked_against": "1.13",
+            "message": "InstanceCreatePayload 1.0 is older than the schemas (from 1.13): "
+            "checked against 1.13, without requiring the fields added since",
+        }
+    ]
     assert len(report["problems"]) == 16
     assert report["problems"][6] == {
         "file": "fixtures/invalid/every-error.ndjson",
@@ -151,6 +187,12 @@ def test_json_report_of_a_valid_file() -> None:
     assert json.loads(result.stdout) == {
         "problems": [],
         "summary": {"records": 4, "valid": 4, "invalid": 0, "no_schema": 0, "unreadable": 0},
+        "by_schema": {
+            "nova:InstanceCreatePayload@1.13": {"valid": 2, "invalid": 0},
+            "nova:InstanceUpdatePayload@2.1": {"valid": 1, "invalid": 0},
+            "nova:RequestSpecPayload@1.1": {"valid": 1, "invalid": 0},
+        },
+        "notes": [],
     }
 
 
@@ -174,7 +216,10 @@ def test_stdin_and_gzip(tmp_path: Path) -> None:
     assert (
         from_stdin.stdout
         == from_gzip.stdout
-        == ("4 records: 4 valid, 0 invalid, 0 without payload schema, 0 unreadable\n")
+        == (
+            "payload schemas: nova (4 records, 3 object versions)\n"
+            "4 records: 4 valid, 0 invalid, 0 without payload schema, 0 unreadable\n"
+        )
     )
 
 
@@ -192,6 +237,7 @@ def test_user_schema_option(tmp_path: Path) -> None:
         '"failure" should be "success"',
         "fixtures/keystone-login-failure.ndjson:2: identity.authenticate: $.payload.outcome: "
         '"failure" should be "success"',
+        f"payload schemas: cadf-event (3 records), {schema} (3 records)",
         "3 records: 1 valid, 2 invalid, 0 without payload schema, 0 unreadable",
     ]
 
@@ -225,7 +271,8 @@ def test_every_bad_input_class_is_reported_and_the_run_continues(tmp_path: Path)
 
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert [line.split(": ")[0] for line in lines[:-1]] == [
+    assert lines[-2] == "payload schemas: nova (1 record, 1 object version)"
+    assert [line.split(": ")[0] for line in lines[:-2]] == [
         f"{path}:1",
         f"{path}:2",
         f"{path}:3",
@@ -236,6 +283,6 @@ def test_every_bad_input_class_is_reported_and_the_run_continues(tmp_path: Path)
     assert lines[1] == f"{path}:2: not a JSON object (a JSON number)"
     assert lines[2].startswith(f"{path}:3: invalid UTF-8")
     assert "Infinity" in lines[3]
-    assert "nesting too deep" in lines[4]
+    assert "nesting deeper than 200 levels" in lines[4]
     assert lines[5] == f"{path}:8: truncated last line (no newline at end of file, not valid JSON)"
     assert lines[-1] == "8 records: 1 valid, 0 invalid, 1 without payload schema, 6 unreadable"

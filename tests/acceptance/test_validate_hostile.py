@@ -202,6 +202,7 @@ def test_refs_to_local_files_beside_the_schema(tmp_path: Path) -> None:
 
     assert result.stdout == (
         f"{path}:2: x: $.payload.size: \"big\" is not of type 'integer'\n"
+        f"payload schemas: {schema} (2 records)\n"
         "2 records: 1 valid, 1 invalid, 0 without payload schema, 0 unreadable\n"
     )
 

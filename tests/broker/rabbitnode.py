@@ -5,18 +5,57 @@ file, as OSLO-NOTES.md describes; :meth:`RabbitNode.stop` stops it and removes i
 :class:`RabbitCluster` starts several such nodes and joins them into one cluster.
 Also makes a throw-away CA, server and client certificate with ``openssl`` for TLS
 listeners.
+
+Two runs of the suite share the machine: a node's name carries the pytest session
+(``osr-<session>-<role>@localhost``, :func:`node_name`) and its ports are chosen free when
+it starts (:func:`free_port`). Every node started is remembered until it is stopped, so
+that the session's end (tests/conftest.py) stops what a fixture could not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+#: This pytest session (tests/conftest.py sets it; a module used alone makes its own).
+SESSION = os.environ.get("OSREPLAY_TEST_SESSION") or f"solo-{uuid.uuid4().hex[:8]}"
+_ports_given: set[int] = set()
+_ports_lock = threading.Lock()
+_running: dict[str, RabbitNode] = {}
+
+
+def node_name(role: str) -> str:
+    """``osr-<session>-<role>``: no other run (nor this session's other nodes) has it."""
+    return f"osr-{SESSION}-{role}"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, never the same twice in this session."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        with _ports_lock:
+            if port not in _ports_given:
+                _ports_given.add(port)
+                return port
+
+
+def stop_all() -> None:
+    """Stop every node of this session still running (the session's safety net)."""
+    for node in list(_running.values()):
+        node.stop()
 
 
 def available() -> bool:
@@ -57,16 +96,31 @@ def make_certificates(folder: Path) -> Certificates:
 
 
 class RabbitNode:
-    """One detached RabbitMQ node: ``name@localhost`` on ``port`` (and ``tls_port``)."""
+    """One detached RabbitMQ node: ``osr-<session>-<role>@localhost`` on a free ``port``
+    (and, with ``tls=True``, a free ``tls_port``)."""
 
-    def __init__(self, name: str, port: int, dist_port: int, *, tls_port: int | None = None):
-        self.name, self.port, self.dist_port, self.tls_port = name, port, dist_port, tls_port
-        self.node = f"{name}@localhost"
-        self.dir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    def __init__(self, role: str, *, tls: bool = False) -> None:
+        self.name = node_name(role)
+        self.port, self.dist_port = free_port(), free_port()
+        self.tls_port = free_port() if tls else None
+        self.node = f"{self.name}@localhost"
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
         self.dir.chmod(0o755)  # the server runs as rabbitmq and must reach its files
         self.certs: Certificates | None = None
 
+    def url(self, query: str = "") -> str:
+        """The transport URL of its plain listener (guest may log in from anywhere)."""
+        return f"rabbit://guest:guest@127.0.0.1:{self.port}/{query}"
+
     def start(self, timeout: float = 90.0) -> None:
+        _running[self.node] = self
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> None:
         config = [f"listeners.tcp.default = {self.port}", "loopback_users = none"]
         if self.tls_port is not None:
             self.certs = make_certificates(self.dir)
@@ -99,7 +153,6 @@ class RabbitNode:
             if self.ctl("await_startup", "--timeout", "60", check=False).returncode == 0:
                 return
             time.sleep(0.5)
-        self.stop()
         raise RuntimeError(f"RabbitMQ node {self.node} did not start within {timeout} s")
 
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -138,15 +191,42 @@ class RabbitNode:
         self.ctl("await_startup", "--timeout", "60")
 
     def stop(self) -> None:
-        self.ctl("stop", check=False)
+        """Stop the node (killed when it does not stop) and remove its folder."""
+        _running.pop(self.node, None)
+        pid = self._os_pid()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.ctl("stop", check=False)
+        if pid is not None and _wait_gone(pid, 30):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            _wait_gone(pid, 10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _os_pid(self) -> int | None:
+        try:
+            return int((self.dir / "pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    """Wait for ``pid`` to end; True if it is still there after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 class RabbitCluster:
-    """``prefix1@localhost`` … on consecutive ports, joined to the first node's cluster."""
+    """``osr-<session>-<prefix>1@localhost`` …, each on free ports, joined to the first
+    node's cluster."""
 
-    def __init__(self, prefix: str, port: int, dist_port: int, *, size: int = 3) -> None:
-        self.nodes = [RabbitNode(f"{prefix}{i + 1}", port + i, dist_port + i) for i in range(size)]
+    def __init__(self, prefix: str, *, size: int = 3) -> None:
+        self.nodes = [RabbitNode(f"{prefix}{i + 1}") for i in range(size)]
 
     def start(self) -> None:
         try:

@@ -1,6 +1,6 @@
 """Record and replay on a three-node RabbitMQ cluster of the test's own, losing a node.
 
-The cluster (``osr-k1``..``osr-k3@localhost``, ports 5781-5783, its own data folders) is
+The cluster (``osr-<session>-k1``..``k3@localhost``, free ports, its own data folders) is
 started once for the module and removed at the end; the shared broker is never touched.
 The publisher is the test's own kombu producer with publisher confirms, so the test knows
 exactly which messages the broker took.
@@ -32,7 +32,7 @@ def cluster():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    nodes = rabbitnode.RabbitCluster("osr-k", 5781, 25781)
+    nodes = rabbitnode.RabbitCluster("k")
     nodes.start()
     try:
         yield nodes
@@ -88,7 +88,7 @@ class ConfirmingPublisher:
 
 def consumer_node(cluster: rabbitnode.RabbitCluster, queue: str) -> rabbitnode.RabbitNode:
     """The node that holds the connection consuming from ``queue`` (its channel's pid
-    names the node, e.g. ``<osr-k2@localhost.1701.512.0>``)."""
+    names the node, e.g. ``<osr-<session>-k2@localhost.1701.512.0>``)."""
     rows = cluster.nodes[0].ctl("list_consumers", "--no-table-headers", "queue_name", "channel_pid")
     pids = [line.split("\t")[1] for line in rows.stdout.splitlines() if line.startswith(queue)]
     return next(node for node in cluster.nodes if f"<{node.node}." in pids[0])

@@ -89,6 +89,7 @@ def bus(broker_url):
     admin = QueueAdmin.for_settings(settings)
     created: dict[str, list[str]] = {"queues": [], "exchanges": []}
     notifiers: dict[tuple[str, str], object] = {}
+    transports: list = []
 
     class Bus:
         url = broker_url
@@ -103,6 +104,7 @@ def bus(broker_url):
                 # pool-less consumer: these tests have none (or their own), so remove them.
                 created["queues"].extend(f"{topic}.{p}" for p in PRIORITIES)
                 transport = get_transport(resolve(url=broker_url), exchange=exchange)
+                transports.append(transport)
                 notifiers[key] = oslo_messaging.Notifier(
                     transport, driver="messagingv2", topics=[topic], retry=3
                 )
@@ -125,6 +127,8 @@ def bus(broker_url):
                 channel.close()
 
     yield Bus()
+    for transport in transports:  # closed now, not left to the GC (an unraisable warning)
+        transport.cleanup()
     for queue in dict.fromkeys(created["queues"]):
         admin.delete(queue)
     channel = admin._connection.channel()

@@ -215,3 +215,62 @@ def test_durable_on_a_transient_exchange_records_and_the_ready_line_says_what_a_
         with kombu.Connection(bus.url.replace("rabbit://", "amqp://")) as conn:
             channel = conn.channel()
             channel.exchange_delete(exchange)
+            channel.close()
+
+
+def test_bodies_oslo_cannot_decode_are_counted_and_named_never_lost(bus, tmp_path):
+    # Issue 19: oslo decodes a body before an endpoint sees it, and rejects one it cannot
+    # decode with a log line only. Each must be counted and named in the summary.
+    import kombu
+
+    exchange, topic = unique("nova"), unique("topic")
+    out = tmp_path / "rec.ndjson"
+    rec = Recording(
+        ["--url", bus.url, "--exchange", exchange, "--topic", topic, "--pool", unique("pool"),
+         "--count", "2", "-o", str(out)]
+    )  # fmt: skip
+    rec.wait_ready()
+    notifier = bus.notifier(exchange, topic)
+    notifier.info({}, "test.before", {"n": 1})
+    good = json.dumps({"event_type": "x", "publisher_id": "p", "priority": "INFO", "payload": {}})
+    deep = "[" * 990 + "]" * 990
+    bodies = [
+        (b"this is not JSON", "application/json"),
+        (json.dumps({"oslo.version": "2.0", "oslo.message": '{"event_type": '}).encode(),
+         "application/json"),
+        (good[:-1].encode() + b', "n": ' + b"9" * 5000 + b"}", "application/json"),
+        (json.dumps({"oslo.version": "2.0",
+                     "oslo.message": good[:-1] + ', "d": ' + deep + "}"}).encode(),
+         "application/json"),
+        (bytes(range(256)) * 4, "application/json"),
+        # decoded, but oslo's dispatcher drops an unknown priority (a non-text one broke
+        # the whole batch)
+        (good.replace('"INFO"', '"bogus", "message_id": "m-1"').encode(), "application/json"),
+        (good.replace('"INFO"', '5, "message_id": "m-2"').encode(), "application/json"),
+    ]  # fmt: skip
+    with kombu.Connection(bus.url.replace("rabbit://", "amqp://")) as conn:
+        producer = kombu.Producer(conn.channel())
+        for body, content_type in bodies:
+            producer.publish(
+                body,
+                exchange=exchange,
+                routing_key=f"{topic}.info",
+                content_type=content_type,
+                content_encoding="utf-8",
+            )
+    notifier.info({}, "test.after", {"n": 2})
+    code, _ = rec.finish()
+    assert code == 0, rec.stderr
+    assert sorted(r["event_type"] for r in read_records(out)) == ["test.after", "test.before"]
+    text = "\n".join(rec.stderr)
+    notices = [line for line in rec.stderr if "body oslo cannot decode" in line]
+    assert len(notices) == 5, text
+    dropped = [line for line in rec.stderr if "oslo would drop it" in line]
+    assert len(dropped) == 2, text
+    counts = [line for line in rec.stderr if "undecodable skipped 7" in line]
+    assert len(counts) == 1, text
+    assert "cannot be decoded" not in text  # each body's fault named
+    for words in ("not JSON (", "oslo.message is not JSON", "4300 digits", "nesting deeper",
+                  "not UTF-8", 'priority "bogus" is not', "priority 5 is not"):  # fmt: skip
+        assert words in counts[0], counts[0]
+    assert "Traceback" not in text

@@ -1,21 +1,20 @@
 """`osreplay record` across a broker restart, on a RabbitMQ node of the test's own.
 
 The shared broker is never restarted: this module starts a node of its own
-(``osr-a1@localhost`` on port 5701, its own data folder), restarts it mid-recording and
-removes it at the end.
+(``osr-<session>-a1@localhost`` on a free port, its own data folder: tests/broker/
+rabbitnode.py), restarts it mid-recording and removes it at the end.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+import rabbitnode
 from test_record_broker import Recording, line_count, read_records, unique, wait_for
 
 pytestmark = [
@@ -24,15 +23,27 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 
-NODE = "osr-a1@localhost"
-PORT = 5701
-DIST_PORT = 25701
-URL = f"rabbit://guest:guest@127.0.0.1:{PORT}/"
+
+class Own:
+    """The module's node, once ``own_broker`` has started it."""
+
+    node: rabbitnode.RabbitNode
+
+    @property
+    def url(self) -> str:
+        return self.node.url()
+
+    @property
+    def port(self) -> int:
+        return self.node.port
+
+
+OWN = Own()
 
 
 def ctl(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["rabbitmqctl", "-q", "-n", NODE, *args],
+        ["rabbitmqctl", "-q", "-n", OWN.node.node, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -44,43 +55,24 @@ def await_startup(timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while ctl("await_startup", timeout=30).returncode != 0:  # fails at once until Erlang is up
         if time.monotonic() > deadline:
-            raise AssertionError(f"RabbitMQ node {NODE} did not start")
+            raise AssertionError(f"RabbitMQ node {OWN.node.node} did not start")
         time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
 def own_broker():
     """A RabbitMQ node of this test's own, on its own ports and data folder."""
-    if not shutil.which("rabbitmq-server") or os.geteuid() != 0:
+    if not rabbitnode.available() or os.geteuid() != 0:
         message = "needs rabbitmq-server and root to start a RabbitMQ node of its own"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    base = Path(tempfile.mkdtemp(prefix="osr-a1-"))
-    base.chmod(0o755)
-    (base / "rabbitmq.conf").write_text(f"listeners.tcp.default = {PORT}\nloopback_users = none\n")
-    (base / "enabled_plugins").write_text("[].\n")
-    shutil.chown(base, "rabbitmq", "rabbitmq")
-    for path in base.iterdir():
-        shutil.chown(path, "rabbitmq", "rabbitmq")
-    env = dict(
-        os.environ,
-        RABBITMQ_NODENAME=NODE,
-        RABBITMQ_NODE_PORT=str(PORT),
-        RABBITMQ_DIST_PORT=str(DIST_PORT),
-        RABBITMQ_MNESIA_BASE=str(base / "mnesia"),
-        RABBITMQ_LOG_BASE=str(base / "log"),
-        RABBITMQ_PID_FILE=str(base / "pid"),
-        RABBITMQ_ENABLED_PLUGINS_FILE=str(base / "enabled_plugins"),
-        RABBITMQ_CONFIG_FILE=str(base / "rabbitmq"),
-    )
-    subprocess.run(["rabbitmq-server", "-detached"], env=env, check=True, timeout=60)
+    OWN.node = rabbitnode.RabbitNode("a1")
     try:
-        await_startup()
-        yield URL
+        OWN.node.start()
+        yield OWN.url
     finally:
-        ctl("stop")
-        shutil.rmtree(base, ignore_errors=True)
+        OWN.node.stop()
 
 
 def restart() -> None:
@@ -95,7 +87,7 @@ def notifier(exchange: str, topic: str, *, durable: bool):
 
     from osreplay.bus.transport import get_transport, resolve
 
-    url = URL + ("?amqp_durable_queues=true" if durable else "")
+    url = OWN.url + ("?amqp_durable_queues=true" if durable else "")
     transport = get_transport(resolve(url=url), exchange=exchange)
     return transport, oslo_messaging.Notifier(
         transport, publisher_id="compute.h1", driver="messagingv2", topics=[topic], retry=5
@@ -109,7 +101,7 @@ def record_across_a_restart(tmp_path: Path, *args: str, durable: bool) -> tuple[
     # is declared as they would, durable only when they run with amqp_durable_queues).
     query = "?kombu_reconnect_delay=0" + ("&amqp_durable_queues=true" if durable else "")
     rec = Recording(
-        ["--url", URL + query, "--exchange", exchange, "--topic", topic,
+        ["--url", OWN.url + query, "--exchange", exchange, "--topic", topic,
          "--pool", pool, "-o", str(out), *args]
     )  # fmt: skip
     rec.wait_ready()
@@ -135,7 +127,7 @@ def record_across_a_restart(tmp_path: Path, *args: str, durable: bool) -> tuple[
 def test_a_broker_restart_says_what_may_be_missing_and_when(own_broker, tmp_path):
     rec, out = record_across_a_restart(tmp_path, durable=False)
     back = next(i for i, line in enumerate(rec.stderr) if line.startswith("Reconnected to "))
-    assert rec.stderr[back].startswith(f"Reconnected to rabbit://guest:***@127.0.0.1:{PORT}/")
+    assert rec.stderr[back].startswith(f"Reconnected to rabbit://guest:***@127.0.0.1:{OWN.port}/")
     notice = rec.stderr[back + 1]
     assert notice.startswith("  messages published while the tap was away (")
     assert notice.endswith(
@@ -167,8 +159,9 @@ def test_quorum_tap_queues_are_quorum_queues_and_record(own_broker, tmp_path):
     exchange, topic, pool = unique("nova"), unique("topic"), unique("pool")
     out = tmp_path / "rec.ndjson"
     rec = Recording(
-        ["--url", URL + "?amqp_durable_queues=true", "--exchange", exchange, "--topic", topic,
-         "--pool", pool, "--queue-type", "quorum", "--count", "5", "-o", str(out)]
+        ["--url", OWN.url + "?amqp_durable_queues=true", "--exchange", exchange,
+         "--topic", topic, "--pool", pool, "--queue-type", "quorum", "--count", "5",
+         "-o", str(out)]
     )  # fmt: skip
     rec.wait_ready()
     listed = ctl("list_queues", "name", "type", "durable").stdout.splitlines()

@@ -1,9 +1,9 @@
 """Stopping a replay never leaves anything behind, even when the broker blocks it.
 
 The memory alarm that blocks publishing is raised on a RabbitMQ node of this module's own
-(a unique name, free ports chosen now, stopped at the end): the shared broker is never
-touched. Each test starts ``osreplay replay`` in a session of its own and signals it as a
-terminal (Ctrl-C: the whole group) or a service manager (SIGTERM) does.
+(a session-unique name, free ports chosen at run time, stopped at the end): the shared
+broker is never touched. Each test starts ``osreplay replay`` in a session of its own and
+signals it as a terminal (Ctrl-C: the whole group) or a service manager (SIGTERM) does.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,12 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STOP_WITHIN = 20.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def node():
     if not rabbitnode.available() or os.geteuid() != 0:
@@ -43,7 +36,7 @@ def node():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    started = rabbitnode.RabbitNode(f"osr-stop-{uuid.uuid4().hex[:8]}", free_port(), free_port())
+    started = rabbitnode.RabbitNode("stop")  # a session-unique name, free ports
     try:
         started.start()
         yield started

@@ -1,11 +1,12 @@
 """Real credentials and TLS, on a RabbitMQ node the module starts for itself.
 
-The node (``osr-f1@localhost``: plain AMQP on 5761, TLS on 5762 with client certificates
-required) is started once for the module and removed afterwards; the shared broker is
-never touched. A user whose password holds ``@ / % # ? :`` and a space records and
-replays through its percent-encoded URL; a config file's ``[oslo_messaging_rabbit]`` TLS
-options record and replay over the TLS listener; TLS against the plain port fails within
-``--connect-timeout`` in one line.
+The node (``osr-<session>-f1@localhost``: plain AMQP and TLS with client certificates
+required, each on a port chosen free at run time: tests/broker/rabbitnode.py) is started
+once for the module and removed afterwards; the shared broker is never touched. A user
+whose password holds ``@ / % # ? :`` and a space records and replays through its
+percent-encoded URL; a config file's ``[oslo_messaging_rabbit]`` TLS options record and
+replay over the TLS listener; TLS against the plain port fails within the connect timeout
+in one line.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from osreplay.bus.url import BrokerHost, BusURL, format_url, quote
 pytestmark = pytest.mark.broker
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAIN_PORT, TLS_PORT, DIST_PORT = 5761, 5762, 25761
 USER, PASSWORD = "osr-special", "Qx7@Zk/9%Rt#?Wm: Jv"
 TLS_USER, TLS_PASSWORD = "osr-tls", "Tl5:Pw@d/Hq"
 
@@ -45,7 +45,7 @@ def node():
         if os.environ.get("CI"):
             pytest.fail("rabbitmq-server, rabbitmqctl and openssl are needed (CI)")
         pytest.skip("rabbitmq-server, rabbitmqctl or openssl missing")
-    started = rabbitnode.RabbitNode("osr-f1", PLAIN_PORT, DIST_PORT, tls_port=TLS_PORT)
+    started = rabbitnode.RabbitNode("f1", tls=True)
     try:
         started.start()
         started.add_user(USER, PASSWORD)
@@ -138,12 +138,16 @@ def record_then_replay(
 
 
 def test_a_password_with_every_special_character_records_and_replays(node, tmp_path):
-    bus_url = url(USER, PASSWORD, PLAIN_PORT)
-    assert bus_url == ("rabbit://osr-special:Qx7%40Zk%2F9%25Rt%23%3FWm%3A%20Jv@127.0.0.1:5761/%2F")
+    bus_url = url(USER, PASSWORD, node.port)
+    assert bus_url == (
+        f"rabbit://osr-special:Qx7%40Zk%2F9%25Rt%23%3FWm%3A%20Jv@127.0.0.1:{node.port}/%2F"
+    )
     # -vv: oslo's and kombu's debug logging too must not show it.
     records, output = record_then_replay(tmp_path, ["--url", bus_url], verbose=("-vv",))
     assert sorted(r["event_type"] for r in records) == [f"test.credentials.{i}" for i in range(3)]
-    assert "Recording from rabbit://osr-special:***@127.0.0.1:5761/%2F on exchange" in output
+    assert (
+        f"Recording from rabbit://osr-special:***@127.0.0.1:{node.port}/%2F on exchange" in output
+    )
     assert "DEBUG kombu" in output or "DEBUG amqp" in output  # the logging did run
     assert leaks(output, PASSWORD) == []
 
@@ -151,14 +155,14 @@ def test_a_password_with_every_special_character_records_and_replays(node, tmp_p
 def test_a_wrong_special_password_is_refused_without_showing_it(node, tmp_path):
     wrong = PASSWORD[::-1]
     result = subprocess.run(
-        [sys.executable, "-m", "osreplay", "record", "--url", url(USER, wrong, PLAIN_PORT),
+        [sys.executable, "-m", "osreplay", "record", "--url", url(USER, wrong, node.port),
          "--duration", "1", "-o", str(tmp_path / "o")],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "Error: cannot connect to rabbit://osr-special:***@127.0.0.1:5761/%2F: (0, 0): (403) "
-        "ACCESS_REFUSED - Login was refused using authentication mechanism AMQPLAIN. "
+        f"Error: cannot connect to rabbit://osr-special:***@127.0.0.1:{node.port}/%2F: (0, 0): "
+        "(403) ACCESS_REFUSED - Login was refused using authentication mechanism AMQPLAIN. "
         "For details see the broker logfile."
     ]
     assert leaks(result.stdout + result.stderr, wrong) == []
@@ -177,30 +181,54 @@ def tls_config(node, tmp_path: Path, port: int) -> Path:
 
 
 def test_tls_options_from_a_config_file_record_and_replay(node, tmp_path):
-    conf = tls_config(node, tmp_path, TLS_PORT)
+    conf = tls_config(node, tmp_path, node.tls_port)
     records, output = record_then_replay(tmp_path, ["--config-file", str(conf)])
     assert len(records) == 3
-    assert f"Transport URL rabbit://osr-tls:***@localhost:{TLS_PORT}/%2F from {conf} [DEFAULT]" in (
-        output
+    assert (
+        f"Transport URL rabbit://osr-tls:***@localhost:{node.tls_port}/%2F from {conf} [DEFAULT]"
+        in (output)
     )
     assert leaks(output, TLS_PASSWORD) == []
 
 
+#: What bounds each command's connection check: record's --connect-timeout (given below),
+#: replay's fixed one (osreplay.bus.transport.check_connection's default).
+CONNECT_TIMEOUT = {"record": 5.0, "replay": 15.0}
+
+
+def seconds_to_fail_at_once(command: str, args: list[str]) -> float:
+    """How long ``command`` takes now, on this machine as loaded as it is, to start and
+    fail on a port nothing listens on (refused at once): its start-up, measured."""
+    closed = f"rabbit://guest:guest@127.0.0.1:{rabbitnode.free_port()}/"
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "osreplay", command, "--url", closed, *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    return time.monotonic() - started
+
+
 @pytest.mark.parametrize("command", ["record", "replay"])
 def test_tls_against_the_plain_port_fails_within_the_connect_timeout(node, tmp_path, command):
-    conf = tls_config(node, tmp_path, PLAIN_PORT)
+    conf = tls_config(node, tmp_path, node.port)
     args = ["--duration", "30", "--connect-timeout", "5", "-o", str(tmp_path / "o")]
     if command == "replay":
         args = [str(write_records(tmp_path / "sent.ndjson", 1))]
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "osreplay", command, "--config-file", str(conf), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert time.monotonic() - started < 15
+    # The point: the command does not hang. The bound holds on a loaded 2-core machine:
+    # twice the start-up measured now, plus three times the timeout under test (the check
+    # tries twice); a hang would go on for ever.
+    bound = 2 * seconds_to_fail_at_once(command, args) + 3 * CONNECT_TIMEOUT[command]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "osreplay", command, "--config-file", str(conf), *args],
+            cwd=ROOT, capture_output=True, text=True, timeout=bound,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{command} still connecting after {bound:.0f} s: it hangs")
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
-        f"Error: cannot connect to rabbit://osr-tls:***@localhost:{PLAIN_PORT}/%2F: "
+        f"Error: cannot connect to rabbit://osr-tls:***@localhost:{node.port}/%2F: "
         "[SSL: WRONG_VERSION_NUMBER] wrong version number (TLS is on by "
         "[oslo_messaging_rabbit] ssl or ?ssl=1, but this port does not speak TLS)"
     )
@@ -208,7 +236,7 @@ def test_tls_against_the_plain_port_fails_within_the_connect_timeout(node, tmp_p
 
 
 def test_tls_without_a_client_certificate_is_refused_in_one_line(node, tmp_path):
-    bus_url = url(TLS_USER, TLS_PASSWORD, TLS_PORT, host="localhost") + (
+    bus_url = url(TLS_USER, TLS_PASSWORD, node.tls_port, host="localhost") + (
         f"?ssl=1&ssl_ca_file={quote(str(node.certs.ca))}"
     )
     result = subprocess.run(
@@ -218,7 +246,9 @@ def test_tls_without_a_client_certificate_is_refused_in_one_line(node, tmp_path)
     )  # fmt: skip
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"Error: cannot connect to rabbit://osr-tls:***@localhost:{TLS_PORT}/")
+    assert line.startswith(
+        f"Error: cannot connect to rabbit://osr-tls:***@localhost:{node.tls_port}/"
+    )
 
 
 def test_tls_options_in_the_url_query_record_and_replay(node, tmp_path):
@@ -227,23 +257,60 @@ def test_tls_options_in_the_url_query_record_and_replay(node, tmp_path):
         f"?ssl=1&ssl_ca_file={quote(str(certs.ca))}&ssl_cert_file={quote(str(certs.client_cert))}"
         f"&ssl_key_file={quote(str(certs.client_key))}"
     )
-    bus_url = url(TLS_USER, TLS_PASSWORD, TLS_PORT, host="localhost") + options
+    bus_url = url(TLS_USER, TLS_PASSWORD, node.tls_port, host="localhost") + options
     records, output = record_then_replay(tmp_path, ["--url", bus_url])
     assert len(records) == 3
     assert leaks(output, TLS_PASSWORD) == []
 
 
 def test_plain_amqp_against_the_tls_port_fails_within_the_connect_timeout(node, tmp_path):
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "osreplay", "record", "--connect-timeout", "5",
-         "--url", url(TLS_USER, TLS_PASSWORD, TLS_PORT), "-o", str(tmp_path / "o")],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert time.monotonic() - started < 15
+    args = ["--connect-timeout", "5", "-o", str(tmp_path / "o")]
+    bound = 2 * seconds_to_fail_at_once("record", args) + 3 * CONNECT_TIMEOUT["record"]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "osreplay", "record", *args,
+             "--url", url(TLS_USER, TLS_PASSWORD, node.tls_port)],
+            cwd=ROOT, capture_output=True, text=True, timeout=bound,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"record still connecting after {bound:.0f} s: it hangs")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"Error: cannot connect to rabbit://osr-tls:***@127.0.0.1:{TLS_PORT}/%2F: [Errno 104] "
+        f"Error: cannot connect to rabbit://osr-tls:***@127.0.0.1:{node.tls_port}/%2F: [Errno 104] "
         "Connection reset by peer (TLS is off: if this port is a TLS listener, set "
         "[oslo_messaging_rabbit] ssl)"
     ]
+
+
+def test_a_stream_tap_over_tls_with_a_special_password(node, tmp_path):
+    """tap create/list/delete and record --from-tap over the TLS listener (client
+    certificate, a config file) on a user whose password needs encoding."""
+    conf = tls_config(node, tmp_path, node.tls_port)
+    bus = ["--config-file", str(conf)]
+    name, exchange = f"tls{uuid.uuid4().hex[:8]}", f"osreplay-test-{uuid.uuid4().hex[:8]}"
+
+    def osreplay(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "osreplay", *args], cwd=ROOT, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+
+    created = osreplay("tap", "create", name, *bus, "--exchange", exchange)
+    assert created.returncode == 0, created.stderr
+    try:
+        sent = write_records(tmp_path / "sent.ndjson", 5)
+        replay = osreplay("replay", *bus, "--exchange", exchange, "--rate", "0", str(sent))
+        assert replay.returncode == 0, replay.stderr
+        out = tmp_path / "tap.ndjson"
+        read = osreplay("record", *bus, "--from-tap", name, "-o", str(out))
+        assert read.returncode == 0, read.stderr
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [r["payload"]["n"] for r in records] == list(range(5))
+        listed = osreplay("tap", "list", *bus)
+        assert listed.returncode == 0 and listed.stdout.startswith("name "), listed.stderr
+        assert any(line.startswith(name) for line in listed.stdout.splitlines())
+        everything = created.stdout + created.stderr + read.stderr + listed.stdout
+        assert leaks(everything, TLS_PASSWORD) == []
+    finally:
+        deleted = osreplay("tap", "delete", name, *bus)
+    assert deleted.returncode == 0 and f"Deleted tap {name}" in deleted.stdout, deleted.stderr

@@ -438,3 +438,104 @@ def test_the_summary_explains_what_count_requeued():
         "  filtered out 0, duplicates skipped 0, requeued 60 "
         "(the batch that crossed --count; dropped with the tap queues)"
     )
+
+
+def test_a_full_disk_at_a_gz_files_trailer_is_one_error_not_a_traceback(tmp_path):
+    # Issue 19: a single .gz on a disk that fills up gave an OSError at close.
+    import gzip
+
+    from osreplay.errors import OsreplayError
+
+    path = tmp_path / "rec.ndjson.gz"
+    writer = RecordingWriter(str(path))
+    writer._out.close()
+    writer._raw.close()
+    full = NearlyFullDisk(str(path), "wb")
+    full.room = 10_000
+    writer._raw = writer._file.handle = full
+    writer._out = gzip.GzipFile(fileobj=full, mode="wb")
+    writer.write([json.dumps({"n": i}) + "\n" for i in range(3)])
+    writer.flush()
+    full.room = 0  # nothing left for the trailer
+    with pytest.raises(OsreplayError) as excinfo:
+        writer.close()
+    assert str(excinfo.value) == (
+        f"cannot write {path}: no space left on device (its gzip trailer is missing: the "
+        "lines written before are all there, and gzip -dc reads them with a warning)"
+    )
+    import zlib
+
+    with gzip.open(path) as data, pytest.raises(EOFError):
+        data.read()  # no trailer...
+
+    text = zlib.decompressobj(31).decompress(path.read_bytes())
+    assert text.splitlines() == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}']  # ...every line
+
+
+def test_a_channel_closed_by_the_consumer_timeout_is_told_both_ways_without_a_traceback(
+    capsys,
+):
+    # Issue 19: oslo's poll loop logs a traceback through oslo_utils.excutils, consumes
+    # again on a new channel without a word, and the redeliveries looked like duplicates.
+    stream = io.StringIO()
+    console = RecordConsole(stream)
+
+    def heard(change):
+        if isinstance(change, ConnectionLost):
+            console.connection_lost(change)
+        else:
+            console.reconnected(change, durable=False)
+
+    times = iter([datetime(2024, 5, 1, 12, 0, 1, tzinfo=timezone.utc),
+                  datetime(2024, 5, 1, 12, 0, 4, tzinfo=timezone.utc)])  # fmt: skip
+    watcher = ReconnectWatcher("rabbit://guest:***@h:5672/", heard, now=lambda: next(times))
+    root = logging.getLogger()
+    handler = logging.StreamHandler()  # what the CLI installs: WARNING and up to stderr
+    root.addHandler(handler)
+    watcher.attach()
+    failure = RuntimeError(
+        "Unable to connect to AMQP server on h:5672 after inf tries: (0, 0): (406) "
+        "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out. Timeout "
+        "value used: 1800000 ms. This timeout value can be configured, see consumers doc"
+    )
+    try:
+        watcher.delivered()  # nothing lost: nothing said
+        try:
+            raise failure
+        except RuntimeError:
+            logging.getLogger("oslo_utils.excutils").exception(
+                "Unexpected exception occurred %d time(s)... retrying.", 1
+            )
+        assert watcher.awaiting_delivery
+        watcher.delivered()
+        watcher.delivered()
+        try:
+            raise ValueError("something else")
+        except ValueError:
+            logging.getLogger("oslo_utils.excutils").exception("Unexpected exception")
+    finally:
+        watcher.detach()
+        root.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "PRECONDITION_FAILED" not in err and "something else" in err  # others pass
+    assert stream.getvalue() == (
+        "Connection to rabbit://guest:***@h:5672/ lost (the broker closed the channel: a "
+        "delivery was not acknowledged within its consumer_timeout (1800000 ms), the output "
+        "was too slow); reconnecting\n"
+        "Reconnected to rabbit://guest:***@h:5672/: consuming again on a new channel; the "
+        "broker redelivers what was not acknowledged, and what is already in the file is "
+        "skipped as a duplicate (nothing is missing: the tap queues kept it all)\n"
+    )
+    assert [(gap.seconds, gap.channel) for gap in watcher.gaps] == [(3.0, True)]
+    summary = RecordSummary(
+        written=10, filtered=0, duplicates=100, requeued=0, unencodable=0, elapsed=5.0,
+        output="-", pool="p", stopped_by="signal", top_event_types=[], exchanges={},
+        deleted_queues=[], kept_queues=[], gaps=watcher.gaps,
+    )  # fmt: skip
+    text = "\n".join(summary_lines(summary))
+    assert "duplicates skipped 100 (redelivered after a reconnect: already in the file)" in text
+    assert (
+        "reconnected 1 time after the broker closed the channel (12:00:01–12:00:04 UTC): a "
+        "delivery was not acknowledged within the broker's consumer_timeout (the output was "
+        "too slow); the tap queues kept every message"
+    ) in text

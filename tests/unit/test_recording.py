@@ -36,7 +36,7 @@ def test_blank_lines_are_skipped_and_line_numbers_kept(tmp_path):
         (b'{"a": "\xff"}\n', "invalid UTF-8 at byte 8"),
         (b'{"a": NaN}\n', "not valid JSON: NaN is not JSON"),
         (b'{"a": -Infinity}\n', "not valid JSON: -Infinity is not JSON"),
-        (b"[" * 200_000 + b"\n", "nesting too deep to read"),
+        (b"[" * 200_000 + b"\n", "nesting deeper than 200 levels"),
         (b'{"a": 1', "truncated last line"),
     ],
 )

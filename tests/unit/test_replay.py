@@ -324,7 +324,7 @@ def test_a_long_refusal_lists_twenty_reasons_then_the_other_line_numbers(tmp_pat
         "(--skip-invalid replays the readable ones):"
     )
     assert lines[1].startswith(f"  {first}:1: not valid JSON") and len(lines) == 22
-    assert lines[-1] == f"  and lines {first}:21, {second}:2"
+    assert lines[-1] == f"  and lines {first}:21, {second}:2"  # the next twenty, no count
 
 
 def test_the_resume_option_of_a_loop_says_what_is_left():
@@ -351,3 +351,62 @@ def test_the_replay_and_redact_cores_import_neither_click_nor_the_console_nor_th
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert found.returncode == 0, found.stderr
     assert found.stdout == "[]\n"
+
+
+def test_a_refusal_of_millions_of_bad_lines_is_short_and_memory_stays_flat(tmp_path):
+    # Issue 19: 5 million bad lines in a 43 KB .gz cost 1.5 GB and a 7.9 MB message.
+    import gzip
+    import tracemalloc
+
+    path = tmp_path / "bad.ndjson.gz"
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        for _ in range(4):
+            handle.write(b"{bad\n" * 10_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(RecordingRefused) as excinfo:
+            checked([str(path)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    lines = str(excinfo.value).splitlines()
+    assert lines[0].endswith("40000 unreadable lines, nothing sent "
+                             "(--skip-invalid replays the readable ones):")  # fmt: skip
+    assert len(lines) == 22
+    assert lines[-1] == "  and lines " + ", ".join(map(str, range(21, 41))) + " and 39960 more"
+    assert peak < 4_000_000, peak  # about 300 bytes a line before: 12 MB here
+
+
+def test_records_without_timestamps_are_counted_not_kept_before_the_refusal(tmp_path):
+    import tracemalloc
+
+    from osreplay.errors import UsageError
+
+    untimed = json.dumps({"event_type": "e", "publisher_id": "p", "priority": "INFO",
+                          "payload": {"blob": "x" * 200}})  # fmt: skip
+    path = tmp_path / "untimed.ndjson"
+    path.write_text((untimed + "\n") * 20_000)
+    source = FileSource([str(path)], needs_timestamps=True)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UsageError) as excinfo:
+            source.check()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "(and 19999 more) has no timestamp" in str(excinfo.value)
+    assert peak < 5_000_000, peak
+
+
+def test_a_stream_of_bad_lines_skipped_is_counted_not_kept(tmp_path):
+    from osreplay.replay.replayer import KEPT_SKIPPED
+
+    path = write(tmp_path / "s.ndjson", ["{bad"] * (KEPT_SKIPPED + 50) + [record(0)])
+    seen: list[int] = []
+    replayer, sender = make(
+        RateSchedule(0), skip_invalid=True, on_skip=lambda entry: seen.append(entry.lineno)
+    )
+    summary = replayer.run(StreamSource(str(path)))
+    assert summary.sent == 1 and len(sender.sent) == 1
+    assert summary.skipped_total == KEPT_SKIPPED + 50 == len(seen)
+    assert len(summary.skipped) == KEPT_SKIPPED

@@ -120,7 +120,7 @@ def test_each_unreadable_class_is_reported_and_the_run_continues(
     assert messages[1] == "not a JSON object (a JSON array)"
     assert messages[2].startswith("invalid UTF-8")
     assert "Infinity" in messages[3]
-    assert "nesting too deep" in messages[4]
+    assert "nesting deeper than 200 levels" in messages[4]
     assert messages[5] == "missing required key(s): publisher_id, priority"
     assert messages[6].startswith("truncated last line")
     assert all(v.problems[0].json_path is None for v in verdicts if v.status == UNREADABLE)
@@ -297,7 +297,12 @@ def test_schema_option_needs_glob_and_path(text: str) -> None:
 def test_json_path() -> None:
     assert json_path([]) == "$"
     assert json_path(["reason", "reasonCode"], "$.payload") == "$.payload.reason.reasonCode"
-    assert json_path(["nova_object.data", "ips", 0]) == "$['nova_object.data'].ips[0]"
+    # a versioned object's own keys read as they are written; other dotted keys bracketed
+    assert json_path(["nova_object.data", "ips", 0]) == "$.nova_object.data.ips[0]"
+    assert json_path(["ironic_object.version"]) == "$.ironic_object.version"
+    assert json_path(["hw:cpu.policy", "nova_object.other"]) == (
+        "$['hw:cpu.policy']['nova_object.other']"
+    )
     assert json_path(["it's"]) == "$['it\\'s']"
 
 

@@ -103,16 +103,20 @@ def test_a_long_integer_is_read_exactly_where_a_record_is_not_valid(tmp_path: Pa
     summary, told, _ = counted(Validator(), str(path))
 
     assert summary["valid"] == 1 and summary["invalid"] == 1
-    [verdict] = told
+    [verdict] = [v for v in told if v.problems]
     assert [(p.lineno, p.json_path, p.message) for p in verdict.problems] == [
         (2, "$.message_id", "1000000000000000000000000000000 is not of type 'string'")
     ]
 
 
-def test_the_shipped_checks_never_tell_numbers_of_one_type_apart() -> None:
-    # What lets the counting loop trust orjson's numbers (see osreplay.validate.scan).
+def test_the_generated_checks_tell_integers_apart_so_the_loop_parses_exactly() -> None:
+    # The hand-written schemas never tell two numbers of one type apart; the generated nova
+    # and ironic schemas test integers, so orjson's numbers are not trusted alone (see
+    # osreplay.validate.scan).
     assert not any(tells_numbers_apart(load_builtin_schema(name)) for name in BUILTIN_SCHEMAS)
-    assert Validator().number_blind
+    flavor = ROOT / "schemas" / "nova" / "FlavorPayload" / "1.4.json"
+    assert tells_numbers_apart(json.loads(flavor.read_text()))
+    assert not Validator().number_blind
     assert tells_numbers_apart({"properties": {"n": {"type": ["string", "integer"]}}})
     assert not tells_numbers_apart({"properties": {"n": {"type": "number"}}})
 
