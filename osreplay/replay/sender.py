@@ -47,7 +47,7 @@ METHODS = {
 #: Seconds closing the connections may take before it is abandoned (see OsloSender.close),
 #: and after a stop (Ctrl-C, SIGTERM): a stopped replay is back within two seconds.
 CLOSE_TIMEOUT = 1.5
-STOPPED_CLOSE_TIMEOUT = 0.5
+STOPPED_CLOSE_TIMEOUT = 0.25
 
 
 def run_bounded(call: Callable[[], object], timeout: float, name: str) -> bool:
