@@ -229,13 +229,14 @@ def replay(
 
 
 def _replay_exit_code(summary: Any) -> int:
-    """0 all confirmed; 1 not confirmed or unreadable; 2 untimed; 130/143 interrupted."""
+    """0 all confirmed; 1 not confirmed or unreadable; 2 untimed or refused by the broker's
+    configuration; 130/143 interrupted."""
     stop = summary.stop
     if stop is None:
         return EXIT_OK if summary.ok else EXIT_FINDINGS
     if stop.kind == "interrupted":
         return EXIT_TERMINATED if stop.reason == "terminated" else EXIT_INTERRUPTED
-    return EXIT_USAGE if stop.kind == "untimed" else EXIT_FINDINGS
+    return EXIT_USAGE if stop.kind in ("untimed", "refused") else EXIT_FINDINGS
 
 
 # --- record --------------------------------------------------------------------------
@@ -278,12 +279,12 @@ def _replay_exit_code(summary: Any) -> int:
 @QUIET
 def record(**given: Any) -> None:
     from osreplay.console.record import RecordConsole, with_resume_hint
-    from osreplay.tap.options import DEFAULT_EXCHANGES, RecordOptions
+    from osreplay.tap.options import RecordOptions
     from osreplay.tap.run import run
 
     filters = Filters(given.pop("event_types"), given.pop("publishers"), given.pop("priorities"))
     options = RecordOptions(
-        exchanges=given.pop("exchanges") or DEFAULT_EXCHANGES,
+        exchanges=given.pop("exchanges"),  # none: the defaults and the files' exchanges
         redact=not given.pop("no_redact"),
         filters=filters,
         **given,

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from osreplay.bus.exchanges import ExchangeFlags, ExchangeState, probe
 from osreplay.bus.transport import BusSettings, amqp_urls, rabbit_options, ssl_options
 
 
@@ -100,22 +101,23 @@ class QueueAdmin:
     def delete(self, name: str) -> None:
         self._unless_missing(lambda channel: channel.queue_delete(queue=name))
 
-    def transient_exchange(self, name: str) -> bool:
-        """True when exchange ``name`` exists and is not durable (a durable tap cannot bind
-        to it without oslo falling back to a transient queue)."""
-        exists = self._unless_missing(
-            lambda channel: channel.exchange_declare(exchange=name, type="topic", passive=True)
-        )
-        if not exists:
-            return False  # oslo declares it durable, as the services' config will
+    def exchange(self, name: str, wanted: ExchangeFlags) -> ExchangeState:
+        """The exchange as the broker has it, declared with ``wanted`` only when missing
+        (see :mod:`osreplay.bus.exchanges`)."""
+        return probe(self._unless_missing, name, wanted)
+
+    def lock(self, name: str) -> bool:
+        """Hold the lock ``name`` as long as this admin's connection lives: an exclusive
+        queue, which the broker gives one connection at a time and deletes when it closes
+        (even when the process is killed). False when another connection holds it."""
         with self._channel() as channel:
             try:
-                channel.exchange_declare(exchange=name, type="topic", durable=True)
+                channel.queue_declare(queue=name, exclusive=True, auto_delete=True)
             except Exception as exc:
-                if "inequivalent arg 'durable'" in str(exc):
-                    return True
+                if _is_locked(exc):
+                    return False
                 raise
-        return False
+        return True
 
     def close(self) -> None:
         self._connection.release()
@@ -124,6 +126,11 @@ class QueueAdmin:
 def _is_not_found(exc: BaseException) -> bool:
     code = getattr(exc, "code", None) or getattr(exc, "reply_code", None)
     return code == 404 or "NOT_FOUND" in str(exc) or "no queue" in str(exc).lower()
+
+
+def _is_locked(exc: BaseException) -> bool:
+    code = getattr(exc, "code", None) or getattr(exc, "reply_code", None)
+    return code == 405 or "RESOURCE_LOCKED" in str(exc)
 
 
 def _close_quietly(channel: Any) -> None:

@@ -70,6 +70,9 @@ class BusSettings:
     topics: list[str] = field(default_factory=lambda: [DEFAULT_TOPIC])
     source: str = "default"
     notes: list[str] = field(default_factory=list)
+    config_files: tuple[str, ...] = ()
+    #: ``(exchange, file)``: each config file's ``[DEFAULT] control_exchange``, in order.
+    control_exchanges: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def masked_url(self) -> str:
@@ -146,7 +149,26 @@ def resolve(
         topics=chosen_topics or [DEFAULT_TOPIC],
         source=source,
         notes=notes,
+        config_files=tuple(config_files),
+        control_exchanges=_control_exchanges(config_files),
     )
+
+
+def _control_exchanges(config_files: Sequence[str]) -> list[tuple[str, str]]:
+    """Each file's own ``[DEFAULT] control_exchange`` (oslo keeps only the last file's)."""
+    from oslo_config import cfg
+
+    found: list[tuple[str, str]] = []
+    for path in config_files:
+        sections: dict[str, dict[str, list[str]]] = {}
+        try:
+            cfg.ConfigParser(path, sections).parse()
+        except (cfg.Error, OSError, ValueError):
+            continue  # build_conf has read it already and would have said why
+        values = sections.get("DEFAULT", {}).get("control_exchange") or []
+        if values and values[-1].strip():
+            found.append((values[-1].strip(), path))
+    return found
 
 
 def _url_from_files(conf: cfg.ConfigOpts, config_files: Sequence[str]) -> tuple[str, str] | None:

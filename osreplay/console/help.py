@@ -220,10 +220,12 @@ OPTIONS: dict[str, dict[str, str]] = {
         "file's topics).",
         "exchanges": "Exchange to record (repeatable; replaces the default list: openstack "
         "and the exchanges Ceilometer listens on: nova glance neutron cinder heat keystone "
-        "trove zaqar swift ceilometer magnum dns ironic aodh).",
+        "trove zaqar swift ceilometer magnum dns ironic aodh, plus each --config-file's "
+        "[DEFAULT] control_exchange). An existing exchange is used as it is; a missing one "
+        "is declared as the services are configured.",
         "pool": "Pool (tap queue prefix) to listen with; default osreplay-<host>. A named "
         "pool is used as it is, messages already in it included, and refused if another "
-        "recorder consumes from it.",
+        "recorder holds it (a lock taken before the pool is looked at) or consumes from it.",
         "keep_queue": "Leave the tap queues on the broker at exit, so they keep collecting "
         "for a later --pool NAME --append run that resumes without a gap (a broker restart "
         "in between drops them unless --durable).",
@@ -247,9 +249,9 @@ OPTIONS: dict[str, dict[str, str]] = {
         "connect_timeout": "Give up when the broker does not answer within SECONDS.",
         "batch_size": "Messages handed to the writer per listener batch; the prefetch is "
         "twice this, so a huge backlog is not all pushed into memory.",
-        "durable": "Declare the tap queues durable, so they, their bindings and their "
-        "messages survive a broker restart (needs durable exchanges, as with "
-        "amqp_durable_queues = true; refused otherwise).",
+        "durable": "Declare the tap queues durable, so they and their messages survive a "
+        "broker restart (their bindings too on durable exchanges; the exchanges are never "
+        "made durable by it).",
         "queue_type": "quorum: replicated quorum tap queues (always durable; RabbitMQ 3.8 "
         "or later). Default: quorum when [oslo_messaging_rabbit] rabbit_quorum_queue is "
         "true, else classic.",

@@ -44,6 +44,8 @@ class RecordConsole:
 
     def ready(self, listening: Listening) -> None:
         self._line(ready_line(listening))
+        if listening.transient_exchanges:
+            self._line(transient_bindings_line(listening))
         if listening.rotation is not None:
             self._line(rotation_line(listening.rotation))
             self._binary_sizes = binary_sizes(listening.rotation.limits)
@@ -196,6 +198,22 @@ def ready_line(listening: Listening) -> str:
     return f"Recording from {listening.url} on {where} (pool {listening.pool})"
 
 
+def transient_bindings_line(listening: Listening) -> str:
+    """Durable tap queues on transient exchanges: what a broker restart does to them."""
+    transient, total = listening.transient_exchanges, len(listening.exchanges)
+    if len(transient) == 1:
+        which = f"exchange {transient[0]} is"
+    elif len(transient) <= 3:
+        which = f"exchanges {', '.join(transient)} are"
+    else:
+        which = f"{len(transient)} of the {total} exchanges are"
+    return (
+        f"The tap's bindings will not survive a broker restart: {which} transient (as the "
+        "services declared them), and a restart drops them with their bindings until "
+        "osreplay reconnects and binds again"
+    )
+
+
 def rotation_line(rotation: Rotation) -> str:
     """``Writing cap-00001.ndjson.gz, a new file every 256 MB or 1 h (cap-{n:05d}.ndjson.gz)``."""
     after = f" (after {escape_control(rotation.after)})" if rotation.after else ""
@@ -299,7 +317,7 @@ def summary_lines(summary: RecordSummary) -> list[str]:
             + ", ".join(f"{name} {n}" for name, n in sorted(summary.exchanges.items()))
         )
     if summary.gaps:
-        lines.append(_gaps_line(summary.gaps, durable=summary.durable))
+        lines.append(_gaps_line(summary.gaps, durable=summary.bindings_survive))
     queues = _queues_line(summary)
     if queues:
         lines.append(queues)

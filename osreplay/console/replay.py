@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 import click
 
+from osreplay.bus.blocked import BlockChange, Blocked
+from osreplay.bus.exchanges import ExchangeFlags, ExchangeState
 from osreplay.bus.url import mask_secrets
 from osreplay.console.terminal import reads_a_terminal, replay_draws_progress
 from osreplay.console.text import CLEAR_LINE as _CLEAR_LINE
@@ -115,6 +117,30 @@ class ReplayProgress:
     def close(self) -> None:
         self.stream.write(_CLEAR_LINE)
         self.stream.flush()
+
+
+def exchange_differs_line(state: ExchangeState, wanted: ExchangeFlags) -> str:
+    """``Exchange nova is durable, not transient as amqp_durable_queues = false says: …``."""
+    options = []
+    if state.flags.durable != wanted.durable:
+        options.append(f"amqp_durable_queues = {str(wanted.durable).lower()}")
+    if state.flags.auto_delete != wanted.auto_delete:
+        options.append(f"amqp_auto_delete = {str(wanted.auto_delete).lower()}")
+    return escape_control(
+        f"Exchange {state.name} is {state.flags.describe()}, not {wanted.describe()} as "
+        f"{' and '.join(options)} says: replaying into it as it is, as the services that "
+        "declared it publish"
+    )
+
+
+def blocked_line(change: BlockChange) -> str:
+    """While a memory or disk alarm lasts, every publish waits: say so, and when it ends."""
+    if isinstance(change, Blocked):
+        return escape_control(
+            f"The broker blocks publishing ({change.reason}): waiting until its alarm "
+            "clears; Ctrl-C stops with the resume point"
+        )
+    return f"The broker accepts publishing again (blocked for {change.seconds:.1f} s)"
 
 
 def summary_line(summary: ReplaySummary) -> str:
@@ -220,6 +246,8 @@ def stop_lines(summary: ReplaySummary, options: ReplayOptions) -> list[str]:
     if stop.kind == "interrupted":
         return [interrupted_hint(stop, summary, options)]
     where = f"line {stop.lineno} of {stop.source}"
+    if stop.kind == "refused":  # a configuration error: no resume point would help
+        return [f"Error: the broker refused {where}: {mask_secrets(stop.reason)}"]
     resume = resume_option(stop, options.files, limit=options.limit, loop=options.loop)
     if stop.kind == "failed":
         return [
@@ -325,6 +353,18 @@ class ReplayConsole:
         if self._progress is not None:
             self._progress.close()
             self._progress = None
+
+    def exchange_differs(self, state: ExchangeState, wanted: ExchangeFlags) -> None:
+        """An exchange the configuration would declare otherwise: replayed into as it is."""
+        if self._progress is not None:
+            self._progress.clear()
+        self._say(exchange_differs_line(state, wanted))
+
+    def blocked(self, change: BlockChange) -> None:
+        """The broker blocks publishing (an alarm), or lets go again."""
+        if self._progress is not None:
+            self._progress.clear()
+        self._say(blocked_line(change))
 
     def interrupted_before_start(self) -> None:
         self._say("Interrupted before the first record: nothing sent.")

@@ -6,23 +6,37 @@ parent into the :class:`~osreplay.replay.workers.Ledger`. Workers are started wi
 inherited connections or threads, and none of the parent's state), ignore
 SIGINT and SIGTERM (the parent stops them, so that it can count what they confirmed),
 and each publishes through its own :class:`~osreplay.replay.sender.OsloSender`.
+
+Stopping never waits on the broker: a worker whose publish the broker blocks (a memory or
+disk alarm) is told to give up (:data:`ABANDON`: it reports what was confirmed and leaves)
+after :data:`GRACE` seconds, and killed after as many again. A worker never outlives the
+replay's main process, whatever ended it (SIGKILL included): it watches the main
+process (a pidfd) and asks the kernel to kill it when its own parent, the fork server,
+dies (``PR_SET_PDEATHSIG``); the fork server is asked the same (:func:`die_with_parent`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import logging
 import multiprocessing
+import os
 import queue
+import select
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from osreplay.errors import ConnectError
 from osreplay.model.notification import Notification
 from osreplay.replay.workers import Dispatch, Ledger
+
+if TYPE_CHECKING:
+    from osreplay.bus.blocked import BlockChange
 
 #: Records handed to a worker at once (sooner when this process is about to wait) and
 #: confirmed record numbers a worker reports at once (sooner when it runs out of work).
@@ -33,50 +47,146 @@ DEPTH = 16
 POLL = 0.5
 #: Signals the parent handles for the workers (it stops them and counts what they confirmed).
 STOPS = (signal.SIGINT, signal.SIGTERM)
+#: Tells a worker to give up the publish it waits on, report what was confirmed and leave.
+ABANDON = signal.SIGUSR1
+#: Seconds a stopping replay waits for a worker before telling it to give up, and again
+#: before killing it.
+GRACE = 0.75
+_PR_SET_PDEATHSIG = 1
+
+
+class Abandoned(BaseException):
+    """The parent stopped waiting (:data:`ABANDON`): not an Exception, so that no ``except
+    Exception`` in oslo or kombu retries the publish it interrupts."""
+
+
+def _abandon(signum: int, frame: Any) -> None:
+    raise Abandoned()
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux; else nothing)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pidfd watch below still holds
+        pass
+
+
+def watch_main_process(pid: int) -> None:
+    """End this process as soon as process ``pid`` (the replay's main process) has ended."""
+
+    def leave() -> None:
+        os._exit(1)  # its connections close with it; nobody is left to count its confirms
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        leave()
+    except (AttributeError, OSError):  # no pidfd here: look every half second instead
+        fd = None
+
+    def watch() -> None:
+        if fd is not None:
+            while True:
+                try:
+                    select.select([fd], [], [])
+                    break
+                except OSError as exc:  # pragma: no cover - EINTR is retried by Python
+                    if exc.errno != errno.EINTR:
+                        break
+        else:
+            while True:
+                time.sleep(POLL)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    continue
+        leave()
+
+    threading.Thread(target=watch, name="osreplay-main-watch", daemon=True).start()
 
 
 def _work(  # runs in the worker process
     index: int,
+    main_pid: int,
     url: str | None,
     config_files: Sequence[str],
     driver: str,
     retry: int,
+    exchanges: dict[str, Any],
     tasks: Any,
     results: Any,
     stop: Any,
 ) -> None:
     for number in STOPS:
         signal.signal(number, signal.SIG_IGN)
+    signal.signal(ABANDON, _abandon)
+    die_with_parent()  # the fork server
+    watch_main_process(main_pid)
     # oslo's reconnect warnings stay in the worker: its outcome is what the parent reports.
     logging.getLogger().addHandler(logging.NullHandler())
     import osreplay  # noqa: F401  # first: silences eventlet's import-time warning
+    from osreplay.bus.blocked import Blocked, BlockedWatcher
     from osreplay.bus.transport import resolve
-    from osreplay.replay.sender import OsloSender, PublishError
+    from osreplay.replay.sender import STOPPED_CLOSE_TIMEOUT, OsloSender, PublishError
 
+    def blocked(change: BlockChange) -> None:
+        if isinstance(change, Blocked):
+            results.put(("blocked", index, change.reason))
+        else:
+            results.put(("unblocked", index, change.seconds))
+
+    watcher = BlockedWatcher(blocked).attach()
+    abandoned = False
     try:
-        sender = OsloSender(resolve(url=url, config_files=config_files), driver=driver, retry=retry)
-    except Exception as exc:  # reported to the parent, which says it
-        results.put(("error", index, str(exc)))
-        return
-    results.put(("ready", index, None))
-    try:
-        _serve(index, sender, tasks, results, stop, PublishError)
-    finally:
-        sender.close()
+        try:
+            settings = resolve(url=url, config_files=config_files)
+            sender = OsloSender(settings, driver=driver, retry=retry, exchanges=exchanges)
+        except Exception as exc:  # reported to the parent, which says it
+            results.put(("error", index, str(exc)))
+            return
+        results.put(("ready", index, None))
+        try:
+            _serve(index, sender, tasks, results, stop, PublishError)
+        except Abandoned:
+            abandoned = True
+        finally:
+            if not abandoned:  # a blocked connection cannot be closed: the exit closes it
+                if stop.is_set():
+                    sender.close_timeout = STOPPED_CLOSE_TIMEOUT  # the parent waits on it
+                sender.close()
+            results.put(("exit", index, None))
+    except Abandoned:  # told to give up before it served
         results.put(("exit", index, None))
+    finally:
+        watcher.detach()
 
 
 def _serve(index: int, sender: Any, tasks: Any, results: Any, stop: Any, error: Any) -> None:
-    """Send each batch handed over until the end (None); report the confirmed numbers."""
+    """Send each batch handed over until the end (None); report the confirmed numbers
+    (also when told to give up mid-publish: :class:`Abandoned` is raised after that)."""
     done: list[int] = []
+    try:
+        _serve_until_done(index, sender, tasks, results, stop, error, done)
+    finally:
+        if done:
+            results.put(("ok", index, done))
+
+
+def _serve_until_done(
+    index: int, sender: Any, tasks: Any, results: Any, stop: Any, error: Any, done: list[int]
+) -> None:
     failed = False
     while True:
         try:
             batch = tasks.get_nowait()
         except queue.Empty:
             if done:  # nothing waiting: say what was confirmed before blocking
-                results.put(("ok", index, done))
-                done = []
+                results.put(("ok", index, list(done)))
+                done.clear()
             batch = tasks.get()
         if batch is None:
             break
@@ -87,14 +197,13 @@ def _serve(index: int, sender: Any, tasks: Any, results: Any, stop: Any, error: 
                 sender.send(note, exchange, topic)
             except error as exc:
                 failed = True
-                results.put(("failed", index, (seq, str(exc))))
+                refused = type(exc).__name__ == "Refused"
+                results.put(("failed", index, (seq, str(exc), refused)))
                 break
             done.append(seq)
         if len(done) >= BATCH:
-            results.put(("ok", index, done))
-            done = []
-    if done:
-        results.put(("ok", index, done))
+            results.put(("ok", index, list(done)))
+            done.clear()
 
 
 @contextlib.contextmanager
@@ -118,12 +227,18 @@ class Pool(Dispatch):
         config_files: Sequence[str],
         driver: str,
         retry: int,
+        exchanges: dict[str, Any] | None = None,
         batch: int = BATCH,
+        on_blocked: Callable[[BlockChange], None] | None = None,
     ) -> None:
+        """``on_blocked`` hears when the broker blocks the workers' publishing (an alarm) and
+        when it lets go (from a thread of this process)."""
         context = multiprocessing.get_context("forkserver")
         self.batch = batch
         # The fork server imports oslo.messaging once; each worker is a fork of it.
-        context.set_forkserver_preload(["osreplay.replay.pool", "osreplay.replay.sender"])
+        context.set_forkserver_preload(
+            ["osreplay.replay.forkserver", "osreplay.replay.pool", "osreplay.replay.sender"]
+        )
         self.ledger = Ledger()
         self._lock = threading.Condition()
         self._ready: set[int] = set()
@@ -134,7 +249,18 @@ class Pool(Dispatch):
         self._processes = [
             context.Process(
                 target=_work,
-                args=(i, url, tuple(config_files), driver, retry, tasks, self._results, self._stop),
+                args=(
+                    i,
+                    os.getpid(),
+                    url,
+                    tuple(config_files),
+                    driver,
+                    retry,
+                    dict(exchanges or {}),
+                    tasks,
+                    self._results,
+                    self._stop,
+                ),  # fmt: skip
                 name=f"osreplay-replay-{i + 1}",
                 daemon=True,
             )
@@ -144,6 +270,9 @@ class Pool(Dispatch):
         self._exited = 0
         self._pending: list[list[Any]] = [[] for _ in range(workers)]
         self._error = ""
+        self._on_blocked = on_blocked
+        self._blocked: dict[int, str] = {}
+        self._blocked_since = 0.0
 
     def start(self) -> None:
         """Start the workers and wait until each has its sender (ConnectError if not)."""
@@ -169,16 +298,34 @@ class Pool(Dispatch):
                     self.ledger.confirm(data)
                     self.ledger.confirmed_at = time.perf_counter()
                 elif kind == "failed":
-                    self.ledger.fail(*data)
+                    seq, reason, refused = data
+                    self.ledger.fail(seq, reason, refused=refused)
                 elif kind == "ready":
                     self._ready.add(index)
                 elif kind == "error":
                     self._errors[index] = data
                 elif kind == "exit":
                     self._exited += 1
+                elif kind in ("blocked", "unblocked"):
+                    self._block_changed(kind, index, data)
                 self._lock.notify_all()
                 if self._exited == len(self._processes):
                     return
+
+    def _block_changed(self, kind: str, index: int, data: Any) -> None:
+        """One fact for all the workers: blocked when the first is, unblocked when the last."""
+        from osreplay.bus.blocked import Blocked, Unblocked
+
+        change: BlockChange | None = None
+        if kind == "blocked":
+            if not self._blocked:
+                self._blocked_since = time.monotonic()
+                change = Blocked(str(data))
+            self._blocked[index] = str(data)
+        elif self._blocked.pop(index, None) is not None and not self._blocked:
+            change = Unblocked(time.monotonic() - self._blocked_since)
+        if change is not None and self._on_blocked is not None:
+            self._on_blocked(change)
 
     def submit(self, worker: int, seq: int, note: Notification, exchange: str, topic: str) -> str:
         pending = self._pending[worker]
@@ -204,37 +351,62 @@ class Pool(Dispatch):
                     self._error = f"replay worker {worker + 1} ended (exit code {process.exitcode})"
 
     def finish(self, *, now: bool) -> None:
+        """End the workers: ``now`` drops what they have not sent, and gives up within
+        about twice :data:`GRACE` seconds on a worker the broker blocks; else they drain
+        (as long as that takes: a Ctrl-C meanwhile comes back here with ``now``)."""
         if now:
             self._stop.set()
+            self._stop_within(GRACE)
         else:
             self.flush()
-        for worker in range(len(self._tasks)):
-            self._end(worker)
-        for process in self._processes:
-            process.join()
+            for worker in range(len(self._tasks)):
+                self._end(worker)
+            for process in self._processes:
+                process.join()
         self._reader.join(timeout=POLL * 4)
 
-    def _end(self, worker: int) -> None:
+    def _stop_within(self, grace: float) -> None:
+        """Tell every worker to end, wait ``grace`` seconds, tell those still busy to give
+        up their publish (they report what was confirmed), wait again, then kill."""
+        for worker in range(len(self._tasks)):
+            self._end(worker, timeout=0.05)
+        if self._join(grace):
+            return
+        for process in self._processes:
+            if process.is_alive() and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, ABANDON)
+        if self._join(grace):
+            return
+        for process in self._processes:
+            if process.is_alive():
+                process.kill()
+        self._join(grace)
+
+    def _join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for every started worker; True when all ended."""
+        deadline = time.monotonic() + timeout
+        for process in self._processes:
+            if process.pid is not None:
+                process.join(max(0.0, deadline - time.monotonic()))
+        return not any(p.is_alive() for p in self._processes if p.pid is not None)
+
+    def _end(self, worker: int, *, timeout: float | None = None) -> None:
+        """Put the end mark in the worker's queue (while it lives; ``timeout``: try once)."""
         tasks, process = self._tasks[worker], self._processes[worker]
         while process.is_alive():
             try:
-                tasks.put(None, timeout=POLL)
+                tasks.put(None, timeout=POLL if timeout is None else timeout)
                 return
             except queue.Full:
+                if timeout is not None:
+                    return
                 continue
 
     def close(self) -> None:
         """Make sure no worker outlives the replay (after an error before the end)."""
         self._stop.set()
-        for worker, process in enumerate(self._processes):
-            if process.is_alive():
-                self._end(worker)
-        for process in self._processes:
-            if process.pid is not None:
-                process.join(timeout=5)
-                if process.is_alive():
-                    process.kill()
-                    process.join()
+        self._stop_within(GRACE)
 
 
 __all__ = ["BATCH", "Pool"]

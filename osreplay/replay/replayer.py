@@ -20,7 +20,7 @@ from typing import Protocol
 from osreplay.model.notes import NoteLine
 from osreplay.model.notification import Notification
 from osreplay.replay.pacing import MissingTimestamp, Pacer, RateSchedule, Schedule
-from osreplay.replay.sender import PublishError, Sender
+from osreplay.replay.sender import PublishError, Refused, Sender
 from osreplay.replay.sources import FileSource, MergedPass
 from osreplay.runtime import Terminated
 
@@ -31,7 +31,8 @@ KEPT_SKIPPED = 1000
 class Stop:
     """Why a replay ended before its selection did, and where.
 
-    ``kind``: ``failed`` (not confirmed), ``invalid`` (unreadable line on a stream),
+    ``kind``: ``failed`` (not confirmed), ``refused`` (the broker refuses the configuration:
+    no resuming helps), ``invalid`` (unreadable line on a stream),
     ``untimed`` (no timestamp under recorded timing), ``interrupted``. ``position`` is the
     record's 1-based rank among the selected records of its pass ``pass_no``. For
     ``interrupted`` the ``reason`` is ``interrupted`` (Ctrl-C) or ``terminated`` (SIGTERM).
@@ -229,6 +230,9 @@ class Replayer:
         """Publish one record and count it; the Stop when the broker did not confirm it."""
         try:
             self.sender.send(note, exchange, topic)
+        except Refused as exc:  # the configuration: resuming would be refused the same way
+            run.summary.failed += 1
+            return Stop("refused", entry.path, entry.lineno, str(exc), run.pass_no, run.position)
         except PublishError as exc:
             run.summary.failed += 1
             return Stop("failed", entry.path, entry.lineno, str(exc), run.pass_no, run.position)

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from osreplay.bus.blocked import BlockChange, BlockedWatcher
+from osreplay.bus.exchanges import ExchangeFlags, ExchangeState, probe_all, services_flags
 from osreplay.bus.queues import QueueAdmin
-from osreplay.bus.transport import BusSettings, check_connection, resolve
-from osreplay.errors import UsageError
+from osreplay.bus.transport import BusSettings, check_connection, oslo_reason, resolve
+from osreplay.errors import ConnectError, OsreplayError, UsageError
 from osreplay.model.files import expand_inputs
 from osreplay.model.filters import Filters
 from osreplay.model.ndjson import DEFAULT_MAX_LINE_BYTES
@@ -33,7 +35,14 @@ from osreplay.replay.replayer import (
     planned_duration,
 )
 from osreplay.replay.rewrite import Rewriter, clock_now
-from osreplay.replay.sender import NullSender, OsloSender, Sender
+from osreplay.replay.sender import (
+    STOPPED_CLOSE_TIMEOUT,
+    NullSender,
+    OsloSender,
+    Sender,
+    not_topic,
+    refusal,
+)
 from osreplay.replay.sources import FileSource, Selection, StreamSource, parse_start_at
 from osreplay.replay.workers import PooledReplayer
 from osreplay.runtime import gc_frozen, terminate_like_interrupt
@@ -100,6 +109,10 @@ class ReplayConsole(Protocol):
     def progress(self, total: int | None, *, planned: float | None) -> Observer | None: ...
 
     def close_progress(self) -> None: ...
+
+    def exchange_differs(self, state: ExchangeState, wanted: ExchangeFlags) -> None: ...
+
+    def blocked(self, change: BlockChange) -> None: ...
 
 
 def run(options: ReplayOptions, console: ReplayConsole) -> ReplaySummary:
@@ -179,6 +192,7 @@ def _replay(
         console.skipped_more(source.skipped_total - len(source.skipped))
     sender: Sender
     observer: Observer | None
+    exchanges: dict[str, ExchangeState] = {}
     if options.dry_run:
         clock = VirtualClock()
         pacer = Pacer(clock=clock.clock, sleep=clock.sleep)
@@ -188,21 +202,38 @@ def _replay(
         observer = console.dry_run(rewriting=rewriter.active)
     else:
         check_connection(settings)
+        exchanges = _exchanges(options, console, source, settings)
         pacer = Pacer()
-        sender = OsloSender(settings, driver=options.driver, retry=options.retry)
+        sender = OsloSender(
+            settings,
+            driver=options.driver,
+            retry=options.retry,
+            exchanges=exchanges,
+            on_exchange=console.exchange_differs,
+        )
         observer = console.progress(source.total, planned=planned)
     kwargs = _replayer_options(options, console, settings, pacer, observer, rewriter)
     pool: Pool | None = None
+    # Said while it lasts: a memory or disk alarm blocks every publish, silently otherwise.
+    watcher = None if options.dry_run else BlockedWatcher(console.blocked).attach()
+    summary: ReplaySummary | None = None
     try:
         replayer = Replayer(sender, schedule, **kwargs)
         if options.workers > 1 and not options.dry_run:  # --dry-run plans as one worker
-            pool = _pool(options)
+            pool = _pool(options, exchanges, console)
             replayer = PooledReplayer(pool, options.workers, schedule, **kwargs)
         summary = replayer.run(source)
     finally:
+        stopped = summary is None or (
+            summary.stop is not None and summary.stop.kind == "interrupted"
+        )
         if pool is not None:
             pool.close()
+        if stopped and isinstance(sender, OsloSender):
+            sender.close_timeout = STOPPED_CLOSE_TIMEOUT  # stopped: back within seconds
         sender.close()
+        if watcher is not None:
+            watcher.detach()
         console.close_progress()
     if summary.seen:
         summary.unmatched_sets = rewriter.unmatched()
@@ -233,7 +264,44 @@ def unread_queues(settings: BusSettings, routes: set[str]) -> list[UnreadQueue]:
     return unread
 
 
-def _pool(options: ReplayOptions) -> Pool:
+def _exchanges(
+    options: ReplayOptions, console: ReplayConsole, source: Source, settings: BusSettings
+) -> dict[str, ExchangeState]:
+    """The exchange rule, before anything is sent: each exchange the records go to, as the
+    broker has it (a missing one declared as the configuration says). One of another type
+    is refused; one whose flags differ from the configuration is replayed into as it is.
+    A stream's exchanges are unknown ahead: the sender looks at each before its first record.
+    """
+    if options.exchange:
+        names = [options.exchange]
+    elif isinstance(source, FileSource):
+        default = settings.conf.control_exchange
+        names = sorted({name or default for name in source.exchanges})
+    else:
+        return {}
+    try:
+        states = probe_all(settings, names)
+    except OsreplayError:
+        raise
+    except Exception as exc:
+        refused = refusal(exc)
+        if refused:
+            raise UsageError(refused) from None
+        raise ConnectError(
+            f"cannot look at the exchanges on {settings.masked_url}: {oslo_reason(exc)}"
+        ) from None
+    wanted = services_flags(settings)
+    for state in states.values():
+        if state.kind is not None:
+            raise UsageError(not_topic(state))
+        if state.flags != wanted:
+            console.exchange_differs(state, wanted)
+    return states
+
+
+def _pool(
+    options: ReplayOptions, exchanges: dict[str, ExchangeState], console: ReplayConsole
+) -> Pool:
     """Start ``--workers`` processes, each with its own connection."""
     pool = Pool(
         options.workers,
@@ -241,7 +309,9 @@ def _pool(options: ReplayOptions) -> Pool:
         config_files=options.config_files,
         driver=options.driver,
         retry=options.retry,
-        batch=1 if options.streaming else BATCH,  # a line read is sent, not held back
+        exchanges=exchanges,
+        batch=1 if options.streaming else BATCH,
+        on_blocked=console.blocked,  # a line read is sent, not held back
     )
     try:
         pool.start()

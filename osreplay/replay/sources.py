@@ -200,6 +200,8 @@ class FileSource:
         #: most; ``skipped_total`` counts them all (memory stays flat whatever the file).
         self.skipped: list[NoteLine] = []
         self.skipped_total = 0
+        #: The exchanges the selected records name (None: a record that names none).
+        self.exchanges: set[str | None] = set()
         self._cache: list[NoteLine] | None = None
 
     @property
@@ -222,6 +224,7 @@ class FileSource:
         untimed: NoteLine | None = None
         untimed_total = 0
         cache: list[NoteLine] | None = []
+        exchanges: set[str | None] = set()
         count = 0
         for entry in _entries(self.paths, self.selection, self.max_line_bytes, merge=self.merge):
             if entry.note is None:
@@ -238,6 +241,7 @@ class FileSource:
             if untimed is not None:
                 continue  # refused in the end: nothing more to keep
             count += 1
+            exchanges.add(entry.note.exchange)
             if cache is not None:
                 if len(cache) < self.cache_records:
                     cache.append(entry)
@@ -249,6 +253,7 @@ class FileSource:
             raise UsageError(_untimed(untimed, untimed_total))
         self.skipped = invalid[:_LISTED_LINES]
         self.skipped_total = invalid_total
+        self.exchanges = exchanges
         self.per_pass = count
         self._cache = cache
 

@@ -90,6 +90,8 @@ class Ledger:
     confirmed: int = 0
     open: dict[int, Where] = field(default_factory=dict)
     failures: dict[int, str] = field(default_factory=dict)
+    #: Failures that are the broker refusing the configuration (no resuming helps).
+    refused: set[int] = field(default_factory=set)
     #: When the last confirmation arrived (the pool's clock, ``time.perf_counter``).
     confirmed_at: float | None = None
 
@@ -104,8 +106,10 @@ class Ledger:
             if self.open.pop(seq, None) is not None:
                 self.confirmed += 1
 
-    def fail(self, seq: int, reason: str) -> None:
+    def fail(self, seq: int, reason: str, *, refused: bool = False) -> None:
         self.failures[seq] = reason
+        if refused:
+            self.refused.add(seq)
 
     def first_open(self) -> tuple[int, Where] | None:
         """The first record handed out and not confirmed (None when all were)."""
@@ -138,10 +142,9 @@ def settle(
     if interrupted is not None and not ledger.failures:
         kind, reason = "interrupted", interrupted
     else:
-        kind = "failed"
-        reason = ledger.failures.get(seq) or (
-            ledger.failures[min(ledger.failures)] if ledger.failures else WORKER_LOST
-        )
+        failed = seq if seq in ledger.failures else min(ledger.failures, default=None)
+        kind = "refused" if failed in ledger.refused else "failed"
+        reason = WORKER_LOST if failed is None else ledger.failures[failed]
     summary.stop = Stop(
         kind, where.source, where.lineno, reason, where.pass_no, where.position,
         ahead=ledger.ahead(seq),
@@ -202,7 +205,8 @@ class PooledReplayer(Replayer):
         ledger = self.pool.ledger
         if ledger.failures:
             seq = min(ledger.failures)
-            return Stop("failed", entry.path, entry.lineno, ledger.failures[seq])
+            kind = "refused" if seq in ledger.refused else "failed"
+            return Stop(kind, entry.path, entry.lineno, ledger.failures[seq])
         seq = ledger.hand(Where(entry.path, entry.lineno, run.pass_no, run.position))
         error = self.pool.submit(self.assign(note), seq, note, exchange, topic)
         if error:

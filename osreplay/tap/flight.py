@@ -139,7 +139,7 @@ def check_options(options: RecordOptions) -> None:
     for name, flag in _OPTIONS_NOT_FOR_TAPS.items():
         if getattr(options, name):
             raise UsageError(f"{flag} is for live recording; --from-tap reads a stream tap")
-    if tuple(options.exchanges) != DEFAULT_EXCHANGES:
+    if options.exchanges and tuple(options.exchanges) != DEFAULT_EXCHANGES:
         raise UsageError("--exchange is for live recording; the tap's exchanges are recorded")
     if options.topics:
         raise UsageError("--topic is for live recording; the tap's topics are recorded")

@@ -44,7 +44,8 @@ class RecordOptions:
     url: str | None = None
     config_files: Sequence[str] = ()
     topics: Sequence[str] = ()
-    exchanges: Sequence[str] = DEFAULT_EXCHANGES
+    #: Empty: :data:`DEFAULT_EXCHANGES` and each ``--config-file``'s ``control_exchange``.
+    exchanges: Sequence[str] = ()
     pool: str | None = None
     keep_queue: bool = False
     output: str = "-"
@@ -119,6 +120,8 @@ class RecordSummary:
     undecodable: list[tuple[str, int]] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     durable: bool = False
+    #: Durable tap queues on durable exchanges: what a broker restart keeps.
+    bindings_survive: bool = False
     #: With ``--rotate``: every file written, in order (``output`` is then the pattern),
     #: and what closed them.
     files: list[RecordedFile] = field(default_factory=list)

@@ -6,20 +6,31 @@ osreplay a copy of each message and the real consumers still get every one. The 
 are recorded. A default pool whose queues have no consumer was left by a dead recorder and
 is reused (purged unless resuming with ``--append``); one held by a live recorder makes
 osreplay pick the next free name.
+
+A recorder holds its pool's lock (:data:`LOCK_SUFFIX`: an exclusive queue, see
+:meth:`QueueAdmin.lock`) from before it looks at the pool until it ends, so two recorders
+started in the same instant cannot both take one pool: the refusal does not wait for the
+first one's consumers to appear.
+
+The exchanges are looked at first (:mod:`osreplay.bus.exchanges`): an existing one is used
+as it is, a missing one declared as the services are configured, whatever the tap queues.
 """
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from osreplay.bus.exchanges import ExchangeState, services_flags
 from osreplay.bus.queues import QueueAdmin, QueueState
 from osreplay.bus.transport import BusSettings
 from osreplay.bus.url import error_text
 from osreplay.errors import ConnectError, OsreplayError, UsageError
 
 _MAX_POOL_CANDIDATES = 10
+#: The pool's lock is the exclusive queue ``<pool>.osreplay-lock``.
+LOCK_SUFFIX = ".osreplay-lock"
 
 
 def default_pool() -> str:
@@ -45,6 +56,8 @@ class PoolPlan:
     queues: dict[tuple[str, str], str]
     resumed: list[str]
     purged: list[str]
+    #: Each exchange as the broker has it (empty on the in-memory transport).
+    exchanges: dict[str, ExchangeState] = field(default_factory=dict)
 
 
 def plan_pool(
@@ -54,20 +67,28 @@ def plan_pool(
     *,
     pool: str | None,
     append: bool,
+    lock: Callable[[str], bool] = lambda pool: True,
     shared: bool = False,
 ) -> PoolPlan:
     """Choose the pool and deal with what a previous recorder left in it.
 
-    A named pool (``--pool``) is resumed as it is; if a live recorder consumes from it the
+    ``lock(pool)`` takes the pool's lock, False when another recorder holds it. A named pool
+    (``--pool``) is resumed as it is; if another recorder holds it or consumes from it the
     two would split the messages, so that is an error. The default pool is reused when no
-    recorder consumes from it (its leftovers purged, unless ``append`` resumes them);
-    otherwise the next name (``-2``, ``-3``, …) is tried.
+    recorder holds it or consumes from it (its leftovers purged, unless ``append`` resumes
+    them); otherwise the next name (``-2``, ``-3``, …) is tried.
     """
     if pool is not None:
+        if not shared and not lock(pool):
+            raise UsageError(
+                f"pool {pool} is in use by another osreplay record; choose another --pool"
+            )
         return _named_pool(admin, pool, queue_names(pool, exchanges, topics), shared=shared)
     base = default_pool()
     for index in range(1, _MAX_POOL_CANDIDATES + 1):
         candidate = base if index == 1 else f"{base}-{index}"
+        if not lock(candidate):
+            continue
         queues = queue_names(candidate, exchanges, topics)
         states = {name: admin.inspect(name) for name in queues.values()}
         if any(state and state.consumers for state in states.values()):
@@ -117,6 +138,7 @@ class TapQueues:
         self.connect_timeout = connect_timeout
         self.plan: PoolPlan | None = None
         self._on_cleanup_failed = on_cleanup_failed
+        self._lock_admin: QueueAdmin | None = None
 
     def _admin(self) -> QueueAdmin:
         return QueueAdmin.for_settings(self.settings, connect_timeout=self.connect_timeout)
@@ -128,24 +150,56 @@ class TapQueues:
         *,
         pool: str | None,
         append: bool,
-        durable: bool,
         shared: bool = False,
     ) -> PoolPlan:
-        """Choose the pool (:func:`plan_pool`); with ``durable``, refuse transient exchanges."""
+        """Look at the exchanges (the exchange rule), take the pool's lock and choose the
+        pool (:func:`plan_pool`). The lock is held, on the connection that took it, until
+        :meth:`release`. ``shared``: a worker of ``record --workers``, on the pool its parent
+        planned and holds the lock of."""
         admin = self._admin()
+        self._lock_admin = None if self.settings.is_memory or shared else admin
         try:
-            if durable and not self.settings.is_memory:
-                _check_durable_exchanges(admin, exchanges)
-            self.plan = plan_pool(admin, exchanges, topics, pool=pool, append=append, shared=shared)
-            return self.plan
+            states = {} if self.settings.is_memory else self._exchanges(admin, exchanges)
+            plan = plan_pool(
+                admin, exchanges, topics, pool=pool, append=append, lock=self._lock, shared=shared
+            )
+            plan.exchanges = states
+            self.plan = plan
+            return plan
         except OsreplayError:
+            self.release()
             raise
         except Exception as exc:
+            self.release()
             raise ConnectError(
-                f"cannot prepare the tap queues on {self.settings.masked_url}: "
-                f"{error_text(exc)}"
+                f"cannot prepare the tap queues on {self.settings.masked_url}: {error_text(exc)}"
             ) from None
         finally:
+            if self._lock_admin is not admin:
+                _close_quietly(admin)
+
+    def _exchanges(self, admin: QueueAdmin, exchanges: Sequence[str]) -> dict[str, ExchangeState]:
+        wanted = services_flags(self.settings)
+        states = {name: admin.exchange(name, wanted) for name in exchanges}
+        other = [state for state in states.values() if state.kind is not None]
+        if other:
+            listed = ", ".join(f"{state.name} ({state.kind})" for state in other)
+            raise UsageError(
+                f"exchange {listed} is not a topic exchange: oslo publishes notifications "
+                "to topic exchanges only; choose another --exchange"
+            )
+        return states
+
+    def _lock(self, pool: str) -> bool:
+        """Take ``pool``'s lock (held until :meth:`release`); always granted in memory."""
+        if self._lock_admin is None:
+            return True
+        return self._lock_admin.lock(pool + LOCK_SUFFIX)
+
+    def release(self) -> None:
+        """Let go of the pool's lock (the broker deletes it with the connection)."""
+        admin, self._lock_admin = self._lock_admin, None
+        if admin is not None:
             _close_quietly(admin)
 
     def delete(self, *, only_new: bool = False) -> list[str]:
@@ -171,16 +225,6 @@ class TapQueues:
         return deleted
 
 
-def _check_durable_exchanges(admin: QueueAdmin, exchanges: Sequence[str]) -> None:
-    transient = [name for name in exchanges if admin.transient_exchange(name)]
-    if transient:
-        raise UsageError(
-            f"--durable: exchange {', '.join(transient)} is not durable (the services run "
-            "with amqp_durable_queues = false), so a broker restart drops it with every "
-            "binding and no tap queue can outlive it; record without --durable"
-        )
-
-
 def _close_quietly(admin: QueueAdmin) -> None:
     try:
         admin.close()
@@ -188,4 +232,4 @@ def _close_quietly(admin: QueueAdmin) -> None:
         pass
 
 
-__all__ = ["PoolPlan", "TapQueues", "default_pool", "plan_pool", "queue_names"]
+__all__ = ["LOCK_SUFFIX", "PoolPlan", "TapQueues", "default_pool", "plan_pool", "queue_names"]

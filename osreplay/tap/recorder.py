@@ -22,6 +22,7 @@ console as facts (:class:`RecordEvents`); the end of a run is a :class:`RecordSu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -30,6 +31,7 @@ from typing import Any
 
 import oslo_messaging  # type: ignore[import-untyped]
 
+from osreplay.bus.exchanges import declare_exchanges_as
 from osreplay.bus.reconnect import ConnectionChange, ConnectionLost, ReconnectWatcher
 from osreplay.bus.transport import (
     RABBIT_GROUP,
@@ -46,6 +48,7 @@ from osreplay.secrets.rules import Redactor
 from osreplay.tap.lines import BatchCounts, LineBuilder
 from osreplay.tap.listeners import start_listener, stop_listeners
 from osreplay.tap.options import (
+    DEFAULT_EXCHANGES,
     QUEUE_TYPES,
     CleanupFailed,
     RecordEvents,
@@ -131,7 +134,7 @@ class Recorder:
         self.settings = settings
         self.writer = writer
         self.options = options
-        self.exchanges = list(dict.fromkeys(options.exchanges))
+        self.exchanges = list(dict.fromkeys(options.exchanges or default_exchanges(settings)))
         self.topics = list(dict.fromkeys(options.topics or settings.topics))
         self.filters = options.filters
         self.redactor = Redactor(enabled=options.redact, extra_keys=options.redact_keys)
@@ -171,6 +174,7 @@ class Recorder:
         )
         self._stopped_by = "stop"
         self._summary: RecordSummary | None = None
+        self._declaring = contextlib.ExitStack()
 
     @property
     def plan(self) -> PoolPlan | None:
@@ -188,7 +192,7 @@ class Recorder:
         if isinstance(change, ConnectionLost):
             self.events.connection_lost(change)
         else:
-            self.events.reconnected(change, durable=self.durable)
+            self.events.reconnected(change, durable=self.bindings_survive)
 
     # -- start ----------------------------------------------------------------------------
 
@@ -205,7 +209,6 @@ class Recorder:
                 self.topics,
                 pool=self.options.pool,
                 append=self.options.append,
-                durable=self.durable,
                 shared=self._shared_pool,
             )
         except Exception:
@@ -213,6 +216,10 @@ class Recorder:
             raise
         self._override_oslo_options()
         self._watcher.attach()
+        # oslo declares each exchange as the broker has it, not as durable as the tap queue.
+        self._declaring.enter_context(
+            declare_exchanges_as({name: state.flags for name, state in plan.exchanges.items()})
+        )
         try:
             self._listen(plan)
         except OsreplayError:
@@ -221,13 +228,28 @@ class Recorder:
         except Exception as exc:
             self._abort()
             reason = oslo_reason(exc)
-            if "inequivalent arg 'durable'" in reason:
+            if "inequivalent arg" in reason and "for queue" in reason:
                 reason += (
-                    " (the services declared their exchanges durable: record with their"
-                    " --config-file, or add ?amqp_durable_queues=true to the URL)"
+                    f" (a tap queue of pool {plan.pool} was made with other --durable or "
+                    "--queue-type options: give the same ones, or choose another --pool)"
                 )
             raise ConnectError(f"cannot listen on {self.settings.masked_url}: {reason}") from None
         self.stats.started = time.monotonic()
+
+    @property
+    def transient_exchanges(self) -> list[str]:
+        """The exchanges that a broker restart drops with their bindings (known once
+        started; empty on the in-memory transport)."""
+        plan = self.plan
+        if plan is None:
+            return []
+        return [name for name, state in plan.exchanges.items() if not state.flags.durable]
+
+    @property
+    def bindings_survive(self) -> bool:
+        """A broker restart keeps the tap's queues and their bindings: durable tap queues
+        on durable exchanges."""
+        return self.durable and not self.transient_exchanges
 
     def _override_oslo_options(self) -> None:
         conf = self.settings.conf
@@ -385,6 +407,7 @@ class Recorder:
             undecodable=stats.undecodable.most_common(),
             gaps=list(self._watcher.gaps),
             durable=self.durable,
+            bindings_survive=self.bindings_survive,
             elapsed=time.monotonic() - stats.started,
             receiving=(
                 stats.last_at - stats.first_at
@@ -406,6 +429,8 @@ class Recorder:
         stop_listeners(listeners)
 
     def _cleanup_transport(self) -> None:
+        self._declaring.close()
+        self._queues.release()
         if self._transport is not None:
             try:
                 self._transport.cleanup()
@@ -419,10 +444,16 @@ class Recorder:
                 pass
 
 
+def default_exchanges(settings: BusSettings) -> list[str]:
+    """What record listens on without ``--exchange``: :data:`DEFAULT_EXCHANGES`, then the
+    ``[DEFAULT] control_exchange`` of each ``--config-file`` (where the service publishes)."""
+    return list(dict.fromkeys([*DEFAULT_EXCHANGES, *(e for e, _ in settings.control_exchanges)]))
+
+
 def _reader_left(writer: OutputWriter, error: BaseException) -> bool:
     """True when writing to standard output failed because its reader went away."""
     # RecordingWriter raises its error "from None"; the OSError is still the context.
     return writer.path == "-" and isinstance(error.__context__, BrokenPipeError)
 
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "default_exchanges"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from osreplay.bus.transport import check_connection, resolve
@@ -49,6 +49,8 @@ class Listening:
     resumed: list[str]
     purged: list[str]
     rotation: Rotation | None = None
+    #: With durable tap queues: the exchanges a broker restart drops with the bindings.
+    transient_exchanges: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,13 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
     output = output_path(options.output) if plan is None else None
     settings = resolve(url=options.url, config_files=options.config_files, topics=options.topics)
     console.bus_notes(settings.notes)
+    if not options.exchanges and settings.control_exchanges:
+        console.bus_notes(
+            [
+                f"Exchange {exchange} from {path} [DEFAULT] control_exchange"
+                for exchange, path in settings.control_exchanges
+            ]
+        )
     # Before the output is opened: an unreachable broker must not empty an existing file.
     check_connection(settings, timeout=options.connect_timeout)
     writer: OutputWriter
@@ -180,6 +189,7 @@ def _listening(recorder: Recorder, rotation: Rotation | None) -> Listening:
         resumed=list(plan.resumed) if plan else [],
         purged=list(plan.purged) if plan else [],
         rotation=rotation,
+        transient_exchanges=recorder.transient_exchanges if recorder.durable else [],
     )
 
 

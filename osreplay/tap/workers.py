@@ -40,7 +40,7 @@ from osreplay.tap.options import (
     RecordSummary,
 )
 from osreplay.tap.pool import TapQueues
-from osreplay.tap.recorder import Recorder
+from osreplay.tap.recorder import Recorder, default_exchanges
 from osreplay.tap.run import Listening, RecordConsole
 
 
@@ -140,7 +140,7 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
             "one process"
         )
     check_connection(settings, timeout=options.connect_timeout)
-    exchanges = list(dict.fromkeys(options.exchanges))
+    exchanges = list(dict.fromkeys(options.exchanges or default_exchanges(settings)))
     topics = list(dict.fromkeys(options.topics or settings.topics))
     queue_type = options.queue_type or ("quorum" if quorum_queues(settings) else "classic")
     durable = options.durable or queue_type == "quorum"
@@ -149,13 +149,35 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
         connect_timeout=options.connect_timeout,
         on_cleanup_failed=lambda left, reason: console.cleanup_failed(CleanupFailed(left, reason)),
     )
-    plan = tap_queues.prepare(exchanges, topics, pool=options.pool, append=False, durable=durable)
+    # Held by this process for its workers: the pool's lock, until the end.
+    plan = tap_queues.prepare(exchanges, topics, pool=options.pool, append=False)
+    try:
+        return _run_workers(
+            options, console, settings, paths, exchanges, topics, durable, plan, tap_queues
+        )
+    finally:
+        tap_queues.release()
+
+
+def _run_workers(
+    options: RecordOptions,
+    console: RecordConsole,
+    settings: Any,
+    paths: list[str],
+    exchanges: list[str],
+    topics: list[str],
+    durable: bool,
+    plan: Any,
+    tap_queues: TapQueues,
+) -> RecordSummary:
     context = multiprocessing.get_context("fork")  # no re-import: a worker starts at once
     budget = SharedBudget(options.count, context)
     stop = context.Event()
     results: Any = context.Queue()
     ready = [context.Event() for _ in paths]
-    one = replace(options, pool=plan.pool, keep_queue=True, count=None, processes=1)
+    one = replace(
+        options, exchanges=exchanges, pool=plan.pool, keep_queue=True, count=None, processes=1
+    )
     procs = [
         context.Process(
             target=_work,
@@ -164,6 +186,7 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
         )
         for n, path in enumerate(paths, start=1)
     ]
+    transient = [n for n, s in plan.exchanges.items() if not s.flags.durable] if durable else []
     began = time.monotonic()
     for proc in procs:
         proc.start()
@@ -175,6 +198,7 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
         output=options.output,
         resumed=list(plan.resumed),
         purged=list(plan.purged),
+        transient_exchanges=transient,
     )
     stopped_by = _supervise(options, console, procs, ready, stop, budget, listening)
     gathered = _gather(results, procs, paths)
@@ -187,6 +211,7 @@ def run(options: RecordOptions, console: RecordConsole) -> RecordSummary:
         deleted = tap_queues.delete()
     summary = _summarise(gathered, stopped_by, time.monotonic() - began, options, plan.pool)
     summary.kept_queues, summary.deleted_queues, summary.durable = kept, deleted, durable
+    summary.bindings_survive = durable and not transient
     summary.error = OsreplayError(error) if error is not None else None
     console.summary(summary)
     return summary

@@ -98,9 +98,10 @@ def test_recording_through_the_loss_of_a_node_keeps_every_confirmed_message(clus
     exchange, topic, pool = unique("nova"), unique("topic"), unique("pool")
     out = tmp_path / "rec.ndjson"
     rec = Recording(
-        ["--url", cluster.url("?kombu_reconnect_delay=0"), "--exchange", exchange,
-         "--topic", topic, "--pool", pool, "--queue-type", "quorum", "--durable",
-         "-o", str(out)]
+        # Configured as the services that declare the exchange durable (the exchange rule).
+        ["--url", cluster.url("?kombu_reconnect_delay=0&amqp_durable_queues=true"),
+         "--exchange", exchange, "--topic", topic, "--pool", pool, "--queue-type", "quorum",
+         "--durable", "-o", str(out)]
     )  # fmt: skip
     rec.wait_ready()
     lost = consumer_node(cluster, f"{pool}.{exchange}")
@@ -141,7 +142,8 @@ def test_recording_through_the_loss_of_a_node_keeps_every_confirmed_message(clus
     assert set(written) <= set(publisher.confirmed) | set(publisher.refused)
     print(f"{len(publisher.confirmed)} confirmed, {len(publisher.refused)} refused")
     back = next(line for line in rec.stderr if line.startswith("Reconnected to "))
-    took_over = tuple(f"/?kombu_reconnect_delay=0 (node 127.0.0.1:{n.port})" for n in others)
+    query = "/?kombu_reconnect_delay=0&amqp_durable_queues=true"
+    took_over = tuple(f"{query} (node 127.0.0.1:{n.port})" for n in others)
     assert back.endswith(took_over), rec.stderr
     summary = [line for line in rec.stderr if line.startswith("  reconnected ")]
     assert len(summary) == 1 and summary[0].endswith(

@@ -97,8 +97,11 @@ def notifier(exchange: str, topic: str, *, durable: bool):
 def record_across_a_restart(tmp_path: Path, *args: str, durable: bool) -> tuple[Recording, Path]:
     exchange, topic, pool = unique("nova"), unique("topic"), unique("pool")
     out = tmp_path / "rec.ndjson"
+    # The recorder is configured as the services are (the exchange rule: a missing exchange
+    # is declared as they would, durable only when they run with amqp_durable_queues).
+    query = "?kombu_reconnect_delay=0" + ("&amqp_durable_queues=true" if durable else "")
     rec = Recording(
-        ["--url", OWN.url + "?kombu_reconnect_delay=0", "--exchange", exchange, "--topic", topic,
+        ["--url", OWN.url + query, "--exchange", exchange, "--topic", topic,
          "--pool", pool, "-o", str(out), *args]
     )  # fmt: skip
     rec.wait_ready()
@@ -156,8 +159,9 @@ def test_quorum_tap_queues_are_quorum_queues_and_record(own_broker, tmp_path):
     exchange, topic, pool = unique("nova"), unique("topic"), unique("pool")
     out = tmp_path / "rec.ndjson"
     rec = Recording(
-        ["--url", OWN.url, "--exchange", exchange, "--topic", topic, "--pool", pool,
-         "--queue-type", "quorum", "--count", "5", "-o", str(out)]
+        ["--url", OWN.url + "?amqp_durable_queues=true", "--exchange", exchange,
+         "--topic", topic, "--pool", pool, "--queue-type", "quorum", "--count", "5",
+         "-o", str(out)]
     )  # fmt: skip
     rec.wait_ready()
     listed = ctl("list_queues", "name", "type", "durable").stdout.splitlines()

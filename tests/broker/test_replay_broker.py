@@ -432,21 +432,22 @@ def test_standard_input_is_replayed_as_it_arrives(bus, tap):
     assert out.decode().startswith("Replayed 3 of 3 records in ")
 
 
-def test_a_publish_the_broker_refuses_is_a_failure_not_a_silent_drop(bus, tap, tmp_path):
-    # The exchange exists with another type: oslo's declare is refused (PRECONDITION_FAILED)
-    # and the stock Notifier would only log it.
+def test_an_exchange_of_another_type_is_refused_before_anything_is_sent(bus, tap, tmp_path):
+    # The exchange exists with another type: oslo's declare would be refused
+    # (PRECONDITION_FAILED) and the stock Notifier would only log it. A configuration
+    # error: one line naming the option, and no resume hint.
     exchange = unique("direct")
     raw = tap([])
     raw.channel.exchange_declare(exchange, "direct", durable=False, auto_delete=False)
     raw.exchanges.append(exchange)
     path = write(tmp_path / "r.ndjson", [record(0, "INFO", exchange, bus.topic)])
     result = replay(path, "--url", bus.transport_url(), "--rate", "0", "--retry", "0")
-    assert result.exit_code == 1
-    assert result.stdout.startswith("Replayed 0 of 1 record in ")
-    assert ", 1 failed, " in result.stdout
-    assert result.stderr.startswith(f"Error: line 1 of {path} was not confirmed by the broker: ")
-    assert "PRECONDITION_FAILED" in result.stderr
-    assert result.stderr.endswith("0 records before it were confirmed; resume with --start-at 1\n")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: exchange {exchange} is a direct exchange: oslo publishes notifications to "
+        "topic exchanges only; replay into another one with --exchange NAME\n"
+    )
 
 
 def test_the_summary_names_the_queues_left_with_no_consumer(bus, tmp_path):
