@@ -176,6 +176,10 @@ def flight_summary_lines(summary: FlightSummary) -> list[str]:
         extra.append(f"without a timestamp (kept by offset) {summary.untimed}")
     if summary.not_notifications:
         extra.append(f"not notifications skipped {summary.not_notifications}")
+    if summary.undecodable:
+        total = sum(summary.undecodable.values())
+        reasons = "; ".join(f"{n} {why}" for why, n in summary.undecodable.most_common())
+        extra.append(f"undecodable skipped {total} ({reasons})")
     if summary.unencodable:
         extra.append(f"unencodable skipped {summary.unencodable}")
     if summary.reconnects:

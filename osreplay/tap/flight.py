@@ -30,11 +30,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+from osreplay.bus.codec import undecodable_reason
 from osreplay.bus.stream_reader import (
     DEFAULT_PREFETCH,
     StreamMessage,
@@ -100,6 +102,8 @@ class FlightSummary:
     filtered: int = 0
     unencodable: int = 0
     not_notifications: int = 0
+    #: Bodies that are not oslo messages, by reason.
+    undecodable: Counter[str] = field(default_factory=Counter)
     read: int = 0
     first_offset: int | None = None
     last_offset: int | None = None
@@ -365,11 +369,10 @@ def _entries(
         if summary.first_offset is None:
             summary.first_offset = message.offset
         summary.last_offset = message.offset
-        decoded = decode(message)
-        if decoded is None:
-            counts.not_notifications += 1
+        note, priority = decode(message)
+        if undecodable_reason(note) is not None:  # named and counted by the builder
+            builder.entry(note, message.exchange, "", priority, utcnow_iso(), counts)
             continue
-        note, priority = decoded
         moment = parse_timestamp(note["metadata"].get("timestamp"))
         if moment is None:
             summary.untimed += 1
@@ -393,6 +396,7 @@ def _entries(
     summary.filtered += counts.filtered
     summary.unencodable += counts.unencodable
     summary.not_notifications += counts.not_notifications
+    summary.undecodable.update(counts.undecodable)
     return entries
 
 

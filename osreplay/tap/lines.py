@@ -8,7 +8,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from osreplay.bus.codec import BODY_BYTES, undecodable_reason
+from osreplay.bus.codec import (
+    BODY_BYTES,
+    UNDECODABLE,
+    describe_decode_error,
+    undecodable_reason,
+)
 from osreplay.bus.stream_reader import StreamMessage
 from osreplay.bus.transport import sent_context
 from osreplay.model.filters import Filters
@@ -170,9 +175,13 @@ def topic_of(routing_key: str) -> str:
     return topic if dot else routing_key
 
 
-def decode(message: StreamMessage) -> tuple[dict[str, Any], str] | None:
-    """The message as oslo's batch listener hands it to an endpoint, and its priority;
-    None when the body is not an oslo message (not JSON, not an object)."""
+def decode(message: StreamMessage) -> tuple[dict[str, Any], str]:
+    """The message as oslo's batch listener hands it to an endpoint, and its priority.
+
+    A body that is not an oslo message comes back as the stand-in the live recorder gets
+    for one (:func:`osreplay.bus.codec.undecodable_reason` says why), so that it is named
+    and counted, never dropped unseen.
+    """
     from oslo_messaging._drivers import amqp as rpc_amqp  # type: ignore[import-untyped]
     from oslo_messaging._drivers import common
 
@@ -180,10 +189,10 @@ def decode(message: StreamMessage) -> tuple[dict[str, Any], str] | None:
     try:
         obj = json.loads(body) if isinstance(body, (str, bytes)) else body
         raw = common.deserialize_msg(obj)
-    except (ValueError, TypeError, KeyError):
-        return None
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        return _undecodable(message, describe_decode_error(exc))
     if not isinstance(raw, dict):
-        return None
+        return _undecodable(message, "not an oslo message (a JSON object)")
     raw = dict(raw)
     ctxt = rpc_amqp.unpack_context(raw).to_dict()
     raw.pop(rpc_amqp.UNIQUE_ID, None)
@@ -196,6 +205,19 @@ def decode(message: StreamMessage) -> tuple[dict[str, Any], str] | None:
         "metadata": {"message_id": raw.get("message_id"), "timestamp": raw.get("timestamp")},
     }
     return note, priority.upper() if isinstance(priority, str) else str(priority)
+
+
+def _undecodable(message: StreamMessage, reason: str) -> tuple[dict[str, Any], str]:
+    body = message.body
+    size = len(body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body)
+    note = {
+        "ctxt": {},
+        "publisher_id": None,
+        "event_type": None,
+        "payload": {UNDECODABLE: reason, BODY_BYTES: size},
+        "metadata": {"message_id": None, "timestamp": None},
+    }
+    return note, "INFO"
 
 
 __all__ = ["BatchCounts", "LineBuilder", "build_line", "decode", "topic_of"]

@@ -235,10 +235,8 @@ def _size(message: StreamMessage) -> int:
 
 def _time(message: StreamMessage) -> datetime | None:
     """The notification's own timestamp (the publisher's clock)."""
-    decoded = decode(message)
-    if decoded is None:
-        return None
-    return parse_timestamp(decoded[0]["metadata"].get("timestamp"))
+    note, _ = decode(message)
+    return parse_timestamp(note["metadata"].get("timestamp"))
 
 
 __all__ = [

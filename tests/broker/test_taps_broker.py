@@ -286,6 +286,24 @@ def test_a_publishers_retry_is_written_once(tap, tmp_path):
     assert "duplicates skipped 1" in result.output
 
 
+def test_bodies_that_are_not_oslo_messages_are_named_and_counted(tap, tmp_path):
+    tap.publisher.send(0)
+    producer = tap.publisher.producer
+    for body in (b"not json", b"\xff\xfe binary", b"[" * 5000 + b"]" * 5000, b'"a string"'):
+        producer.publish(body, exchange=tap.exchange, routing_key=tap.publisher.key,
+                         content_type="application/octet-stream")  # fmt: skip
+    tap.publisher.send(1)
+    out = tmp_path / "hostile.ndjson"
+
+    result = tap.record("--since", "first", "--until", "now", out=out)
+
+    assert result.exit_code == 0, result.output
+    assert numbers(out) == [0, 1]
+    assert result.output.count("skipped a message whose body oslo cannot decode: ") == 4
+    assert "undecodable skipped 4 (" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_tap_list_shows_what_the_tap_holds(tap, tmp_path):
     for n in range(50):
         tap.publisher.send(n)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
+from osreplay.bus.codec import BODY_BYTES, undecodable_reason
 from osreplay.bus.stream_reader import StreamMessage
 from osreplay.bus.streams import TapSpec, stream_arguments
 from osreplay.cli import main
@@ -80,8 +81,12 @@ def test_decode_gives_what_osloss_batch_listener_hands_an_endpoint():
     assert note["metadata"] == {"message_id": "m1", "timestamp": "2026-12-07 13:00:00.5"}
     assert note["ctxt"]["user_id"] == "u1" and note["ctxt"]["auth_token"] == "t"
     assert note["payload"] == {"a": 1} and note["event_type"] == "e"
-    assert decode(StreamMessage(1, "nova", "n.info", b"not json")) is None
-    assert decode(StreamMessage(2, "nova", "n.info", b"[1]")) is None
+    # a body that is not an oslo message comes back as the live recorder's stand-in
+    for offset, body, why in ((1, b"not json", "not JSON"), (2, b"[1]", "not an oslo message")):
+        stand_in, _ = decode(StreamMessage(offset, "nova", "n.info", body))
+        assert stand_in["event_type"] is None
+        assert why in undecodable_reason(stand_in)
+        assert stand_in["payload"][BODY_BYTES] == len(body)
 
 
 def test_stream_arguments_keep_small_retention_effective():
