@@ -314,11 +314,12 @@ def _record_from_tap(options: Any) -> None:
 # --- tap: stream taps ------------------------------------------------------------------
 
 
-class TapGroup(click.Group):
-    """``osreplay tap …``: help texts under ``tap <command>`` in ``console.help``."""
+class HelpedGroup(click.Group):
+    """A command group (``tap``, ``schema``) whose commands take their help texts from
+    ``console.help``, under ``<group> <command>``."""
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        key = f"tap {cmd.name}"
+        key = f"{self.name} {cmd.name}"
         cmd.help = texts.COMMANDS[key]
         for param in cmd.params:
             if isinstance(param, click.Option) and param.name:
@@ -326,7 +327,7 @@ class TapGroup(click.Group):
         super().add_command(cmd, name)
 
 
-@main.group(cls=TapGroup)
+@main.group(cls=HelpedGroup)
 def tap() -> None:
     pass
 
@@ -516,19 +517,7 @@ def ceilometer(
 # --- schema infer, schema diff: payload drift between releases ---------------------------
 
 
-class SchemaGroup(click.Group):
-    """``osreplay schema``'s commands take their help from ``console.help`` too."""
-
-    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        key = f"schema {cmd.name}"
-        cmd.help = texts.COMMANDS[key]
-        for param in cmd.params:
-            if isinstance(param, click.Option) and param.name:
-                param.help = texts.OPTIONS[key][param.name]
-        super().add_command(cmd, name)
-
-
-@main.group(cls=SchemaGroup)
+@main.group(cls=HelpedGroup)
 def schema() -> None:
     pass
 
