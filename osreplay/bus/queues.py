@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from osreplay.bus.exchanges import ExchangeFlags, ExchangeState, probe
+from osreplay.bus.exchanges import ExchangeFlags, ExchangeState, close_quietly, probe
 from osreplay.bus.transport import BusSettings, amqp_urls, rabbit_options, ssl_options
 
 
@@ -72,7 +72,7 @@ class QueueAdmin:
         try:
             yield channel
         finally:
-            _close_quietly(channel)
+            close_quietly(channel)
 
     def _unless_missing(self, call: Callable[[Any], Any]) -> bool:
         """Run ``call(channel)``; False when what it names does not exist (404)."""
@@ -131,13 +131,6 @@ def _is_not_found(exc: BaseException) -> bool:
 def _is_locked(exc: BaseException) -> bool:
     code = getattr(exc, "code", None) or getattr(exc, "reply_code", None)
     return code == 405 or "RESOURCE_LOCKED" in str(exc)
-
-
-def _close_quietly(channel: Any) -> None:
-    try:
-        channel.close()
-    except Exception:  # noqa: BLE001 - a channel closed by a 404 may refuse to close again
-        pass
 
 
 __all__ = ["QueueAdmin", "QueueState"]
