@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from osreplay.bus.reconnect import RabbitLogHandler
 from osreplay.bus.url import mask_secrets
 
-# oslo.log renames oslo_messaging's loggers when installed: listen under both names.
-_RABBIT_LOGGERS = ("oslo.messaging._drivers.impl_rabbit", "oslo_messaging._drivers.impl_rabbit")
 _BLOCKED = "The broker has blocked the connection"
 _UNBLOCKED = "The broker has unblocked the connection"
 #: py-amqp passes this instead of the broker's own reason (``low on memory``, …).
@@ -43,7 +42,7 @@ class Unblocked:
 BlockChange = Blocked | Unblocked
 
 
-class BlockedWatcher(logging.Handler):
+class BlockedWatcher(RabbitLogHandler):
     """Turns oslo's blocked/unblocked log records into :class:`Blocked` and :class:`Unblocked`.
 
     oslo logs both from a static method that does not say which connection: the watcher
@@ -56,32 +55,16 @@ class BlockedWatcher(logging.Handler):
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(level=logging.INFO)
+        super().__init__()
         self._on_change = on_change
         self._clock = clock
         self._blocked = 0
         self._since: float | None = None
         self._lock = threading.Lock()
-        self._loggers = [logging.getLogger(name) for name in _RABBIT_LOGGERS]
-        self._saved: dict[str, tuple[int, bool]] = {}
 
-    def attach(self) -> BlockedWatcher:
-        for logger in self._loggers:
-            if logger.getEffectiveLevel() > logging.INFO:
-                # Not asked for oslo's logs: hear them without showing them.
-                self._saved[logger.name] = (logger.level, logger.propagate)
-                logger.setLevel(logging.INFO)
-                logger.propagate = False
-            logger.addHandler(self)
+    def attach(self) -> BlockedWatcher:  # type: ignore[override]
+        super().attach()
         return self
-
-    def detach(self) -> None:
-        for logger in self._loggers:
-            logger.removeHandler(self)
-            saved = self._saved.pop(logger.name, None)
-            if saved is not None:
-                logger.setLevel(saved[0])
-                logger.propagate = saved[1]
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.msg if isinstance(record.msg, str) else ""

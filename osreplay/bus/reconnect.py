@@ -24,9 +24,6 @@ from datetime import datetime, timezone
 
 from osreplay.bus.url import mask_secrets
 
-# The rabbit driver's logger: oslo.log renames oslo_messaging's loggers when it is
-# installed (it comes with oslo.messaging), so listen under both names.
-_RABBIT_LOGGERS = ("oslo.messaging._drivers.impl_rabbit", "oslo_messaging._drivers.impl_rabbit")
 # Where oslo's poll loop logs the failure of a consume, before it retries.
 _RETRY_LOGGERS = ("oslo_utils.excutils", "oslo.utils.excutils")
 # The connection id used for a closed channel (oslo names none for it).
@@ -76,7 +73,38 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class ReconnectWatcher(logging.Handler):
+# The rabbit driver's logger: oslo.log renames oslo_messaging's loggers when it is
+# installed (it comes with oslo.messaging), so listen under both names.
+_RABBIT_LOGGERS = ("oslo.messaging._drivers.impl_rabbit", "oslo_messaging._drivers.impl_rabbit")
+
+
+class RabbitLogHandler(logging.Handler):
+    """A handler on oslo's rabbit driver logger that hears its INFO records without
+    showing them where the user did not ask for oslo's logs (:meth:`detach` restores)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self._loggers = [logging.getLogger(name) for name in _RABBIT_LOGGERS]
+        self._saved: dict[str, tuple[int, bool]] = {}
+
+    def attach(self) -> None:
+        for logger in self._loggers:
+            if logger.getEffectiveLevel() > logging.INFO:
+                self._saved[logger.name] = (logger.level, logger.propagate)
+                logger.setLevel(logging.INFO)
+                logger.propagate = False
+            logger.addHandler(self)
+
+    def detach(self) -> None:
+        for logger in self._loggers:
+            logger.removeHandler(self)
+            saved = self._saved.pop(logger.name, None)
+            if saved is not None:
+                logger.setLevel(saved[0])
+                logger.propagate = saved[1]
+
+
+class ReconnectWatcher(RabbitLogHandler):
     """Turns oslo's reconnect log records into one fact each way, and keeps the gaps."""
 
     def __init__(
@@ -87,7 +115,7 @@ class ReconnectWatcher(logging.Handler):
         now: Callable[[], datetime] = _utcnow,
         cluster: bool = False,
     ) -> None:
-        super().__init__(level=logging.INFO)
+        super().__init__()
         self._cluster = cluster
         self._now = now
         self._masked_url = masked_url
@@ -96,34 +124,21 @@ class ReconnectWatcher(logging.Handler):
         self._lost_at: datetime | None = None
         self.gaps: list[Gap] = []
         self._lock = threading.Lock()
-        self._loggers = [logging.getLogger(name) for name in _RABBIT_LOGGERS]
         self._retry_loggers = [logging.getLogger(name) for name in _RETRY_LOGGERS]
-        self._saved: dict[str, tuple[int, bool]] = {}
         self._show_retries = False
         #: True while a closed channel waits for the next delivery (read without the lock:
         #: one attribute read per batch).
         self.awaiting_delivery = False
 
     def attach(self) -> None:
-        for logger in self._loggers:
-            if logger.getEffectiveLevel() > logging.INFO:
-                # The user did not ask for oslo's logs: hear them, but do not show them.
-                self._saved[logger.name] = (logger.level, logger.propagate)
-                logger.setLevel(logging.INFO)
-                logger.propagate = False
-            logger.addHandler(self)
+        super().attach()
         # A filter, not a handler: the retry loggers' other records go on as before.
         self._show_retries = logging.getLogger().getEffectiveLevel() <= logging.INFO
         for logger in self._retry_loggers:
             logger.addFilter(self._retry_filter)
 
     def detach(self) -> None:
-        for logger in self._loggers:
-            logger.removeHandler(self)
-            saved = self._saved.pop(logger.name, None)
-            if saved is not None:
-                logger.setLevel(saved[0])
-                logger.propagate = saved[1]
+        super().detach()
         for logger in self._retry_loggers:
             logger.removeFilter(self._retry_filter)
 
